@@ -1,0 +1,374 @@
+/**
+ * The chat's wire protocol: the `Message` class, framing, limits and defaults.
+ *
+ * A frame is one header line, `Content-length: N\n`, then N bytes of a UTF-8
+ * JSON object. This module is pure (no sockets): `encode()` turns a message
+ * into bytes and a `Decoder` turns chunks of a byte stream back into messages
+ * or `ProtocolError`s. See README.md, "The protocol", for the whole contract.
+ */
+
+// ---------------------------------------------------------------------------
+// Defaults and limits
+// ---------------------------------------------------------------------------
+
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_PORT = 9999;
+
+/** Longest header line a receiver accepts, in bytes, not counting the `\n`. */
+export const MAX_HEADER_BYTES = 64;
+/** Largest body a receiver accepts, in bytes. */
+export const MAX_BODY_BYTES = 65_536;
+/** Longest user name, in characters (Unicode code points). */
+export const MAX_NAME_CHARS = 32;
+/** Most bytes the server buffers for a client that does not read, before it cuts it off. */
+export const MAX_OUTBOUND_BYTES = 1024 * 1024;
+
+/** The header name senders write. Receivers accept any case. */
+export const HEADER_NAME = "Content-length";
+/** The `client_name` of frames the server itself originates. */
+export const SERVER_NAME = "server";
+/** Prefix of the names given to clients that join without one (seed 003). */
+export const DEFAULT_NAME_PREFIX = "Usuario";
+
+// ---------------------------------------------------------------------------
+// Message types and error codes
+// ---------------------------------------------------------------------------
+
+export const CLIENT_TYPES = ["join", "chat", "list", "quit", "ping"] as const;
+export const SERVER_TYPES = ["welcome", "chat", "join", "leave", "list", "error", "pong"] as const;
+export type MessageType = (typeof CLIENT_TYPES)[number] | (typeof SERVER_TYPES)[number];
+const KNOWN_TYPES: ReadonlySet<string> = new Set<string>([...CLIENT_TYPES, ...SERVER_TYPES]);
+
+export const ERROR_CODES = [
+  "bad_header",
+  "frame_too_large",
+  "bad_json",
+  "bad_message",
+  "unknown_type",
+  "not_joined",
+  "name_invalid",
+  "name_taken",
+  "unknown_recipient",
+  "rate_limited",
+  "server_shutdown",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Why a client left, as carried by `leave` frames. */
+export type LeaveReason = "quit" | "lost" | "kicked" | "slow" | "shutdown" | "protocol_error";
+
+/** A protocol failure with a stable `code`. `fatal` means the byte stream can no longer be trusted. */
+export class ProtocolError extends Error {
+  override readonly name = "ProtocolError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly fatal = false,
+  ) {
+    super(message);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The Message class (the seed's four fields, plus `type` and the extensions)
+// ---------------------------------------------------------------------------
+
+export interface MessageFields {
+  type: MessageType;
+  client_name?: string;
+  subject?: string;
+  message?: string;
+  date?: string;
+  to?: string;
+  users?: string[];
+  code?: ErrorCode | string;
+  reason?: LeaveReason | string;
+}
+
+/**
+ * One protocol message. The seed's four fields are always strings, so every
+ * encoded frame is also a complete seed `Message` that the original client can show.
+ */
+export class Message {
+  type: MessageType;
+  client_name: string;
+  subject: string;
+  message: string;
+  date: string;
+  to?: string;
+  users?: string[];
+  code?: string;
+  reason?: string;
+  /** True when the frame had no `type`: a bare seed `Message`. Not sent on the wire. */
+  bare = false;
+
+  constructor(fields: MessageFields) {
+    this.type = fields.type;
+    this.client_name = fields.client_name ?? "";
+    this.subject = fields.subject ?? "";
+    this.message = fields.message ?? "";
+    this.date = fields.date ?? new Date().toISOString();
+    if (fields.to !== undefined) this.to = fields.to;
+    if (fields.users !== undefined) this.users = fields.users;
+    if (fields.code !== undefined) this.code = fields.code;
+    if (fields.reason !== undefined) this.reason = fields.reason;
+  }
+
+  /** The wire form: only protocol fields, in a stable order. */
+  toJSON(): Record<string, unknown> {
+    const { type, client_name, subject, message, date, to, users, code, reason } = this;
+    return { type, client_name, subject, message, date, to, users, code, reason };
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Names
+// ---------------------------------------------------------------------------
+
+// Letters of any script (with their combining marks, which scripts such as
+// Devanagari need), decimal digits and `_`; length counted in code points.
+const NAME_PATTERN = new RegExp(`^[\\p{L}\\p{M}\\p{Nd}_]{1,${MAX_NAME_CHARS}}$`, "u");
+
+/** Why a name is refused, or undefined when it is acceptable. */
+export function nameProblem(name: string): string | undefined {
+  if (name.length === 0) return "A name cannot be empty";
+  if (/\s/u.test(name)) return "A name cannot contain spaces";
+  if ([...name].length > MAX_NAME_CHARS) return `A name has at most ${MAX_NAME_CHARS} characters`;
+  if (!NAME_PATTERN.test(name)) return "A name may contain only letters, digits and _";
+  if (nameKey(name) === SERVER_NAME) return `The name "${SERVER_NAME}" is reserved`;
+  return undefined;
+}
+
+/** The form under which names are compared: without case, composed. */
+export function nameKey(name: string): string {
+  return name.normalize("NFC").toLowerCase();
+}
+
+// ---------------------------------------------------------------------------
+// Encoding
+// ---------------------------------------------------------------------------
+
+/**
+ * Encodes a message as one frame. Throws `frame_too_large` when the body
+ * would exceed `maxBodyBytes`, since no conforming receiver would accept it.
+ */
+export function encode(message: Message | MessageFields, maxBodyBytes = MAX_BODY_BYTES): Buffer {
+  const json = JSON.stringify(message instanceof Message ? message : new Message(message));
+  const bodyBytes = Buffer.byteLength(json, "utf8");
+  if (bodyBytes > maxBodyBytes) {
+    throw new ProtocolError(
+      "frame_too_large",
+      `Cannot encode frame: body of ${bodyBytes} bytes exceeds the limit of ${maxBodyBytes}`,
+    );
+  }
+  const header = `${HEADER_NAME}: ${bodyBytes}\n`;
+  const frame = Buffer.allocUnsafe(header.length + bodyBytes);
+  frame.write(header, 0, "latin1");
+  frame.write(json, header.length, "utf8");
+  return frame;
+}
+
+// ---------------------------------------------------------------------------
+// Decoding a body
+// ---------------------------------------------------------------------------
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const STRING_FIELDS = ["client_name", "subject", "message", "date", "to", "code", "reason"] as const;
+
+/** Turns one frame body into a Message, or a non-fatal ProtocolError. */
+export function decodeBody(body: Uint8Array): Message | ProtocolError {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(body));
+  } catch {
+    return new ProtocolError("bad_json", "The body is not valid UTF-8 JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return new ProtocolError("bad_json", "The body is not a JSON object");
+  }
+  return toMessage(value as Record<string, unknown>);
+}
+
+function toMessage(object: Record<string, unknown>): Message | ProtocolError {
+  for (const field of STRING_FIELDS) {
+    const value = object[field];
+    if (value !== undefined && typeof value !== "string") {
+      return new ProtocolError("bad_message", `The field "${field}" must be a string`);
+    }
+  }
+  const users = object.users;
+  if (users !== undefined && !(Array.isArray(users) && users.every((u) => typeof u === "string"))) {
+    return new ProtocolError("bad_message", 'The field "users" must be a list of strings');
+  }
+  const type = object.type;
+  const bare = type === undefined;
+  if (bare && typeof object.message !== "string") {
+    return new ProtocolError("bad_message", 'A message needs a "type", or a "message" string');
+  }
+  if (!bare && typeof type !== "string") {
+    return new ProtocolError("bad_message", 'The field "type" must be a string');
+  }
+  if (!bare && !KNOWN_TYPES.has(type as string)) {
+    return new ProtocolError("unknown_type", `Unknown message type "${String(type)}"`);
+  }
+  const message = new Message({ ...(object as Partial<MessageFields>), type: bare ? "chat" : (type as MessageType) });
+  message.bare = bare;
+  return message;
+}
+
+// ---------------------------------------------------------------------------
+// Decoding a stream
+// ---------------------------------------------------------------------------
+
+export interface DecoderOptions {
+  /** @default MAX_HEADER_BYTES */
+  maxHeaderBytes?: number;
+  /** @default MAX_BODY_BYTES */
+  maxBodyBytes?: number;
+}
+
+const NEWLINE = 0x0a;
+const HEADER_PATTERN = /^content-length[ \t]*:[ \t]*(\d+)[ \t]*\r?$/i;
+const READING_HEADER = 0;
+const READING_BODY = 1;
+const FAILED = 2;
+
+/**
+ * An incremental frame receiver: `push()` chunks as they arrive, get back the
+ * messages they complete. A fatal error (bad header, frame too large) is
+ * returned once, after the messages that preceded it; the decoder then stays
+ * failed and ignores further input. Each byte is copied at most once, so the
+ * cost is linear however the stream is split.
+ */
+export class Decoder {
+  private readonly maxHeaderBytes: number;
+  private readonly maxBodyBytes: number;
+  private chunks: Buffer[] = [];
+  private head = 0;
+  private buffered = 0;
+  private state = READING_HEADER;
+  private bodyBytes = 0;
+
+  constructor(options: DecoderOptions = {}) {
+    this.maxHeaderBytes = options.maxHeaderBytes ?? MAX_HEADER_BYTES;
+    this.maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  }
+
+  get failed(): boolean {
+    return this.state === FAILED;
+  }
+
+  /** Bytes held while waiting for the rest of a frame. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  push(chunk: Uint8Array): Array<Message | ProtocolError> {
+    const out: Array<Message | ProtocolError> = [];
+    if (this.state === FAILED || chunk.length === 0) return out;
+    this.chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+    this.buffered += chunk.length;
+    for (;;) {
+      if (this.state === READING_HEADER) {
+        const header = this.readHeader();
+        if (header === undefined) break;
+        if (header instanceof ProtocolError) {
+          this.fail();
+          out.push(header);
+          break;
+        }
+        this.bodyBytes = header;
+        this.state = READING_BODY;
+      } else {
+        if (this.buffered < this.bodyBytes) break;
+        out.push(decodeBody(this.take(this.bodyBytes)));
+        this.state = READING_HEADER;
+      }
+    }
+    return out;
+  }
+
+  /** The declared body length, undefined if the line is incomplete, or a fatal error. */
+  private readHeader(): number | ProtocolError | undefined {
+    const end = this.indexOfNewline(this.maxHeaderBytes + 1);
+    if (end < 0) {
+      if (this.buffered <= this.maxHeaderBytes) return undefined;
+      return new ProtocolError(
+        "bad_header",
+        `Header line longer than ${this.maxHeaderBytes} bytes`,
+        true,
+      );
+    }
+    const line = this.take(end + 1).toString("latin1", 0, end);
+    const match = HEADER_PATTERN.exec(line);
+    if (!match) {
+      return new ProtocolError("bad_header", `Bad header line ${JSON.stringify(line)}: expected "${HEADER_NAME}: N"`, true);
+    }
+    const length = Number(match[1]);
+    if (length > this.maxBodyBytes) {
+      return new ProtocolError(
+        "frame_too_large",
+        `Frame of ${match[1]} bytes exceeds the limit of ${this.maxBodyBytes}`,
+        true,
+      );
+    }
+    return length;
+  }
+
+  /** Index of the first `\n` among the first `limit` buffered bytes, or -1. */
+  private indexOfNewline(limit: number): number {
+    let offset = 0;
+    for (let i = this.head; i < this.chunks.length && offset < limit; i++) {
+      const chunk = this.chunks[i]!;
+      const found = chunk.subarray(0, limit - offset).indexOf(NEWLINE);
+      if (found >= 0) return offset + found;
+      offset += chunk.length;
+    }
+    return -1;
+  }
+
+  /** Removes and returns the next `n` buffered bytes (a view when they lie in one chunk). */
+  private take(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
+    this.buffered -= n;
+    const first = this.chunks[this.head]!;
+    if (first.length >= n) {
+      this.consumeFront(first, n);
+      return first.subarray(0, n);
+    }
+    const result = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.chunks[this.head]!;
+      const used = Math.min(chunk.length, n - filled);
+      chunk.copy(result, filled, 0, used);
+      filled += used;
+      this.consumeFront(chunk, used);
+    }
+    return result;
+  }
+
+  // Chunks are dropped by moving `head` rather than by `shift()`, which is
+  // linear in the array's length and would make one-byte chunks quadratic.
+  private consumeFront(chunk: Buffer, used: number): void {
+    if (used < chunk.length) {
+      this.chunks[this.head] = chunk.subarray(used);
+      return;
+    }
+    this.head++;
+    if (this.head === this.chunks.length) {
+      this.chunks = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private fail(): void {
+    this.state = FAILED;
+    this.chunks = [];
+    this.head = 0;
+    this.buffered = 0;
+  }
+}

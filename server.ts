@@ -1,0 +1,482 @@
+/**
+ * The chat server.
+ *
+ *     npx tsx server.ts [--host H] [--port P] [--max-body-bytes N] ...
+ *
+ * As a module: `startServer({ port: 0 })` resolves to a running ChatServer.
+ * Wiring only: socket → Decoder → handler → registry. Protocol details live
+ * in protocol.ts; see README.md for the behaviour.
+ */
+import net from "node:net";
+import {
+  DEFAULT_HOST,
+  DEFAULT_NAME_PREFIX,
+  DEFAULT_PORT,
+  Decoder,
+  encode,
+  MAX_BODY_BYTES,
+  MAX_HEADER_BYTES,
+  MAX_OUTBOUND_BYTES,
+  Message,
+  nameKey,
+  nameProblem,
+  ProtocolError,
+  SERVER_NAME,
+  type ErrorCode,
+  type LeaveReason,
+  type MessageFields,
+} from "./protocol.js";
+import { isMain, parseCount, parseOptions, parsePort, runMain, UsageError } from "./cli.js";
+
+/** How long a closing socket may take to flush before it is destroyed. */
+export const CLOSE_GRACE_MS = 1000;
+
+export interface ServerOptions {
+  /** @default DEFAULT_HOST */
+  host?: string;
+  /** 0 picks a free port. @default DEFAULT_PORT */
+  port?: number;
+  /** @default MAX_HEADER_BYTES */
+  maxHeaderBytes?: number;
+  /** @default MAX_BODY_BYTES */
+  maxBodyBytes?: number;
+  /** Bytes buffered for a client that does not read before it is cut off. @default MAX_OUTBOUND_BYTES */
+  maxOutboundBytes?: number;
+  /** Receives one line per event (joins, leaves, messages, errors). @default no log */
+  log?: (line: string) => void;
+}
+
+/** One TCP connection, joined or not. */
+class Connection {
+  readonly decoder: Decoder;
+  readonly peer: string;
+  readonly closed: Promise<void>;
+  name: string | undefined;
+  /** Joined implicitly by a bare seed Message: such a client expects its own broadcasts back. */
+  echoOwn = false;
+  closing = false;
+  corked = false;
+
+  constructor(
+    readonly socket: net.Socket,
+    options: Required<Pick<ServerOptions, "maxHeaderBytes" | "maxBodyBytes">>,
+  ) {
+    this.decoder = new Decoder(options);
+    this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
+  }
+}
+
+export class ChatServer {
+  private readonly options: Required<Omit<ServerOptions, "log">>;
+  private readonly log: (line: string) => void;
+  private readonly listener: net.Server;
+  private readonly connections = new Set<Connection>();
+  /** Joined clients by nameKey(). */
+  private readonly clients = new Map<string, Connection>();
+  private readonly corked: Connection[] = [];
+  private flushScheduled = false;
+  private closing: Promise<void> | undefined;
+
+  private constructor(options: ServerOptions) {
+    this.options = {
+      host: DEFAULT_HOST,
+      port: DEFAULT_PORT,
+      maxHeaderBytes: MAX_HEADER_BYTES,
+      maxBodyBytes: MAX_BODY_BYTES,
+      maxOutboundBytes: MAX_OUTBOUND_BYTES,
+      ...withoutUndefined(options),
+    };
+    this.log = options.log ?? (() => {});
+    this.listener = net.createServer((socket) => this.onConnection(socket));
+  }
+
+  /** Starts listening; rejects with the listen error (EADDRINUSE, ...). */
+  static async start(options: ServerOptions = {}): Promise<ChatServer> {
+    const server = new ChatServer(options);
+    await new Promise<void>((resolve, reject) => {
+      server.listener.once("error", reject);
+      server.listener.listen(server.options.port, server.options.host, () => {
+        server.listener.off("error", reject);
+        resolve();
+      });
+    });
+    return server;
+  }
+
+  get address(): { host: string; port: number } {
+    const address = this.listener.address() as net.AddressInfo;
+    return { host: address.address, port: address.port };
+  }
+
+  /** Names of the joined clients, sorted. */
+  get users(): string[] {
+    return [...this.clients.values()].map((c) => c.name!).sort(compareNames);
+  }
+
+  /** Tells every client `server_shutdown`, closes every socket, stops listening. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const listenerClosed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
+    this.flush();
+    const notice = this.frame({ type: "error", code: "server_shutdown", message: "The server is shutting down" });
+    for (const conn of this.connections) this.hangUp(conn, notice);
+    await Promise.all([...this.connections].map((c) => c.closed));
+    await listenerClosed;
+  }
+
+  // -------------------------------------------------------------------------
+  // Socket events
+  // -------------------------------------------------------------------------
+
+  private onConnection(socket: net.Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    const conn = new Connection(socket, this.options);
+    this.connections.add(conn);
+    socket.on("data", (chunk: Buffer) => this.onData(conn, chunk));
+    socket.on("error", () => {}); // 'close' follows and says what matters
+    socket.on("close", () => this.onClose(conn));
+  }
+
+  private onData(conn: Connection, chunk: Buffer): void {
+    for (const item of conn.decoder.push(chunk)) {
+      if (conn.closing) return;
+      if (item instanceof ProtocolError) this.onProtocolError(conn, item);
+      else this.onMessage(conn, item);
+    }
+  }
+
+  private onClose(conn: Connection): void {
+    this.connections.delete(conn);
+    conn.closing = true;
+    this.unregister(conn, "lost");
+  }
+
+  private onProtocolError(conn: Connection, error: ProtocolError): void {
+    this.log(`${conn.name ?? conn.peer}: error ${error.code}: ${error.message}`);
+    const frame = this.errorFrame(error.code, error.message);
+    if (error.fatal) this.disconnect(conn, "protocol_error", frame);
+    else this.send(conn, frame);
+  }
+
+  // -------------------------------------------------------------------------
+  // Messages
+  // -------------------------------------------------------------------------
+
+  private onMessage(conn: Connection, msg: Message): void {
+    if (conn.name === undefined) {
+      this.onMessageBeforeJoin(conn, msg);
+      return;
+    }
+    switch (msg.type) {
+      case "chat":
+        return this.chat(conn, msg);
+      case "list":
+        return this.send(conn, this.frame({ type: "list", users: this.users, message: this.listText() }));
+      case "ping":
+        return this.send(conn, this.frame({ type: "pong", message: "pong" }));
+      case "quit":
+        return this.disconnect(conn, "quit");
+      case "join":
+        return this.sendError(conn, "bad_message", `Already joined as ${conn.name}`);
+      default:
+        return this.sendError(conn, "unknown_type", `A client cannot send "${msg.type}"`);
+    }
+  }
+
+  private onMessageBeforeJoin(conn: Connection, msg: Message): void {
+    if (msg.type === "join") {
+      this.join(conn, msg.client_name, false);
+    } else if (msg.bare) {
+      if (this.join(conn, msg.client_name, true)) this.chat(conn, msg);
+    } else if (msg.type === "ping") {
+      this.send(conn, this.frame({ type: "pong", message: "pong" }));
+    } else if (msg.type === "quit") {
+      this.disconnect(conn, "quit");
+    } else {
+      this.sendError(conn, "not_joined", `Join first: send a "join" with your name before "${msg.type}"`);
+    }
+  }
+
+  /**
+   * Registers `conn` under `requested`, or under the next free Usuario<N> when
+   * the name is empty. A refused name is an error, except for a seed client
+   * joining implicitly, which gets a default name and is told so.
+   */
+  private join(conn: Connection, requested: string, implicit: boolean): boolean {
+    let name = requested;
+    let refusal: { code: ErrorCode; text: string } | undefined;
+    if (requested === "") {
+      name = this.nextDefaultName();
+    } else {
+      const problem = nameProblem(requested);
+      if (problem !== undefined) refusal = { code: "name_invalid", text: `${problem}: "${requested}"` };
+      else if (this.clients.has(nameKey(requested))) {
+        refusal = { code: "name_taken", text: `The name "${requested}" is already in use` };
+      }
+    }
+    if (refusal && !implicit) {
+      this.sendError(conn, refusal.code, refusal.text);
+      return false;
+    }
+    if (refusal) name = this.nextDefaultName();
+
+    conn.name = name;
+    conn.echoOwn = implicit;
+    this.clients.set(nameKey(name), conn);
+    this.log(`${name} joined from ${conn.peer}${implicit ? " (seed client)" : ""}`);
+    const welcome = refusal ? `${refusal.text}; you are ${name}` : `Welcome, ${name}! ${this.listText()}`;
+    this.send(conn, this.frame({ type: "welcome", client_name: name, users: this.users, message: welcome }));
+    this.broadcast(this.frame({ type: "join", client_name: name, message: `${name} joined` }), conn);
+    return true;
+  }
+
+  private chat(conn: Connection, msg: Message): void {
+    const to = msg.to ?? "";
+    const recipient = to === "" ? undefined : this.clients.get(nameKey(to));
+    if (to !== "" && recipient === undefined) {
+      this.sendError(conn, "unknown_recipient", `No user named "${to}" is online`);
+      return;
+    }
+    const out = new Message({
+      type: "chat",
+      client_name: conn.name!,
+      subject: msg.subject,
+      message: msg.message,
+      ...(recipient && { to: recipient.name! }),
+    });
+    let frame: Buffer;
+    try {
+      frame = encode(out, this.options.maxBodyBytes);
+    } catch (error) {
+      this.sendError(conn, "bad_message", `Message too long to deliver: ${(error as Error).message}`);
+      return;
+    }
+    if (recipient) {
+      this.log(`${conn.name} → ${recipient.name} (private, ${out.message.length} characters)`);
+      this.send(recipient, frame);
+      if (conn.echoOwn && recipient !== conn) this.send(conn, frame);
+    } else {
+      this.log(`${conn.name}${out.subject ? ` [${out.subject}]` : ""}: ${printable(out.message)}`);
+      this.broadcast(frame, conn.echoOwn ? undefined : conn);
+    }
+  }
+
+  private nextDefaultName(): string {
+    for (let n = 0; ; n++) {
+      const name = `${DEFAULT_NAME_PREFIX}${n}`;
+      if (!this.clients.has(nameKey(name))) return name;
+    }
+  }
+
+  private listText(): string {
+    const users = this.users;
+    return `Online (${users.length}): ${users.join(", ")}`;
+  }
+
+  // -------------------------------------------------------------------------
+  // Leaving
+  // -------------------------------------------------------------------------
+
+  /** Ends a connection on the server's initiative, after a last frame if given. */
+  private disconnect(conn: Connection, reason: LeaveReason, lastFrame?: Buffer): void {
+    if (conn.closing) return;
+    if (reason === "slow") {
+      conn.closing = true;
+      conn.socket.destroy(); // its buffer is full: nothing more can reach it
+    } else {
+      this.hangUp(conn, lastFrame);
+    }
+    this.unregister(conn, reason);
+  }
+
+  /** Writes a last frame, half-closes, and destroys the socket if it lingers. */
+  private hangUp(conn: Connection, lastFrame?: Buffer): void {
+    conn.closing = true;
+    if (lastFrame) conn.socket.write(lastFrame);
+    conn.socket.end();
+    setTimeout(() => conn.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  private unregister(conn: Connection, reason: LeaveReason): void {
+    const name = conn.name;
+    if (name === undefined || this.clients.get(nameKey(name)) !== conn) return;
+    this.clients.delete(nameKey(name));
+    this.log(`${name} left (${reason})`);
+    if (this.closing) return;
+    this.broadcast(this.frame({ type: "leave", client_name: name, reason, message: `${name} left (${reason})` }), conn);
+  }
+
+  // -------------------------------------------------------------------------
+  // Sending
+  // -------------------------------------------------------------------------
+
+  private frame(fields: MessageFields): Buffer {
+    return encode(new Message({ client_name: SERVER_NAME, ...fields }));
+  }
+
+  private errorFrame(code: ErrorCode, text: string): Buffer {
+    return this.frame({ type: "error", code, message: text });
+  }
+
+  private sendError(conn: Connection, code: ErrorCode, text: string): void {
+    this.log(`${conn.name ?? conn.peer}: error ${code}: ${text}`);
+    this.send(conn, this.errorFrame(code, text));
+  }
+
+  /** Sends one already-encoded frame to every joined client but `except`. */
+  private broadcast(frame: Buffer, except?: Connection): void {
+    for (const conn of this.clients.values()) {
+      if (conn !== except) this.send(conn, frame);
+    }
+  }
+
+  /**
+   * Queues a frame for one client. Frames are gathered while the socket is
+   * corked and written together once per event-loop turn, so a burst costs
+   * one system call per client, not one per frame.
+   */
+  private send(conn: Connection, frame: Buffer): void {
+    if (conn.closing) return;
+    if (conn.socket.writableLength + frame.length > this.options.maxOutboundBytes) {
+      this.log(`${conn.name ?? conn.peer}: cut off, ${conn.socket.writableLength} bytes unread`);
+      this.disconnect(conn, "slow");
+      return;
+    }
+    if (!conn.corked) {
+      conn.corked = true;
+      conn.socket.cork();
+      this.corked.push(conn);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    }
+    conn.socket.write(frame);
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    for (const conn of this.corked) {
+      conn.corked = false;
+      conn.socket.uncork();
+    }
+    this.corked.length = 0;
+  }
+}
+
+export function startServer(options: ServerOptions = {}): Promise<ChatServer> {
+  return ChatServer.start(options);
+}
+
+function compareNames(a: string, b: string): number {
+  return a.localeCompare(b, undefined, { sensitivity: "base" }) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** Text for the log: control characters shown as escapes, so a message cannot drive the terminal. */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+function withoutUndefined<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function timestamp(): string {
+  return new Date().toTimeString().slice(0, 8);
+}
+
+// ---------------------------------------------------------------------------
+// Command line
+// ---------------------------------------------------------------------------
+
+export const USAGE = `Usage: npx tsx server.ts [options]
+
+Runs the chat server. Clients connect with: npx tsx client.ts
+
+Options:
+  --host H                 address to listen on (default ${DEFAULT_HOST})
+  --port P                 TCP port, 0 for any free one (default ${DEFAULT_PORT})
+  --max-body-bytes N       largest frame body accepted (default ${MAX_BODY_BYTES})
+  --max-header-bytes N     longest header line accepted (default ${MAX_HEADER_BYTES})
+  --max-outbound-bytes N   bytes held for a client that stops reading before
+                           it is cut off (default ${MAX_OUTBOUND_BYTES})
+  --quiet                  print only the "listening on" line and errors
+  -h, --help               show this help
+
+Stop it with Ctrl+C: every client is told the server is shutting down.`;
+
+async function main(): Promise<void> {
+  const values = parseOptions(process.argv.slice(2), {
+    host: { type: "string" },
+    port: { type: "string" },
+    "max-body-bytes": { type: "string" },
+    "max-header-bytes": { type: "string" },
+    "max-outbound-bytes": { type: "string" },
+    quiet: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const host = values.host ?? DEFAULT_HOST;
+  const port = values.port === undefined ? DEFAULT_PORT : parsePort(values.port);
+  const count = (name: string, text: string | undefined) => (text === undefined ? undefined : parseCount(text, name));
+  const log = values.quiet ? undefined : (line: string) => console.log(`${timestamp()} ${line}`);
+
+  let server: ChatServer;
+  try {
+    server = await startServer({
+      host,
+      port,
+      maxBodyBytes: count("--max-body-bytes", values["max-body-bytes"]),
+      maxHeaderBytes: count("--max-header-bytes", values["max-header-bytes"]),
+      maxOutboundBytes: count("--max-outbound-bytes", values["max-outbound-bytes"]),
+      log,
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new StartError(`Port ${port} on ${host} is already in use (is another server running?)`);
+    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new StartError(`Cannot listen on ${host}: no such local address`);
+    if (code === "EACCES") throw new StartError(`Not allowed to listen on ${host}:${port}`);
+    throw error;
+  }
+  const { host: boundHost, port: boundPort } = server.address;
+  console.log(`listening on ${boundHost}:${boundPort}`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1); // a second Ctrl+C: don't wait any longer
+    stopping = true;
+    log?.(`${signal}: shutting down`);
+    void server.close().then(() => process.exit(0));
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+class StartError extends UsageError {}
+
+if (isMain(import.meta.url)) {
+  runMain(async () => {
+    try {
+      await main();
+    } catch (error) {
+      if (error instanceof StartError) {
+        process.stderr.write(`${error.message}\n`);
+        process.exit(1);
+      }
+      throw error;
+    }
+  }, "Run with --help for the options.");
+}
