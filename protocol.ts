@@ -211,6 +211,9 @@ function toMessage(object: Record<string, unknown>): Message | ProtocolError {
   if (!bare && !KNOWN_TYPES.has(type as string)) {
     return new ProtocolError("unknown_type", `Unknown message type "${String(type)}"`);
   }
+  if (type === "chat" && typeof object.message !== "string") {
+    return new ProtocolError("bad_message", 'A chat needs a "message" string');
+  }
   const message = new Message({ ...(object as Partial<MessageFields>), type: bare ? "chat" : (type as MessageType) });
   message.bare = bare;
   return message;

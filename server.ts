@@ -30,6 +30,14 @@ import { isMain, parseCount, parseOptions, parsePort, runMain, UsageError } from
 
 /** How long a closing socket may take to flush before it is destroyed. */
 export const CLOSE_GRACE_MS = 1000;
+/**
+ * Bytes buffered for one reader above which the clients talking to it are
+ * paused until it catches up: a flood slows to the pace of its readers
+ * instead of piling up in memory.
+ */
+export const BACKPRESSURE_BYTES = 64 * 1024;
+/** How long a reader may stay behind (above BACKPRESSURE_BYTES) before it is cut off as slow. */
+export const SLOW_READER_TIMEOUT_MS = 5000;
 
 export interface ServerOptions {
   /** @default DEFAULT_HOST */
@@ -42,6 +50,8 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** Bytes buffered for a client that does not read before it is cut off. @default MAX_OUTBOUND_BYTES */
   maxOutboundBytes?: number;
+  /** @default SLOW_READER_TIMEOUT_MS */
+  slowReaderTimeoutMs?: number;
   /** Receives one line per event (joins, leaves, messages, errors). @default no log */
   log?: (line: string) => void;
 }
@@ -56,6 +66,10 @@ class Connection {
   echoOwn = false;
   closing = false;
   corked = false;
+  /** How many lagging readers this client waits for before it is read again. */
+  waitingFor = 0;
+  /** While this client lags: the talkers paused until it catches up, and its deadline. */
+  lag: { talkers: Set<Connection>; deadline: NodeJS.Timeout } | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -85,6 +99,7 @@ export class ChatServer {
       maxHeaderBytes: MAX_HEADER_BYTES,
       maxBodyBytes: MAX_BODY_BYTES,
       maxOutboundBytes: MAX_OUTBOUND_BYTES,
+      slowReaderTimeoutMs: SLOW_READER_TIMEOUT_MS,
       ...withoutUndefined(options),
     };
     this.log = options.log ?? (() => {});
@@ -262,11 +277,11 @@ export class ChatServer {
     }
     if (recipient) {
       this.log(`${conn.name} → ${recipient.name} (private, ${out.message.length} characters)`);
-      this.send(recipient, frame);
+      this.send(recipient, frame, conn);
       if (conn.echoOwn && recipient !== conn) this.send(conn, frame);
     } else {
       this.log(`${conn.name}${out.subject ? ` [${out.subject}]` : ""}: ${printable(out.message)}`);
-      this.broadcast(frame, conn.echoOwn ? undefined : conn);
+      this.broadcast(frame, conn.echoOwn ? undefined : conn, conn);
     }
   }
 
@@ -290,6 +305,7 @@ export class ChatServer {
   private disconnect(conn: Connection, reason: LeaveReason, lastFrame?: Buffer): void {
     if (conn.closing) return;
     if (reason === "slow") {
+      this.log(`${conn.name ?? conn.peer}: cut off, ${conn.socket.writableLength} bytes unread`);
       conn.closing = true;
       conn.socket.destroy(); // its buffer is full: nothing more can reach it
     } else {
@@ -307,6 +323,7 @@ export class ChatServer {
   }
 
   private unregister(conn: Connection, reason: LeaveReason): void {
+    this.releaseTalkers(conn);
     const name = conn.name;
     if (name === undefined || this.clients.get(nameKey(name)) !== conn) return;
     this.clients.delete(nameKey(name));
@@ -333,9 +350,9 @@ export class ChatServer {
   }
 
   /** Sends one already-encoded frame to every joined client but `except`. */
-  private broadcast(frame: Buffer, except?: Connection): void {
+  private broadcast(frame: Buffer, except?: Connection, talker?: Connection): void {
     for (const conn of this.clients.values()) {
-      if (conn !== except) this.send(conn, frame);
+      if (conn !== except) this.send(conn, frame, talker);
     }
   }
 
@@ -344,10 +361,9 @@ export class ChatServer {
    * corked and written together once per event-loop turn, so a burst costs
    * one system call per client, not one per frame.
    */
-  private send(conn: Connection, frame: Buffer): void {
+  private send(conn: Connection, frame: Buffer, talker?: Connection): void {
     if (conn.closing) return;
     if (conn.socket.writableLength + frame.length > this.options.maxOutboundBytes) {
-      this.log(`${conn.name ?? conn.peer}: cut off, ${conn.socket.writableLength} bytes unread`);
       this.disconnect(conn, "slow");
       return;
     }
@@ -361,6 +377,29 @@ export class ChatServer {
       }
     }
     conn.socket.write(frame);
+    if (talker && talker !== conn && conn.socket.writableLength > BACKPRESSURE_BYTES) this.pauseTalker(talker, conn);
+  }
+
+  /** Stops reading from `talker` until `reader` has caught up (or is cut off as slow). */
+  private pauseTalker(talker: Connection, reader: Connection): void {
+    if (!reader.lag) {
+      const deadline = setTimeout(() => this.disconnect(reader, "slow"), this.options.slowReaderTimeoutMs);
+      reader.lag = { talkers: new Set(), deadline };
+      reader.socket.once("drain", () => this.releaseTalkers(reader));
+    }
+    if (reader.lag.talkers.has(talker)) return;
+    reader.lag.talkers.add(talker);
+    if (talker.waitingFor++ === 0) talker.socket.pause();
+  }
+
+  private releaseTalkers(reader: Connection): void {
+    const lag = reader.lag;
+    if (!lag) return;
+    reader.lag = undefined;
+    clearTimeout(lag.deadline);
+    for (const talker of lag.talkers) {
+      if (--talker.waitingFor === 0 && !talker.closing) talker.socket.resume();
+    }
   }
 
   private flush(): void {
