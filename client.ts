@@ -294,14 +294,10 @@ export function runCommand(client: ChatClient, command: Command, t: Texts): Comm
   }
 }
 
-/** Human words for a connection error. */
-export function socketErrorText(error: unknown): string {
+/** Plain words for a connection error. */
+export function socketErrorText(error: unknown, t: Texts): string {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === "ECONNREFUSED") return "connection refused";
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "unknown host";
-  if (code === "ETIMEDOUT") return "timed out";
-  if (code === "ECONNRESET") return "connection reset";
-  return error instanceof Error ? error.message : String(error);
+  return (code && t.socketErrors[code]) ?? (error instanceof Error ? error.message : String(error));
 }
 
 // ---------------------------------------------------------------------------
@@ -335,6 +331,8 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
   const tty = output.isTTY === true && (input as { isTTY?: boolean }).isTTY === true;
   const rl = readline.createInterface({ input, output: tty ? output : undefined, terminal: tty });
   const lines = rl[Symbol.asyncIterator]();
+  let inputOpen = true;
+  rl.on("close", () => (inputOpen = false));
   const show = (line: DisplayLine) => {
     const text = tty && COLORS[line.kind] ? `${COLORS[line.kind]}${line.text}\x1b[0m` : line.text;
     if (tty) {
@@ -342,7 +340,8 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
       readline.cursorTo(output, 0);
     }
     output.write(`${text}\n`);
-    if (tty) rl.prompt(true);
+    // Prompting resumes the input, so never after it has closed: that would keep the process alive.
+    if (tty && inputOpen) rl.prompt(true);
   };
   const nextLine = async (prompt: string): Promise<string | undefined> => {
     if (tty) {
@@ -352,6 +351,13 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
     const next = await lines.next();
     return next.done ? undefined : next.value;
   };
+  /** In a terminal, removes the line just typed: a sent message is shown again, formatted. */
+  const eraseTyped = (typed: string) => {
+    if (!tty) return;
+    const columns = (output as { columns?: number }).columns ?? 80;
+    const rows = Math.max(1, Math.ceil((rl.getPrompt().length + typed.length) / columns));
+    for (let i = 0; i < rows; i++) output.write("\x1b[1A\x1b[2K");
+  };
 
   client.on("message", (msg) => {
     const line = describe(msg, client.name, t);
@@ -359,8 +365,8 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
   });
   client.on("lost", () => show({ kind: "error", text: t.connectionLost(client.address) }));
   client.on("reconnecting", (delay, attempt) => show({ kind: "info", text: t.reconnecting(delay / 1000, attempt) }));
-  client.on("reconnectFailed", (error) => show({ kind: "error", text: t.error(socketErrorText(error)) }));
-  client.on("rejoined", (welcome) => show({ kind: "info", text: t.reconnected(welcome.client_name) }));
+  client.on("reconnectFailed", (error) => show({ kind: "error", text: t.reconnectFailed(socketErrorText(error, t)) }));
+  client.on("rejoined", (welcome) => show({ kind: "info", text: t.reconnected(welcome.client_name, welcome.users ?? []) }));
   rl.on("SIGINT", () => rl.close()); // Ctrl+C in a terminal: leave as at end of input
 
   try {
@@ -370,7 +376,9 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
     for (;;) {
       const line = await nextLine("> ");
       if (line === undefined) break;
-      const result = runCommand(client, parseCommand(line), t);
+      const command = parseCommand(line);
+      const result = runCommand(client, command, t);
+      if (command.kind === "say" || command.kind === "private") eraseTyped(line);
       result.lines.forEach(show);
       if (result.quit) break;
     }
@@ -449,7 +457,7 @@ async function main(): Promise<number> {
   try {
     await client.connect();
   } catch (error) {
-    process.stderr.write(`${t.cannotConnect(client.address, socketErrorText(error))}\n`);
+    process.stderr.write(`${t.cannotConnect(client.address, socketErrorText(error, t))}\n`);
     return 1;
   }
   process.on("SIGTERM", () => void client.quit().then(() => process.exit(0)));

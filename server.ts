@@ -172,7 +172,7 @@ export class ChatServer {
   private onClose(conn: Connection): void {
     this.connections.delete(conn);
     conn.closing = true;
-    this.unregister(conn, "lost");
+    this.unregister(conn, this.closing ? "shutdown" : "lost");
   }
 
   private onProtocolError(conn: Connection, error: ProtocolError): void {

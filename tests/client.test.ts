@@ -110,7 +110,7 @@ t.test("the client script, driven through a pipe", async (t) => {
     await first.close();
     await ana.waitFor(/Connection to the server at 127.0.0.1:\d+ lost\.\n.*Reconnecting in 1 s \(attempt 1\)/);
     const second = await testServer(t, { port });
-    await ana.waitFor(/Reconnected as ana\./);
+    await ana.waitFor(/Reconnected as ana\. Online \(1\): ana/);
     const bruno = await Peer.joined(t, port, "bruno");
     ana.type("still here");
     t.match(await bruno.next(), { type: "chat", client_name: "ana", message: "still here" });
