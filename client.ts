@@ -185,6 +185,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
 
   private requestJoin(name: string): Promise<Message> {
     return new Promise((resolve, reject) => {
+      if (!this.socket || this.socket.destroyed) {
+        reject(new Error("Not connected"));
+        return;
+      }
       this.pendingJoin = { resolve, reject };
       this.write({ type: "join", client_name: name });
     });

@@ -190,3 +190,13 @@ t.test("runCommand", async (t) => {
     t.same(runCommand(client, parseCommand("x".repeat(70_000)), en).lines, [{ kind: "error", text: en.tooLong }]);
   });
 });
+
+t.test("a server that goes away while the name is asked: the client says so and exits 1", async (t) => {
+  const server = await startServer({ port: 0 });
+  const client = new Script(t, "client.ts", ["--port", String(server.address.port)]);
+  await client.waitFor(/Choose a name/);
+  await server.close();
+  await client.waitFor(/Connection to the server at 127\.0\.0\.1:\d+ lost\./);
+  client.type("ana");
+  t.match(await client.exited, { code: 1 });
+});
