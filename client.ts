@@ -14,7 +14,7 @@ import readline from "node:readline";
 import { parseCommand, type Command } from "./commands.js";
 import { chatLine, describe, detectLang, inputProblemText, LANGS, TEXTS, type DisplayLine, type LineKind, type Texts } from "./format.js";
 import { isMain, parseOptions, parsePort, runMain, UsageError } from "./cli.js";
-import { DEFAULT_HOST, DEFAULT_PORT, Decoder, encode, Message, ProtocolError, type MessageFields } from "./protocol.js";
+import { DEFAULT_HOST, DEFAULT_PORT, Decoder, encode, Message, nameKey, ProtocolError, type MessageFields } from "./protocol.js";
 
 /** First wait before reconnecting; it doubles on each failed attempt. */
 export const RECONNECT_DELAY_MS = 1000;
@@ -280,7 +280,10 @@ export function runCommand(client: ChatClient, command: Command, t: Texts): Comm
         if (e instanceof ProtocolError) return error(t.tooLong);
         throw e;
       }
-      return sent ? { lines: [chatLine(sent, client.name, t)] } : error(t.notConnected);
+      if (!sent) return error(t.notConnected);
+      // A private message to oneself comes back from the server: showing it now would show it twice.
+      const toSelf = sent.to !== undefined && nameKey(sent.to) === nameKey(client.name ?? "");
+      return { lines: toSelf ? [] : [chatLine(sent, client.name, t)] };
     }
     case "list":
       return client.list() ? { lines: [] } : error(t.notConnected);

@@ -450,6 +450,8 @@ Options:
   --max-outbound-bytes N   bytes held for a client that stops reading before
                            it is cut off (default ${MAX_OUTBOUND_BYTES})
   --quiet                  print only the "listening on" line and errors
+  --exit-on-stdin-end      stop when standard input closes (for supervisors
+                           such as launcher.ts: the server cannot outlive them)
   -h, --help               show this help
 
 Stop it with Ctrl+C: every client is told the server is shutting down.`;
@@ -462,6 +464,7 @@ async function main(): Promise<void> {
     "max-header-bytes": { type: "string" },
     "max-outbound-bytes": { type: "string" },
     quiet: { type: "boolean" },
+    "exit-on-stdin-end": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -502,6 +505,8 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGHUP", () => stop("SIGHUP"));
+  if (values["exit-on-stdin-end"]) process.stdin.on("end", () => stop("end of standard input")).resume();
 }
 
 class StartError extends UsageError {}
