@@ -32,7 +32,7 @@ export function stateText(instance: Instance): string {
     case "connected":
       return `connected to :${instance.port}`;
     case "dead":
-      return `dead (exit code ${instance.exitCode})`;
+      return `dead (${instance.ended})`;
     default:
       return instance.state;
   }
@@ -158,6 +158,9 @@ export function LauncherApp({ supervisor, notice }: LauncherAppProps) {
     input.current = "";
   };
 
+  const backspace = () => {
+    input.current = [...input.current].slice(0, -1).join("");
+  };
   const moveFocus = (step: number) => {
     focus.current = (focus.current + step + order.length) % order.length;
   };
@@ -168,13 +171,14 @@ export function LauncherApp({ supervisor, notice }: LauncherAppProps) {
     if ((key.tab && key.shift) || key.leftArrow) moveFocus(-1);
     else if (key.tab || key.rightArrow) moveFocus(1);
     else if (key.return) submit();
-    else if (key.backspace || key.delete) input.current = [...input.current].slice(0, -1).join("");
+    else if (key.backspace || key.delete) backspace();
     else if (!(key.ctrl || key.meta || key.escape || key.upArrow || key.downArrow || key.pageUp || key.pageDown)) {
       // Keys that arrive together (a paste, tmux send-keys) come as one string: take it a character at a time.
       for (const char of text) {
         if (char === "\t") moveFocus(1);
         else if (char === "\r" || char === "\n") submit();
-        else input.current += char;
+        else if (char === "\x7f" || char === "\b") backspace();
+        else if (char >= " ") input.current += char;
       }
     }
     refresh();

@@ -172,7 +172,8 @@ export function nextState(kind: InstanceKind, state: InstanceState, line: string
 
 export interface Instance extends InstanceSpec {
   state: InstanceState;
-  exitCode: number | null;
+  /** How the child ended: "exit code 1", "signal SIGKILL"; undefined while it runs. */
+  ended: string | undefined;
   lines: string[];
 }
 
@@ -196,7 +197,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     private readonly options: { host: string; lang?: string | undefined },
   ) {
     super();
-    this.instances = specs.map((spec) => ({ ...spec, state: "starting", exitCode: null, lines: [] }));
+    this.instances = specs.map((spec) => ({ ...spec, state: "starting", ended: undefined, lines: [] }));
   }
 
   get clients(): Instance[] {
@@ -209,7 +210,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await Promise.all(servers.map((s) => this.startOne(s)));
     const failed = servers.find((s) => s.state !== "listening");
     if (failed) {
-      const why = failed.lines.find((l) => /in use|Cannot listen|Not allowed/.test(l)) ?? `exit code ${failed.exitCode}`;
+      const why = failed.lines.find((l) => /in use|Cannot listen|Not allowed/.test(l)) ?? failed.ended ?? "it did not start";
       throw new StartError(`${failed.name} could not start: ${why}`);
     }
     // A client that cannot join (its name refused by a server already there) stays "starting" on screen.
@@ -280,8 +281,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     for (const stream of [child.stdout, child.stderr]) {
       readline.createInterface({ input: stream }).on("line", (line) => this.onLine(instance, line));
     }
-    child.once("exit", (code) => {
-      instance.exitCode = code;
+    child.once("exit", (code, signal) => {
+      instance.ended = signal ? `signal ${signal}` : `exit code ${code}`;
       this.setState(instance, code === 0 || this.stopping ? "stopped" : "dead");
     });
     return this.until(instance, instance.kind === "server" ? "listening" : "connected", "stopped", "dead");
@@ -330,7 +331,7 @@ async function runPiped(supervisor: Supervisor, options: LauncherOptions, stoppe
   const say = (line: string) => process.stdout.write(`[launcher] ${line}\n`);
   supervisor.on("line", (instance, line) => process.stdout.write(`[${instance.name}] ${line}\n`));
   supervisor.on("state", (instance) => {
-    if (instance.state === "dead") say(`${instance.name} died (exit code ${instance.exitCode}); the others go on`);
+    if (instance.state === "dead") say(`${instance.name} died (${instance.ended}); the others go on`);
   });
   try {
     await supervisor.start();

@@ -147,8 +147,8 @@ export class Script {
   }
 
   /** Waits until standard output (or error) matches; returns the match. */
-  async waitFor(pattern: RegExp, stream: "stdout" | "stderr" = "stdout"): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + WAIT_MS * 2;
+  async waitFor(pattern: RegExp, { stream = "stdout", ms = WAIT_MS * 2 }: { stream?: "stdout" | "stderr"; ms?: number } = {}): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + ms;
     for (;;) {
       const match = this[stream].match(pattern);
       if (match) return match;
