@@ -198,6 +198,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     // A frame we cannot decode is shown as an error, as the server would send one.
     const msg =
       item instanceof ProtocolError ? new Message({ type: "error", code: item.code, message: item.message }) : item;
+    if (msg.type === "ping") {
+      this.write({ type: "pong" }); // the server checks that we are alive
+      return;
+    }
     const pending = this.pendingJoin;
     if (pending && (msg.type === "welcome" || msg.type === "error")) {
       this.pendingJoin = undefined;

@@ -34,8 +34,10 @@ export const DEFAULT_NAME_PREFIX = "Usuario";
 // Message types and error codes
 // ---------------------------------------------------------------------------
 
-export const CLIENT_TYPES = ["join", "chat", "list", "quit", "ping"] as const;
-export const SERVER_TYPES = ["welcome", "chat", "join", "leave", "list", "error", "pong"] as const;
+// `pong` from a client and `ping` from the server are this project's extension:
+// the server pings a quiet client and drops it if no answer comes.
+export const CLIENT_TYPES = ["join", "chat", "list", "quit", "ping", "pong"] as const;
+export const SERVER_TYPES = ["welcome", "chat", "join", "leave", "list", "error", "pong", "ping"] as const;
 export type MessageType = (typeof CLIENT_TYPES)[number] | (typeof SERVER_TYPES)[number];
 const KNOWN_TYPES: ReadonlySet<string> = new Set<string>([...CLIENT_TYPES, ...SERVER_TYPES]);
 
@@ -51,11 +53,14 @@ export const ERROR_CODES = [
   "unknown_recipient",
   "rate_limited",
   "server_shutdown",
+  // Extensions: the server is at --max-clients; a time limit ran out.
+  "server_full",
+  "timeout",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Why a client left, as carried by `leave` frames. */
-export type LeaveReason = "quit" | "lost" | "kicked" | "slow" | "shutdown" | "protocol_error";
+export type LeaveReason = "quit" | "lost" | "kicked" | "slow" | "shutdown" | "protocol_error" | "timeout";
 
 /** A protocol failure with a stable `code`. `fatal` means the byte stream can no longer be trusted. */
 export class ProtocolError extends Error {

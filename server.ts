@@ -38,6 +38,20 @@ export const CLOSE_GRACE_MS = 1000;
 export const BACKPRESSURE_BYTES = 64 * 1024;
 /** How long a reader may stay behind (above BACKPRESSURE_BYTES) before it is cut off as slow. */
 export const SLOW_READER_TIMEOUT_MS = 5000;
+/** Connections served at once; one more is told `server_full` and closed. */
+export const MAX_CLIENTS = 10_000;
+/** Frames a client may send per second on average (bursts of twice as many); 0 for no limit. */
+export const RATE_LIMIT_PER_SECOND = 20;
+/** Time from connecting to joining. Long, because the seed client joins with its first message. */
+export const JOIN_TIMEOUT_MS = 60_000;
+/** Time a frame may take to arrive once its first byte has (slow-loris clients). */
+export const FRAME_TIMEOUT_MS = 10_000;
+/** Silence after which the server pings a client; 0 to never ping. */
+export const PING_INTERVAL_MS = 30_000;
+/** Time a pinged client has to send anything at all before it is dropped as lost. */
+export const PING_TIMEOUT_MS = 15_000;
+/** TCP keep-alive probes start after this much idle time, catching peers whose host vanished. */
+export const KEEPALIVE_MS = 30_000;
 
 export interface ServerOptions {
   /** @default DEFAULT_HOST */
@@ -52,6 +66,18 @@ export interface ServerOptions {
   maxOutboundBytes?: number;
   /** @default SLOW_READER_TIMEOUT_MS */
   slowReaderTimeoutMs?: number;
+  /** @default MAX_CLIENTS */
+  maxClients?: number;
+  /** @default RATE_LIMIT_PER_SECOND */
+  rateLimit?: number;
+  /** @default JOIN_TIMEOUT_MS */
+  joinTimeoutMs?: number;
+  /** @default FRAME_TIMEOUT_MS */
+  frameTimeoutMs?: number;
+  /** @default PING_INTERVAL_MS */
+  pingIntervalMs?: number;
+  /** @default PING_TIMEOUT_MS */
+  pingTimeoutMs?: number;
   /** Receives one line per event (joins, leaves, messages, errors). @default no log */
   log?: (line: string) => void;
 }
@@ -70,12 +96,23 @@ class Connection {
   waitingFor = 0;
   /** While this client lags: the talkers paused until it catches up, and its deadline. */
   lag: { talkers: Set<Connection>; deadline: NodeJS.Timeout } | undefined;
+  readonly connectedAt = Date.now();
+  lastHeardAt = this.connectedAt;
+  /** When the first byte of a frame still incomplete arrived; 0 when none is pending. */
+  partialSince = 0;
+  /** When the unanswered ping was sent; 0 when none is. */
+  pingSentAt = 0;
+  tokens: number;
+  tokensAt = this.connectedAt;
+  /** Told rate_limited since its last accepted frame: further drops are silent. */
+  limitTold = false;
 
   constructor(
     readonly socket: net.Socket,
-    options: Required<Pick<ServerOptions, "maxHeaderBytes" | "maxBodyBytes">>,
+    options: Required<Pick<ServerOptions, "maxHeaderBytes" | "maxBodyBytes" | "rateLimit">>,
   ) {
     this.decoder = new Decoder(options);
+    this.tokens = options.rateLimit * 2;
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
     this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
   }
@@ -91,6 +128,7 @@ export class ChatServer {
   private readonly corked: Connection[] = [];
   private flushScheduled = false;
   private closing: Promise<void> | undefined;
+  private readonly sweeper: NodeJS.Timeout;
 
   private constructor(options: ServerOptions) {
     this.options = {
@@ -100,10 +138,20 @@ export class ChatServer {
       maxBodyBytes: MAX_BODY_BYTES,
       maxOutboundBytes: MAX_OUTBOUND_BYTES,
       slowReaderTimeoutMs: SLOW_READER_TIMEOUT_MS,
+      maxClients: MAX_CLIENTS,
+      rateLimit: RATE_LIMIT_PER_SECOND,
+      joinTimeoutMs: JOIN_TIMEOUT_MS,
+      frameTimeoutMs: FRAME_TIMEOUT_MS,
+      pingIntervalMs: PING_INTERVAL_MS,
+      pingTimeoutMs: PING_TIMEOUT_MS,
       ...withoutUndefined(options),
     };
     this.log = options.log ?? (() => {});
     this.listener = net.createServer((socket) => this.onConnection(socket));
+    // One timer for every connection's deadlines, ticking at a quarter of the shortest.
+    const { joinTimeoutMs, frameTimeoutMs, pingIntervalMs, pingTimeoutMs } = this.options;
+    const shortest = Math.min(joinTimeoutMs, frameTimeoutMs, ...(pingIntervalMs > 0 ? [pingIntervalMs, pingTimeoutMs] : []));
+    this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, shortest / 4))).unref();
   }
 
   /** Starts listening; rejects with the listen error (EADDRINUSE, ...). */
@@ -124,6 +172,11 @@ export class ChatServer {
     return { host: address.address, port: address.port };
   }
 
+  /** Open connections, joined or not. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
   /** Names of the joined clients, sorted. */
   get users(): string[] {
     return [...this.clients.values()].map((c) => c.name!).sort(compareNames);
@@ -136,6 +189,7 @@ export class ChatServer {
   }
 
   private async shutdown(): Promise<void> {
+    clearInterval(this.sweeper);
     const listenerClosed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
     this.flush();
     const notice = this.frame({ type: "error", code: "server_shutdown", message: "The server is shutting down" });
@@ -154,7 +208,14 @@ export class ChatServer {
       return;
     }
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, KEEPALIVE_MS);
     const conn = new Connection(socket, this.options);
+    if (this.connections.size >= this.options.maxClients) {
+      this.log(`${conn.peer}: refused, ${this.connections.size} clients already connected`);
+      socket.on("error", () => {});
+      this.hangUp(conn, this.errorFrame("server_full", `The server is full (${this.options.maxClients} clients); try again later`));
+      return;
+    }
     this.connections.add(conn);
     socket.on("data", (chunk: Buffer) => this.onData(conn, chunk));
     socket.on("error", () => {}); // 'close' follows and says what matters
@@ -162,11 +223,65 @@ export class ChatServer {
   }
 
   private onData(conn: Connection, chunk: Buffer): void {
+    const now = Date.now();
+    conn.lastHeardAt = now;
+    conn.pingSentAt = 0; // anything at all proves the peer alive
     for (const item of conn.decoder.push(chunk)) {
       if (conn.closing) return;
       if (item instanceof ProtocolError) this.onProtocolError(conn, item);
-      else this.onMessage(conn, item);
+      else if (this.withinRate(conn, item, now)) this.onMessage(conn, item);
     }
+    conn.partialSince = conn.decoder.bufferedBytes === 0 ? 0 : conn.partialSince || now;
+  }
+
+  /**
+   * Token bucket: `rateLimit` frames a second, bursts of twice that; a dropped
+   * frame is answered once per streak. ping, pong and quit always pass: they
+   * are how a client checks it is alive, or leaves.
+   */
+  private withinRate(conn: Connection, msg: Message, now: number): boolean {
+    const rate = this.options.rateLimit;
+    if (rate === 0 || msg.type === "ping" || msg.type === "pong" || msg.type === "quit") return true;
+    conn.tokens = Math.min(rate * 2, conn.tokens + ((now - conn.tokensAt) * rate) / 1000);
+    conn.tokensAt = now;
+    if (conn.tokens >= 1) {
+      conn.tokens -= 1;
+      conn.limitTold = false;
+      return true;
+    }
+    if (!conn.limitTold) {
+      conn.limitTold = true;
+      this.sendError(conn, "rate_limited", `More than ${rate} messages a second: this one was dropped, and so are the next until you slow down`);
+    }
+    return false;
+  }
+
+  /** Enforces the time limits: joining, finishing a frame, answering a ping. */
+  private sweep(): void {
+    const now = Date.now();
+    const { joinTimeoutMs, frameTimeoutMs, pingIntervalMs, pingTimeoutMs } = this.options;
+    for (const conn of this.connections) {
+      if (conn.closing) continue;
+      if (conn.name === undefined && now - conn.connectedAt > joinTimeoutMs) {
+        this.timeOut(conn, `No join within ${joinTimeoutMs / 1000} s of connecting`);
+      } else if (conn.partialSince > 0 && now - conn.partialSince > frameTimeoutMs) {
+        this.timeOut(conn, `A frame took more than ${frameTimeoutMs / 1000} s to arrive`);
+      } else if (pingIntervalMs > 0 && conn.name !== undefined && !conn.echoOwn) {
+        // The seed client cannot answer a ping, so only clients that joined with "join" are pinged.
+        if (conn.pingSentAt > 0 && now - conn.pingSentAt > pingTimeoutMs) {
+          this.log(`${conn.name}: no answer to ping within ${pingTimeoutMs / 1000} s`);
+          this.disconnect(conn, "lost");
+        } else if (conn.pingSentAt === 0 && now - conn.lastHeardAt > pingIntervalMs) {
+          conn.pingSentAt = now;
+          this.send(conn, this.frame({ type: "ping", message: "ping" }));
+        }
+      }
+    }
+  }
+
+  private timeOut(conn: Connection, text: string): void {
+    this.log(`${conn.name ?? conn.peer}: error timeout: ${text}`);
+    this.disconnect(conn, "timeout", this.errorFrame("timeout", text));
   }
 
   private onClose(conn: Connection): void {
@@ -200,6 +315,8 @@ export class ChatServer {
         return this.send(conn, this.frame({ type: "pong", message: "pong" }));
       case "quit":
         return this.disconnect(conn, "quit");
+      case "pong":
+        return; // the answer to our ping: receiving it was the point
       case "join":
         return this.sendError(conn, "bad_message", `Already joined as ${conn.name}`);
       default:
@@ -216,7 +333,7 @@ export class ChatServer {
       this.send(conn, this.frame({ type: "pong", message: "pong" }));
     } else if (msg.type === "quit") {
       this.disconnect(conn, "quit");
-    } else {
+    } else if (msg.type !== "pong") {
       this.sendError(conn, "not_joined", `Join first: send a "join" with your name before "${msg.type}"`);
     }
   }
@@ -449,6 +566,14 @@ Options:
   --max-header-bytes N     longest header line accepted (default ${MAX_HEADER_BYTES})
   --max-outbound-bytes N   bytes held for a client that stops reading before
                            it is cut off (default ${MAX_OUTBOUND_BYTES})
+  --max-clients N          connections served at once (default ${MAX_CLIENTS})
+  --rate-limit N           messages a client may send per second, in bursts
+                           of up to 2N; 0 for no limit (default ${RATE_LIMIT_PER_SECOND})
+  --join-timeout S         seconds to join after connecting (default ${JOIN_TIMEOUT_MS / 1000})
+  --frame-timeout S        seconds a frame may take to arrive (default ${FRAME_TIMEOUT_MS / 1000})
+  --ping-interval S        seconds of silence before a client is pinged; 0 never
+                           (default ${PING_INTERVAL_MS / 1000})
+  --ping-timeout S         seconds a pinged client has to answer (default ${PING_TIMEOUT_MS / 1000})
   --quiet                  print only the "listening on" line and errors
   --exit-on-stdin-end      stop when standard input closes (for supervisors
                            such as launcher.ts: the server cannot outlive them)
@@ -463,6 +588,12 @@ async function main(): Promise<void> {
     "max-body-bytes": { type: "string" },
     "max-header-bytes": { type: "string" },
     "max-outbound-bytes": { type: "string" },
+    "max-clients": { type: "string" },
+    "rate-limit": { type: "string" },
+    "join-timeout": { type: "string" },
+    "frame-timeout": { type: "string" },
+    "ping-interval": { type: "string" },
+    "ping-timeout": { type: "string" },
     quiet: { type: "boolean" },
     "exit-on-stdin-end": { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -473,7 +604,11 @@ async function main(): Promise<void> {
   }
   const host = values.host ?? DEFAULT_HOST;
   const port = values.port === undefined ? DEFAULT_PORT : parsePort(values.port);
-  const count = (name: string, text: string | undefined) => (text === undefined ? undefined : parseCount(text, name));
+  const count = (name: string, text: string | undefined, min = 1) => (text === undefined ? undefined : parseCount(text, name, min));
+  const seconds = (name: string, text: string | undefined, min = 1) => {
+    const value = count(name, text, min);
+    return value === undefined ? undefined : value * 1000;
+  };
   const log = values.quiet ? undefined : (line: string) => console.log(`${timestamp()} ${line}`);
 
   let server: ChatServer;
@@ -484,6 +619,12 @@ async function main(): Promise<void> {
       maxBodyBytes: count("--max-body-bytes", values["max-body-bytes"]),
       maxHeaderBytes: count("--max-header-bytes", values["max-header-bytes"]),
       maxOutboundBytes: count("--max-outbound-bytes", values["max-outbound-bytes"]),
+      maxClients: count("--max-clients", values["max-clients"]),
+      rateLimit: count("--rate-limit", values["rate-limit"], 0),
+      joinTimeoutMs: seconds("--join-timeout", values["join-timeout"]),
+      frameTimeoutMs: seconds("--frame-timeout", values["frame-timeout"]),
+      pingIntervalMs: seconds("--ping-interval", values["ping-interval"], 0),
+      pingTimeoutMs: seconds("--ping-timeout", values["ping-timeout"]),
       log,
     });
   } catch (error) {

@@ -208,7 +208,7 @@ t.test("bad input", async (t) => {
   });
 
   t.test("a client that stops reading is cut off with reason slow; readers get every message", async (t) => {
-    const { port } = (await testServer(t, { slowReaderTimeoutMs: 300 })).address;
+    const { port } = (await testServer(t, { slowReaderTimeoutMs: 300, rateLimit: 0 })).address;
     const talker = await Peer.joined(t, port, "talker");
     const reader = await Peer.joined(t, port, "reader");
     const sleeper = await Peer.joined(t, port, "sleeper");
