@@ -178,3 +178,12 @@ export class Script {
     waiters.forEach((wake) => wake());
   }
 }
+
+/** Waits until `check()` holds, polling: for state with no event to await (another process's view, a counter). */
+export async function eventually(check: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -3,6 +3,7 @@ import { render } from "ink-testing-library";
 import t from "tap";
 import { KEYS_HELP, LauncherApp, LauncherView, screenOrder } from "../launcher-view.js";
 import { planInstances, type Instance, type Supervisor } from "../launcher.js";
+import { eventually } from "./helpers.js";
 
 function instances(): Instance[] {
   return planInstances({ port: 9999, servers: 2, names: ["ana", "bruno", "carla"] }).map((spec) => ({
@@ -25,13 +26,6 @@ class FakeSupervisor extends EventEmitter {
   }
 }
 
-/** Waits until `check` holds: ink handles input and renders asynchronously. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 t.test("shows every instance with its state, a column per server", async (t) => {
@@ -85,18 +79,18 @@ t.test("keys: typing goes to the focused client; Tab moves the focus; keys sent 
   const supervisor = new FakeSupervisor(instances());
   const { stdin, lastFrame, unmount } = render(<LauncherApp supervisor={supervisor as unknown as Supervisor} />);
   t.teardown(unmount);
-  await until(() => /ana> █/.test(lastFrame() ?? ""), "the first client has the focus");
+  await eventually(() => /ana> █/.test(lastFrame() ?? ""), "the first client has the focus");
   stdin.write("hello");
-  await until(() => /ana> hello█/.test(lastFrame() ?? ""), "the text is shown");
+  await eventually(() => /ana> hello█/.test(lastFrame() ?? ""), "the text is shown");
   stdin.write("\r");
-  await until(() => supervisor.typed.length === 1, "Enter sends");
+  await eventually(() => supervisor.typed.length === 1, "Enter sends");
   t.same(supervisor.typed, [["ana", "hello"]]);
   stdin.write("\t");
-  await until(() => /carla> █/.test(lastFrame() ?? ""), "Tab moves the focus to the next client down");
+  await eventually(() => /carla> █/.test(lastFrame() ?? ""), "Tab moves the focus to the next client down");
   stdin.write("\t\t/clientes\r"); // as tmux send-keys or a paste delivers them: one chunk
-  await until(() => supervisor.typed.length === 2, "the line is sent");
+  await eventually(() => supervisor.typed.length === 2, "the line is sent");
   t.same(supervisor.typed.at(-1), ["bruno", "/clientes"]);
   stdin.write("abc\x7f\r");
-  await until(() => supervisor.typed.length === 3, "the line is sent");
+  await eventually(() => supervisor.typed.length === 3, "the line is sent");
   t.same(supervisor.typed.at(-1), ["bruno", "ab"], "backspace removes the last character");
 });
