@@ -26,8 +26,6 @@ class FakeSupervisor extends EventEmitter {
   }
 }
 
-}
-
 t.test("shows every instance with its state, a column per server", async (t) => {
   const all = instances();
   const [s0, s1, ana, bruno, carla] = all as [Instance, Instance, Instance, Instance, Instance];
