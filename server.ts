@@ -179,7 +179,9 @@ export class ChatServer {
 
   /** Names of the joined clients, sorted. */
   get users(): string[] {
-    return [...this.clients.values()].map((c) => c.name!).sort(compareNames);
+    // Sorted by the comparison key in code-unit order: localeCompare was a
+    // thousand times slower and dominated a burst of joins.
+    return [...this.clients.keys()].sort().map((key) => this.clients.get(key)!.name!);
   }
 
   /** Tells every client `server_shutdown`, closes every socket, stops listening. */
@@ -310,7 +312,7 @@ export class ChatServer {
       case "chat":
         return this.chat(conn, msg);
       case "list":
-        return this.send(conn, this.frame({ type: "list", users: this.users, message: this.listText() }));
+        return this.sendList(conn, "list");
       case "ping":
         return this.send(conn, this.frame({ type: "pong", message: "pong" }));
       case "quit":
@@ -365,8 +367,7 @@ export class ChatServer {
     conn.echoOwn = implicit;
     this.clients.set(nameKey(name), conn);
     this.log(`${name} joined from ${conn.peer}${implicit ? " (seed client)" : ""}`);
-    const welcome = refusal ? `${refusal.text}; you are ${name}` : `Welcome, ${name}! ${this.listText()}`;
-    this.send(conn, this.frame({ type: "welcome", client_name: name, users: this.users, message: welcome }));
+    this.sendList(conn, "welcome", (online) => (refusal ? `${refusal.text}; you are ${name}` : `Welcome, ${name}! ${online}`));
     this.broadcast(this.frame({ type: "join", client_name: name, message: `${name} joined` }), conn);
     return true;
   }
@@ -409,9 +410,11 @@ export class ChatServer {
     }
   }
 
-  private listText(): string {
+  /** A `list` or `welcome`: who is online, as a field and as a sentence. */
+  private sendList(conn: Connection, type: "list" | "welcome", sentence = (online: string) => online): void {
     const users = this.users;
-    return `Online (${users.length}): ${users.join(", ")}`;
+    const message = sentence(`Online (${users.length}): ${users.join(", ")}`);
+    this.send(conn, this.frame({ type, client_name: type === "welcome" ? conn.name : SERVER_NAME, users, message }));
   }
 
   // -------------------------------------------------------------------------
@@ -533,9 +536,6 @@ export function startServer(options: ServerOptions = {}): Promise<ChatServer> {
   return ChatServer.start(options);
 }
 
-function compareNames(a: string, b: string): number {
-  return a.localeCompare(b, undefined, { sensitivity: "base" }) || (a < b ? -1 : a > b ? 1 : 0);
-}
 
 /** Text for the log: control characters shown as escapes, so a message cannot drive the terminal. */
 export function printable(text: string): string {

@@ -102,7 +102,7 @@ class List implements fc.AsyncCommand<Model, Real> {
   async run(model: Model, real: Real): Promise<void> {
     real.peers.get(nameKey(this.who))!.send({ type: "list" });
     const expected = expectNothing(model);
-    const sorted = [...model.online.values()].sort((a, b) => a.localeCompare(b, undefined, { sensitivity: "base" }));
+    const sorted = [...model.online.keys()].sort().map((key) => model.online.get(key)!);
     expected.get(nameKey(this.who))!.push({ type: "list", users: sorted });
     await verify(real, expected);
   }

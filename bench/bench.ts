@@ -1,0 +1,453 @@
+/**
+ * The benchmark: the real server in its own process, real sockets on loopback.
+ *
+ *     npm run bench [-- --seconds S] [--receivers 100,1000] [--idle 1000,5000,10000] [--json]
+ *
+ * Prints deliveries per second and latency for a fan-out (the same scenario
+ * against Redis pub/sub when redis-server is installed), the server's memory
+ * per idle joined connection, and the decoder's throughput. Figures, not
+ * assertions: nothing here is part of `npm test`.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import readline from "node:readline";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { parseOptions, runMain } from "../cli.js";
+import { Decoder, encode } from "../protocol.js";
+import { Histogram } from "./histogram.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const SENDERS = 4;
+const WINDOW = 16;
+const MESSAGE_BYTES = 100;
+const CHANNEL = "chat";
+
+// ---------------------------------------------------------------------------
+// Processes under test
+// ---------------------------------------------------------------------------
+
+interface Target {
+  name: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+  /** A receiver connection, ready to receive (joined, or subscribed). */
+  receiver(onData: (chunk: Buffer) => void): Promise<net.Socket>;
+  /** A sender connection, ready to send; `publish` writes one message. */
+  sender(): Promise<{ socket: net.Socket; publish(payload: string): void }>;
+}
+
+interface Memory {
+  rss: number;
+  heapUsed: number;
+  connections: number;
+}
+
+/** The real server in its own process; `memory()` collects garbage there first. */
+async function startChatServer(): Promise<Target & { memory(): Promise<Memory> }> {
+  const child = spawn(process.execPath, [...process.execArgv, "--expose-gc", path.join(ROOT, "bench", "measured-server.ts")], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = readline.createInterface({ input: child.stdout! });
+  const port = await new Promise<number>((resolve, reject) => {
+    lines.once("line", (line) => {
+      const match = /listening on [\d.]+:(\d+)/.exec(line);
+      if (match) resolve(Number(match[1]));
+      else reject(new Error(`unexpected: ${line}`));
+    });
+    child.once("exit", () => reject(new Error("the server exited before listening")));
+  });
+  const memory = async (): Promise<Memory> => {
+    child.stdin!.write("gc\n");
+    const [line] = (await once(lines, "line")) as [string];
+    return JSON.parse(line) as Memory;
+  };
+  let joined = 0;
+  const connect = async (onData: (chunk: Buffer) => void) => {
+    const socket = net.connect({ port, host: "127.0.0.1" });
+    socket.setNoDelay(true);
+    await once(socket, "connect");
+    socket.write(encode({ type: "join", client_name: `b${joined++}` }));
+    await waitForBytes(socket, '"type":"welcome"');
+    socket.on("data", onData);
+    return socket;
+  };
+  return {
+    name: "this server",
+    port,
+    pid: child.pid!,
+    memory,
+    stop: async () => {
+      child.stdin!.end();
+      await stopChild(child, "SIGTERM");
+    },
+    receiver: connect,
+    async sender() {
+      const socket = await connect(() => {});
+      return { socket, publish: (payload) => socket.write(encode({ type: "chat", message: payload })) };
+    },
+  };
+}
+
+function redisCommand(...args: string[]): Buffer {
+  return Buffer.from(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`);
+}
+
+async function startRedis(): Promise<Target | undefined> {
+  const port = await freePort();
+  let child: ChildProcess;
+  try {
+    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxclients", "20000", "--client-output-buffer-limit", "pubsub 0 0 0"], {
+      stdio: "ignore",
+    });
+    await Promise.race([once(child, "spawn"), once(child, "error").then(([e]) => Promise.reject(e))]);
+  } catch {
+    return undefined;
+  }
+  for (let tries = 0; ; tries++) {
+    try {
+      const probe = net.connect({ port, host: "127.0.0.1" });
+      await once(probe, "connect");
+      probe.destroy();
+      break;
+    } catch {
+      if (tries > 100) throw new Error("redis-server did not start");
+      await sleep(20);
+    }
+  }
+  return {
+    name: "Redis pub/sub",
+    port,
+    pid: child.pid!,
+    stop: () => stopChild(child, "SIGTERM"),
+    async receiver(onData) {
+      const socket = net.connect({ port, host: "127.0.0.1" });
+      socket.setNoDelay(true);
+      await once(socket, "connect");
+      socket.write(redisCommand("SUBSCRIBE", CHANNEL));
+      await waitForBytes(socket, ":1\r\n");
+      socket.on("data", onData);
+      return socket;
+    },
+    async sender() {
+      const socket = net.connect({ port, host: "127.0.0.1" });
+      socket.setNoDelay(true);
+      await once(socket, "connect");
+      socket.on("data", () => {}); // PUBLISH answers with the receiver count
+      return { socket, publish: (payload) => socket.write(redisCommand("PUBLISH", CHANNEL, payload)) };
+    },
+  };
+}
+
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ---------------------------------------------------------------------------
+// Fan-out
+// ---------------------------------------------------------------------------
+
+/** The message text carries who sent it, its number and when: "~#sender,seq,microseconds;" then padding. */
+function payload(sender: number, seq: number): string {
+  const head = `~#${sender},${seq},${Math.round(performance.now() * 1000)};`;
+  return head + "x".repeat(Math.max(0, MESSAGE_BYTES - head.length));
+}
+
+const MARK = Buffer.from("~#");
+const SEMICOLON = 0x3b;
+
+/**
+ * Finds every payload in a receiver's byte stream, whatever the framing
+ * around it (this server's JSON or Redis's RESP), across chunk boundaries.
+ */
+class PayloadScanner {
+  private carry: Buffer | undefined;
+  constructor(private readonly onPayload: (sender: number, seq: number, sentMicros: number) => void) {}
+
+  push(chunk: Buffer): void {
+    const data = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    this.carry = undefined;
+    let at = data.indexOf(MARK);
+    while (at >= 0) {
+      const end = data.indexOf(SEMICOLON, at);
+      if (end < 0) {
+        this.carry = data.subarray(at);
+        return;
+      }
+      const [sender, seq, sent] = data.toString("latin1", at + 2, end).split(",").map(Number) as [number, number, number];
+      this.onPayload(sender, seq, sent);
+      at = data.indexOf(MARK, end);
+    }
+    if (data[data.length - 1] === MARK[0]) this.carry = data.subarray(data.length - 1);
+  }
+}
+
+interface FanoutResult {
+  target: string;
+  receivers: number;
+  seconds: number;
+  deliveriesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  lost: number;
+  reordered: number;
+}
+
+async function fanout(target: Target, receivers: number, seconds: number): Promise<FanoutResult> {
+  const latency = new Histogram();
+  const complete = Array.from({ length: SENDERS }, () => new Uint32Array(WINDOW));
+  const sent = new Array<number>(SENDERS).fill(0);
+  const done = new Array<number>(SENDERS).fill(0);
+  let deliveries = 0;
+  let reordered = 0;
+  let measuring = false;
+  let stopping = false;
+  const senders: Array<{ socket: net.Socket; publish(payload: string): void }> = [];
+
+  const sockets: net.Socket[] = [];
+  for (let r = 0; r < receivers; r++) {
+    const last = new Int32Array(SENDERS).fill(-1);
+    const scanner = new PayloadScanner((sender, seq, sentMicros) => {
+      if (seq !== last[sender]! + 1) reordered++;
+      last[sender] = seq;
+      if (measuring) {
+        deliveries++;
+        latency.record(performance.now() * 1000 - sentMicros);
+      }
+      const slot = seq % WINDOW;
+      if (++complete[sender]![slot]! === receivers) {
+        complete[sender]![slot] = 0;
+        done[sender]!++;
+        if (!stopping) senders[sender]!.publish(payload(sender, sent[sender]!++));
+      }
+    });
+    sockets.push(await target.receiver((chunk) => scanner.push(chunk)));
+  }
+  for (let s = 0; s < SENDERS; s++) senders.push(await target.sender());
+
+  for (let s = 0; s < SENDERS; s++) for (let i = 0; i < WINDOW; i++) senders[s]!.publish(payload(s, sent[s]!++));
+  await sleep(500); // warm up before counting
+  measuring = true;
+  const started = performance.now();
+  await sleep(seconds * 1000);
+  measuring = false;
+  const elapsed = (performance.now() - started) / 1000;
+  stopping = true;
+  // Let what is in flight arrive, then count what never did.
+  const deadline = Date.now() + 5000;
+  while (done.some((d, s) => d < sent[s]!) && Date.now() < deadline) await sleep(20);
+  const lost = done.reduce((sum, d, s) => sum + (sent[s]! - d), 0) * receivers;
+  for (const socket of [...sockets, ...senders.map((s) => s.socket)]) socket.destroy();
+  await sleep(200);
+  return {
+    target: target.name,
+    receivers,
+    seconds: round(elapsed, 1),
+    deliveriesPerSecond: Math.round(deliveries / elapsed),
+    p50Ms: round(latency.percentile(50) / 1000, 2),
+    p99Ms: round(latency.percentile(99) / 1000, 2),
+    maxMs: round(latency.max / 1000, 2),
+    lost,
+    reordered,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Idle connections: memory
+// ---------------------------------------------------------------------------
+
+interface IdleResult {
+  connections: number;
+  held: number;
+  rssMiB: number;
+  rssPerConnection: number;
+  heapPerConnection: number;
+}
+
+/** Resident memory as the kernel counts it (/proc), after a garbage collection in the server. */
+async function measure(server: Awaited<ReturnType<typeof startChatServer>>): Promise<{ rss: number; heap: number; held: number }> {
+  const { heapUsed, connections } = await server.memory();
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"));
+  return { rss: Number(match![1]) * 1024, heap: heapUsed, held: connections };
+}
+
+async function idle(count: number): Promise<IdleResult> {
+  const server = await startChatServer();
+  const before = await measure(server);
+  const sockets: net.Socket[] = [];
+  const welcomed: Array<Promise<void>> = [];
+  for (let i = 0; i < count; i++) {
+    const socket = net.connect({ port: server.port, host: "127.0.0.1" });
+    socket.on("error", () => {});
+    sockets.push(socket);
+    // Each join is announced to everyone already there: read and drop those notices.
+    welcomed.push(
+      once(socket, "connect").then(() => {
+        socket.write(encode({ type: "join", client_name: `idle${i}` }));
+        return waitForBytes(socket, '"type":"welcome"');
+      }),
+    );
+    socket.on("data", () => {});
+    if (i % 200 === 199) await Promise.all(welcomed.slice(-200));
+  }
+  await Promise.all(welcomed);
+  await sleep(1000); // the last notices drain
+  const after = await measure(server);
+  for (const socket of sockets) socket.destroy();
+  await server.stop();
+  return {
+    connections: count,
+    held: after.held,
+    rssMiB: round(after.rss / 2 ** 20, 1),
+    rssPerConnection: Math.round((after.rss - before.rss) / count),
+    heapPerConnection: Math.round((after.heap - before.heap) / count),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Framing: the decoder alone
+// ---------------------------------------------------------------------------
+
+interface FramingResult {
+  megabytes: number;
+  frames: number;
+  mbPerSecond: number;
+  framesPerSecond: number;
+}
+
+function framing(): FramingResult {
+  let seed = 42;
+  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const small = encode({ type: "chat", client_name: "ana", message: "olá, tudo bem? 🎉 ".repeat(3) });
+  const large = encode({ type: "chat", client_name: "ana", message: "z".repeat(65_000) });
+  const frames: Buffer[] = [];
+  for (let i = 0; i < 20_000; i++) frames.push(i % 100 === 0 ? large : small);
+  const stream = Buffer.concat(frames);
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < stream.length; ) {
+    const size = 1 + Math.floor(random() * 65_536);
+    chunks.push(stream.subarray(at, at + size));
+    at += size;
+  }
+  const rounds = 5;
+  const started = performance.now();
+  let decoded = 0;
+  for (let r = 0; r < rounds; r++) {
+    const decoder = new Decoder();
+    for (const chunk of chunks) decoded += decoder.push(chunk).length;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    megabytes: round((stream.length * rounds) / 1e6, 1),
+    frames: decoded,
+    mbPerSecond: round((stream.length * rounds) / 1e6 / seconds, 1),
+    framesPerSecond: Math.round(decoded / seconds),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Helpers and main
+// ---------------------------------------------------------------------------
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function round(value: number, digits: number): number {
+  return Number(value.toFixed(digits));
+}
+
+async function freePort(): Promise<number> {
+  const probe = net.createServer().listen(0, "127.0.0.1");
+  await once(probe, "listening");
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** Resolves when `text` has arrived on the socket (before any other data handler is attached). */
+function waitForBytes(socket: net.Socket, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString("latin1");
+      if (seen.includes(text)) {
+        socket.off("data", onData);
+        resolve();
+      }
+    };
+    socket.on("data", onData);
+    socket.once("close", () => reject(new Error(`closed before ${JSON.stringify(text)}`)));
+  });
+}
+
+function table(rows: Array<Record<string, unknown>>): string {
+  const columns = Object.keys(rows[0] ?? {});
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(" | ")} |`;
+  return [line(columns), line(widths.map((w) => "-".repeat(w))), ...rows.map((r) => line(columns.map((c) => String(r[c]))))].join("\n");
+}
+
+async function main(): Promise<void> {
+  const values = parseOptions(process.argv.slice(2), {
+    seconds: { type: "string" },
+    receivers: { type: "string" },
+    idle: { type: "string" },
+    json: { type: "boolean" },
+  });
+  const seconds = Number(values.seconds ?? 5);
+  const receiverCounts = (values.receivers ?? "100,1000").split(",").map(Number);
+  const idleCounts = (values.idle ?? "1000,5000,10000").split(",").map(Number);
+  const say = (line: string) => !values.json && process.stderr.write(`${line}\n`);
+
+  const fanouts: FanoutResult[] = [];
+  const chat = await startChatServer();
+  const redis = await startRedis();
+  try {
+    for (const receivers of receiverCounts) {
+      for (const target of [chat, redis]) {
+        if (!target) continue;
+        say(`fan-out: ${target.name}, ${receivers} receivers, ${seconds} s...`);
+        fanouts.push(await fanout(target, receivers, seconds));
+      }
+    }
+  } finally {
+    await chat.stop();
+    await redis?.stop();
+  }
+  const idles: IdleResult[] = [];
+  for (const count of idleCounts) {
+    say(`idle: ${count} joined connections...`);
+    idles.push(await idle(count));
+  }
+  say("framing: decoder throughput...");
+  const frame = framing();
+
+  if (values.json) {
+    console.log(JSON.stringify({ fanout: fanouts, idle: idles, framing: frame, redis: redis !== undefined }, null, 2));
+    return;
+  }
+  const ratioRows = fanouts.map((f) => {
+    const base = fanouts.find((r) => r.receivers === f.receivers && r.target === "Redis pub/sub");
+    return { ...f, "vs Redis": base && f !== base ? `${round(f.deliveriesPerSecond / base.deliveriesPerSecond, 2)}x` : "" };
+  });
+  console.log(`\nFan-out: ${SENDERS} senders, ${WINDOW} messages in flight each, ${MESSAGE_BYTES}-byte messages\n`);
+  console.log(table(ratioRows as unknown as Array<Record<string, unknown>>));
+  if (!redis) console.log("\n(Redis not measured: install it with `apt-get install redis-server` to compare.)");
+  console.log("\nIdle joined connections: the server's resident memory\n");
+  console.log(table(idles as unknown as Array<Record<string, unknown>>));
+  console.log("\nFraming: Decoder.push over small and 64 KiB frames cut at random boundaries\n");
+  console.log(table([frame as unknown as Record<string, unknown>]));
+}
+
+runMain(main, "Usage: npm run bench [-- --seconds S] [--receivers 100,1000] [--idle 1000,5000,10000] [--json]");

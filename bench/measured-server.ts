@@ -1,0 +1,16 @@
+/**
+ * The real server (startServer) in a process the benchmark can measure: each
+ * line "gc" on standard input collects garbage, then prints the resident and
+ * heap memory as JSON. Run with --expose-gc.
+ */
+import readline from "node:readline";
+import { startServer } from "../server.js";
+
+const server = await startServer({ port: 0, rateLimit: 0, pingIntervalMs: 0, maxClients: 20_000 });
+console.log(`listening on ${server.address.host}:${server.address.port}`);
+readline.createInterface({ input: process.stdin }).on("line", () => {
+  (globalThis as { gc?: () => void }).gc?.();
+  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+  console.log(JSON.stringify({ rss, heapUsed, external, arrayBuffers, connections: server.connectionCount }));
+});
+process.stdin.on("end", () => void server.close().then(() => process.exit(0)));
