@@ -12,7 +12,7 @@ import { EventEmitter } from "node:events";
 import net from "node:net";
 import readline from "node:readline";
 import { parseCommand, type Command } from "./commands.js";
-import { chatLine, describe, detectLang, inputProblemText, LANGS, TEXTS, type DisplayLine, type LineKind, type Texts } from "./format.js";
+import { chatLine, describe, detectLang, inputProblemText, LANGS, sanitize, TEXTS, type DisplayLine, type LineKind, type Texts } from "./format.js";
 import { isMain, parseOptions, parsePort, runMain, UsageError } from "./cli.js";
 import { DEFAULT_HOST, DEFAULT_PORT, Decoder, encode, Message, nameKey, ProtocolError, type MessageFields } from "./protocol.js";
 
@@ -377,7 +377,9 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
   client.on("lost", () => show({ kind: "error", text: t.connectionLost(client.address) }));
   client.on("reconnecting", (delay, attempt) => show({ kind: "info", text: t.reconnecting(delay / 1000, attempt) }));
   client.on("reconnectFailed", (error) => show({ kind: "error", text: t.reconnectFailed(socketErrorText(error, t)) }));
-  client.on("rejoined", (welcome) => show({ kind: "info", text: t.reconnected(welcome.client_name, welcome.users ?? []) }));
+  client.on("rejoined", (welcome) =>
+    show({ kind: "info", text: t.reconnected(sanitize(welcome.client_name), t.online((welcome.users ?? []).map(sanitize), welcome.count)) }),
+  );
   rl.on("SIGINT", () => rl.close()); // Ctrl+C in a terminal: leave as at end of input
 
   try {

@@ -67,9 +67,9 @@ export const TEXTS = {
     nameRules: `Choose a name: 1 to ${MAX_NAME_CHARS} letters, digits or _, no spaces (empty for an automatic one).`,
     nameRefused: (reason: string) => `Name refused: ${reason}. Try another.`,
     noName: "No name was accepted before the input ended.",
-    welcome: (name: string, users: string[]) =>
-      `Welcome, ${name}! Online (${users.length}): ${users.join(", ")}. Type /help for commands.`,
-    online: (users: string[]) => `Online (${users.length}): ${users.join(", ")}`,
+    welcome: (name: string, online: string) => `Welcome, ${name}! ${online}. Type /help for commands.`,
+    online: (users: string[], count = users.length) =>
+      `Online (${count}): ${users.join(", ")}${count > users.length ? `, and ${count - users.length} more` : ""}`,
     joined: (name: string) => `*** ${name} joined`,
     left: (name: string, reason: string) => `*** ${name} left (${REASONS_EN[reason] ?? reason})`,
     subjectSet: (subject: string) => `Subject of your next messages: ${subject}`,
@@ -88,7 +88,7 @@ export const TEXTS = {
     connectionLost: (address: string) => `Connection to the server at ${address} lost.`,
     reconnecting: (seconds: number, attempt: number) => `Reconnecting in ${seconds} s (attempt ${attempt})...`,
     reconnectFailed: (why: string) => `Reconnection failed: ${why}.`,
-    reconnected: (name: string, users: string[]) => `Reconnected as ${name}. Online (${users.length}): ${users.join(", ")}`,
+    reconnected: (name: string, online: string) => `Reconnected as ${name}. ${online}`,
     notConnected: "Not connected to the server: message not sent. Reconnecting...",
     privateWithoutText: (word: string) => `Private message without text: write ${word} followed by your message.`,
     privateWithoutName: (word: string) => `Private message without a name: write ${word}name followed by your message.`,
@@ -109,9 +109,9 @@ export const TEXTS = {
     nameRules: `Escolha um nome: de 1 a ${MAX_NAME_CHARS} letras, dígitos ou _, sem espaços (vazio para um automático).`,
     nameRefused: (reason: string) => `Nome recusado: ${reason}. Tente outro.`,
     noName: "Nenhum nome foi aceito antes do fim da entrada.",
-    welcome: (name: string, users: string[]) =>
-      `Bem-vindo(a), ${name}! Online (${users.length}): ${users.join(", ")}. Digite /ajuda para ver os comandos.`,
-    online: (users: string[]) => `Online (${users.length}): ${users.join(", ")}`,
+    welcome: (name: string, online: string) => `Bem-vindo(a), ${name}! ${online}. Digite /ajuda para ver os comandos.`,
+    online: (users: string[], count = users.length) =>
+      `Online (${count}): ${users.join(", ")}${count > users.length ? `, e mais ${count - users.length}` : ""}`,
     joined: (name: string) => `*** ${name} entrou`,
     left: (name: string, reason: string) => `*** ${name} saiu (${REASONS_PT[reason] ?? reason})`,
     subjectSet: (subject: string) => `Assunto das próximas mensagens: ${subject}`,
@@ -130,7 +130,7 @@ export const TEXTS = {
     connectionLost: (address: string) => `Conexão com o servidor em ${address} perdida.`,
     reconnecting: (seconds: number, attempt: number) => `Reconectando em ${seconds} s (tentativa ${attempt})...`,
     reconnectFailed: (why: string) => `Falha ao reconectar: ${why}.`,
-    reconnected: (name: string, users: string[]) => `Reconectado como ${name}. Online (${users.length}): ${users.join(", ")}`,
+    reconnected: (name: string, online: string) => `Reconectado como ${name}. ${online}`,
     notConnected: "Sem conexão com o servidor: mensagem não enviada. Reconectando...",
     privateWithoutText: (word: string) => `Mensagem privada sem texto: escreva ${word} seguido da mensagem.`,
     privateWithoutName: (word: string) => `Mensagem privada sem nome: escreva ${word}nome seguido da mensagem.`,
@@ -193,9 +193,9 @@ export function describe(msg: Message, self: string | undefined, t: Texts): Disp
     case "leave":
       return { kind: "notice", text: at + t.left(name, msg.reason ?? "") };
     case "list":
-      return { kind: "info", text: t.online((msg.users ?? []).map(sanitize)) };
+      return { kind: "info", text: t.online((msg.users ?? []).map(sanitize), msg.count) };
     case "welcome":
-      return { kind: "info", text: t.welcome(name, (msg.users ?? []).map(sanitize)) };
+      return { kind: "info", text: t.welcome(name, t.online((msg.users ?? []).map(sanitize), msg.count)) };
     case "error":
       return { kind: "error", text: errorText(msg.code ?? "", sanitize(msg.message), t) };
     default:

@@ -86,6 +86,8 @@ export interface MessageFields {
   date?: string;
   to?: string;
   users?: string[];
+  /** How many are online when `users` had to be cut short to fit a frame (extension). */
+  count?: number;
   code?: ErrorCode | string;
   reason?: LeaveReason | string;
 }
@@ -102,6 +104,7 @@ export class Message {
   date: string;
   to?: string;
   users?: string[];
+  count?: number;
   code?: string;
   reason?: string;
   /** True when the frame had no `type`: a bare seed `Message`. Not sent on the wire. */
@@ -115,14 +118,15 @@ export class Message {
     this.date = fields.date ?? new Date().toISOString();
     if (fields.to !== undefined) this.to = fields.to;
     if (fields.users !== undefined) this.users = fields.users;
+    if (fields.count !== undefined) this.count = fields.count;
     if (fields.code !== undefined) this.code = fields.code;
     if (fields.reason !== undefined) this.reason = fields.reason;
   }
 
   /** The wire form: only protocol fields, in a stable order. */
   toJSON(): Record<string, unknown> {
-    const { type, client_name, subject, message, date, to, users, code, reason } = this;
-    return { type, client_name, subject, message, date, to, users, code, reason };
+    const { type, client_name, subject, message, date, to, users, count, code, reason } = this;
+    return { type, client_name, subject, message, date, to, users, count, code, reason };
   }
 }
 
@@ -147,6 +151,15 @@ export function nameProblem(name: string): string | undefined {
 /** The form under which names are compared: without case, composed. */
 export function nameKey(name: string): string {
   return name.normalize("NFC").toLowerCase();
+}
+
+/** Longest piece of a peer's text quoted back in an error message, in characters. */
+export const MAX_QUOTE_CHARS = 40;
+
+/** A peer's text quoted in an error message: cut short, so an answer never outgrows the frame limit. */
+export function quote(text: string): string {
+  const chars = [...text];
+  return JSON.stringify(chars.length > MAX_QUOTE_CHARS ? `${chars.slice(0, MAX_QUOTE_CHARS).join("")}…` : text);
 }
 
 // ---------------------------------------------------------------------------
@@ -205,6 +218,9 @@ function toMessage(object: Record<string, unknown>): Message | ProtocolError {
   if (users !== undefined && !(Array.isArray(users) && users.every((u) => typeof u === "string"))) {
     return new ProtocolError("bad_message", 'The field "users" must be a list of strings');
   }
+  if (object.count !== undefined && !Number.isSafeInteger(object.count)) {
+    return new ProtocolError("bad_message", 'The field "count" must be a whole number');
+  }
   const type = object.type;
   const bare = type === undefined;
   if (bare && typeof object.message !== "string") {
@@ -214,7 +230,7 @@ function toMessage(object: Record<string, unknown>): Message | ProtocolError {
     return new ProtocolError("bad_message", 'The field "type" must be a string');
   }
   if (!bare && !KNOWN_TYPES.has(type as string)) {
-    return new ProtocolError("unknown_type", `Unknown message type "${String(type)}"`);
+    return new ProtocolError("unknown_type", `Unknown message type ${quote(type as string)}`);
   }
   if (type === "chat" && typeof object.message !== "string") {
     return new ProtocolError("bad_message", 'A chat needs a "message" string');

@@ -21,6 +21,7 @@ import {
   nameKey,
   nameProblem,
   ProtocolError,
+  quote,
   SERVER_NAME,
   type ErrorCode,
   type LeaveReason,
@@ -220,7 +221,8 @@ export class ChatServer {
     }
     this.connections.add(conn);
     socket.on("data", (chunk: Buffer) => this.onData(conn, chunk));
-    socket.on("error", () => {}); // 'close' follows and says what matters
+    // A reset peer: write nothing more (each write to it would build an error), 'close' follows.
+    socket.on("error", () => (conn.closing = true));
     socket.on("close", () => this.onClose(conn));
   }
 
@@ -322,7 +324,7 @@ export class ChatServer {
       case "join":
         return this.sendError(conn, "bad_message", `Already joined as ${conn.name}`);
       default:
-        return this.sendError(conn, "unknown_type", `A client cannot send "${msg.type}"`);
+        return this.sendError(conn, "unknown_type", `A client cannot send ${quote(msg.type)}`);
     }
   }
 
@@ -352,9 +354,9 @@ export class ChatServer {
       name = this.nextDefaultName();
     } else {
       const problem = nameProblem(requested);
-      if (problem !== undefined) refusal = { code: "name_invalid", text: `${problem}: "${requested}"` };
+      if (problem !== undefined) refusal = { code: "name_invalid", text: `${problem}: ${quote(requested)}` };
       else if (this.clients.has(nameKey(requested))) {
-        refusal = { code: "name_taken", text: `The name "${requested}" is already in use` };
+        refusal = { code: "name_taken", text: `The name ${quote(requested)} is already in use` };
       }
     }
     if (refusal && !implicit) {
@@ -376,7 +378,7 @@ export class ChatServer {
     const to = msg.to ?? "";
     const recipient = to === "" ? undefined : this.clients.get(nameKey(to));
     if (to !== "" && recipient === undefined) {
-      this.sendError(conn, "unknown_recipient", `No user named "${to}" is online`);
+      this.sendError(conn, "unknown_recipient", `No user named ${quote(to)} is online`);
       return;
     }
     const out = new Message({
@@ -388,7 +390,7 @@ export class ChatServer {
     });
     let frame: Buffer;
     try {
-      frame = encode(out, this.options.maxBodyBytes);
+      frame = encode(out, this.maxFrameBytes);
     } catch (error) {
       this.sendError(conn, "bad_message", `Message too long to deliver: ${(error as Error).message}`);
       return;
@@ -412,9 +414,17 @@ export class ChatServer {
 
   /** A `list` or `welcome`: who is online, as a field and as a sentence. */
   private sendList(conn: Connection, type: "list" | "welcome", sentence = (online: string) => online): void {
-    const users = this.users;
-    const message = sentence(`Online (${users.length}): ${users.join(", ")}`);
-    this.send(conn, this.frame({ type, client_name: type === "welcome" ? conn.name : SERVER_NAME, users, message }));
+    const everyone = this.users;
+    const users = fittingNames(everyone, this.maxFrameBytes - 1024);
+    const more = everyone.length - users.length;
+    const online = `Online (${everyone.length}): ${users.join(", ")}${more > 0 ? `, and ${more} more` : ""}`;
+    const count = more > 0 ? { count: everyone.length } : {};
+    this.send(conn, this.frame({ type, client_name: type === "welcome" ? conn.name : SERVER_NAME, users, message: sentence(online), ...count }));
+  }
+
+  /** The largest body the server sends: one that every client accepts, whatever this server accepts. */
+  private get maxFrameBytes(): number {
+    return Math.min(this.options.maxBodyBytes, MAX_BODY_BYTES);
   }
 
   // -------------------------------------------------------------------------
@@ -456,8 +466,14 @@ export class ChatServer {
   // Sending
   // -------------------------------------------------------------------------
 
+  /** A frame from the server itself. Never throws: a sentence too long for a frame is cut short. */
   private frame(fields: MessageFields): Buffer {
-    return encode(new Message({ client_name: SERVER_NAME, ...fields }));
+    const message = new Message({ client_name: SERVER_NAME, ...fields });
+    try {
+      return encode(message, this.maxFrameBytes);
+    } catch {
+      return encode(new Message({ ...message, users: undefined, message: `${message.message.slice(0, 1000)}…` }), this.maxFrameBytes);
+    }
   }
 
   private errorFrame(code: ErrorCode, text: string): Buffer {
@@ -482,7 +498,7 @@ export class ChatServer {
    * one system call per client, not one per frame.
    */
   private send(conn: Connection, frame: Buffer, talker?: Connection): void {
-    if (conn.closing) return;
+    if (conn.closing || conn.socket.destroyed) return;
     if (conn.socket.writableLength + frame.length > this.options.maxOutboundBytes) {
       this.disconnect(conn, "slow");
       return;
@@ -541,6 +557,19 @@ export function startServer(options: ServerOptions = {}): Promise<ChatServer> {
 export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+/**
+ * The first names of a sorted list that fit in about `budgetBytes` of a
+ * frame, where each appears twice (in `users` and in the sentence).
+ */
+export function fittingNames(names: string[], budgetBytes: number): string[] {
+  let used = 0;
+  for (let i = 0; i < names.length; i++) {
+    used += 2 * Buffer.byteLength(JSON.stringify(names[i])) + 2;
+    if (used > budgetBytes) return names.slice(0, i);
+  }
+  return names;
 }
 
 function withoutUndefined<T extends object>(object: T): Partial<T> {

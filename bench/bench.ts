@@ -164,6 +164,8 @@ function payload(sender: number, seq: number): string {
 
 const MARK = Buffer.from("~#");
 const SEMICOLON = 0x3b;
+const COMMA = 0x2c;
+const ZERO = 0x30;
 
 /**
  * Finds every payload in a receiver's byte stream, whatever the framing
@@ -178,14 +180,22 @@ class PayloadScanner {
     this.carry = undefined;
     let at = data.indexOf(MARK);
     while (at >= 0) {
-      const end = data.indexOf(SEMICOLON, at);
-      if (end < 0) {
+      // Three decimal numbers read straight from the bytes: no string is built per delivery.
+      const numbers = [0, 0, 0];
+      let field = 0;
+      let i = at + 2;
+      for (; i < data.length; i++) {
+        const byte = data[i]!;
+        if (byte === SEMICOLON) break;
+        if (byte === COMMA) field++;
+        else numbers[field] = numbers[field]! * 10 + (byte - ZERO);
+      }
+      if (i === data.length) {
         this.carry = data.subarray(at);
         return;
       }
-      const [sender, seq, sent] = data.toString("latin1", at + 2, end).split(",").map(Number) as [number, number, number];
-      this.onPayload(sender, seq, sent);
-      at = data.indexOf(MARK, end);
+      this.onPayload(numbers[0]!, numbers[1]!, numbers[2]!);
+      at = data.indexOf(MARK, i);
     }
     if (data[data.length - 1] === MARK[0]) this.carry = data.subarray(data.length - 1);
   }

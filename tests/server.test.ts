@@ -235,6 +235,36 @@ t.test("bad input", async (t) => {
     await sleeper.expectClosed();
   });
 
+  t.test("huge names, recipients and types are quoted short in the errors, and the server stays up", async (t) => {
+    const { port } = (await testServer(t)).address;
+    const peer = await Peer.connect(t, port);
+    const huge = "ж".repeat(30_000);
+    peer.send({ type: "join", client_name: huge });
+    t.match(await peer.next(), { type: "error", code: "name_invalid", message: /: "ж{40}…"$/ });
+    peer.send({ type: "join", client_name: "ana" });
+    await peer.next();
+    peer.send({ type: "chat", to: huge, message: "hi" });
+    t.match(await peer.next(), { type: "error", code: "unknown_recipient", message: /^No user named "ж{40}…" is online$/ });
+    const body = `{"type":"${"x".repeat(60_000)}"}`;
+    peer.send(`Content-length: ${body.length}\n${body}`);
+    t.match(await peer.next(), { type: "error", code: "unknown_type", message: /"x{40}…"$/ });
+    peer.send({ type: "ping" });
+    t.match(await peer.next(), { type: "pong" });
+  });
+
+  t.test("a user list too long for one frame is cut short, with the count", async (t) => {
+    const { port } = (await testServer(t, { maxBodyBytes: 2000 })).address;
+    const peers = [];
+    for (let i = 0; i < 100; i++) peers.push(await Peer.joined(t, port, `user_${String(i).padStart(3, "0")}`));
+    const last = peers.at(-1)!;
+    last.send({ type: "list" });
+    const list = await last.next();
+    t.equal(list.count, 100);
+    t.ok(list.users!.length > 5 && list.users!.length < 100, `${list.users!.length} names fit`);
+    t.same(list.users, peers.slice(0, list.users!.length).map((_, i) => `user_${String(i).padStart(3, "0")}`));
+    t.match(list.message, new RegExp(`^Online \\(100\\): user_000, .*, and ${100 - list.users!.length} more$`));
+  });
+
   t.test("a seed client's trailing newline counted in the length is accepted", async (t) => {
     const { port } = (await testServer(t)).address;
     const ana = await Peer.joined(t, port, "ana");
