@@ -86,8 +86,6 @@ export interface ServerOptions {
 /** One TCP connection, joined or not. */
 class Connection {
   readonly decoder: Decoder;
-  readonly peer: string;
-  readonly closed: Promise<void>;
   name: string | undefined;
   /** Joined implicitly by a bare seed Message: such a client expects its own broadcasts back. */
   echoOwn = false;
@@ -114,8 +112,11 @@ class Connection {
   ) {
     this.decoder = new Decoder(options);
     this.tokens = options.rateLimit * 2;
-    this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
+  }
+
+  /** The peer's address, for the log (computed when needed: idle connections are many). */
+  get peer(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
   }
 }
 
@@ -129,6 +130,8 @@ export class ChatServer {
   private readonly corked: Connection[] = [];
   private flushScheduled = false;
   private closing: Promise<void> | undefined;
+  /** Resolves the shutdown once the last connection has closed. */
+  private allClosed: (() => void) | undefined;
   private readonly sweeper: NodeJS.Timeout;
 
   private constructor(options: ServerOptions) {
@@ -197,7 +200,7 @@ export class ChatServer {
     this.flush();
     const notice = this.frame({ type: "error", code: "server_shutdown", message: "The server is shutting down" });
     for (const conn of this.connections) this.hangUp(conn, notice);
-    await Promise.all([...this.connections].map((c) => c.closed));
+    if (this.connections.size > 0) await new Promise<void>((resolve) => (this.allClosed = resolve));
     await listenerClosed;
   }
 
@@ -290,6 +293,7 @@ export class ChatServer {
 
   private onClose(conn: Connection): void {
     this.connections.delete(conn);
+    if (this.connections.size === 0) this.allClosed?.();
     conn.closing = true;
     this.unregister(conn, this.closing ? "shutdown" : "lost");
   }
@@ -390,7 +394,7 @@ export class ChatServer {
     });
     let frame: Buffer;
     try {
-      frame = encode(out, this.maxFrameBytes);
+      frame = encode(out, MAX_BODY_BYTES);
     } catch (error) {
       this.sendError(conn, "bad_message", `Message too long to deliver: ${(error as Error).message}`);
       return;
@@ -415,17 +419,13 @@ export class ChatServer {
   /** A `list` or `welcome`: who is online, as a field and as a sentence. */
   private sendList(conn: Connection, type: "list" | "welcome", sentence = (online: string) => online): void {
     const everyone = this.users;
-    const users = fittingNames(everyone, this.maxFrameBytes - 1024);
+    const users = fittingNames(everyone, MAX_BODY_BYTES - 1024);
     const more = everyone.length - users.length;
     const online = `Online (${everyone.length}): ${users.join(", ")}${more > 0 ? `, and ${more} more` : ""}`;
     const count = more > 0 ? { count: everyone.length } : {};
     this.send(conn, this.frame({ type, client_name: type === "welcome" ? conn.name : SERVER_NAME, users, message: sentence(online), ...count }));
   }
 
-  /** The largest body the server sends: one that every client accepts, whatever this server accepts. */
-  private get maxFrameBytes(): number {
-    return Math.min(this.options.maxBodyBytes, MAX_BODY_BYTES);
-  }
 
   // -------------------------------------------------------------------------
   // Leaving
@@ -470,9 +470,9 @@ export class ChatServer {
   private frame(fields: MessageFields): Buffer {
     const message = new Message({ client_name: SERVER_NAME, ...fields });
     try {
-      return encode(message, this.maxFrameBytes);
+      return encode(message, MAX_BODY_BYTES);
     } catch {
-      return encode(new Message({ ...message, users: undefined, message: `${message.message.slice(0, 1000)}…` }), this.maxFrameBytes);
+      return encode(new Message({ ...message, users: undefined, message: `${message.message.slice(0, 1000)}…` }), MAX_BODY_BYTES);
     }
   }
 

@@ -311,8 +311,9 @@ async function idle(count: number): Promise<IdleResult> {
     if (i % 200 === 199) await Promise.all(welcomed.slice(-200));
   }
   await Promise.all(welcomed);
-  await sleep(1000); // the last notices drain
+  await sleep(Number(process.env.BENCH_SETTLE_MS ?? 1000)); // the last notices drain
   const after = await measure(server);
+  if (process.env.BENCH_DEBUG) console.error(JSON.stringify(await server.memory()));
   for (const socket of sockets) socket.destroy();
   await server.stop();
   return {

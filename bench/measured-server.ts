@@ -10,7 +10,7 @@ const server = await startServer({ port: 0, rateLimit: 0, pingIntervalMs: 0, max
 console.log(`listening on ${server.address.host}:${server.address.port}`);
 readline.createInterface({ input: process.stdin }).on("line", () => {
   (globalThis as { gc?: () => void }).gc?.();
-  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
-  console.log(JSON.stringify({ rss, heapUsed, external, arrayBuffers, connections: server.connectionCount }));
+  const { rss, heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
+  console.log(JSON.stringify({ rss, heapTotal, heapUsed, external, arrayBuffers, connections: server.connectionCount }));
 });
 process.stdin.on("end", () => void server.close().then(() => process.exit(0)));

@@ -253,16 +253,22 @@ t.test("bad input", async (t) => {
   });
 
   t.test("a user list too long for one frame is cut short, with the count", async (t) => {
-    const { port } = (await testServer(t, { maxBodyBytes: 2000 })).address;
-    const peers = [];
-    for (let i = 0; i < 100; i++) peers.push(await Peer.joined(t, port, `user_${String(i).padStart(3, "0")}`));
+    const { port } = (await testServer(t, { rateLimit: 0 })).address;
+    // 32 characters, 88 bytes each: a few hundred fill a frame.
+    const name = (i: number) => `${String(i).padStart(4, "0")}${"漢".repeat(28)}`;
+    const peers: Peer[] = [];
+    for (let i = 0; i < 400; i += 100) {
+      peers.push(...(await Promise.all(Array.from({ length: 100 }, (_, j) => Peer.joined(t, port, name(i + j))))));
+    }
     const last = peers.at(-1)!;
     last.send({ type: "list" });
-    const list = await last.next();
-    t.equal(list.count, 100);
-    t.ok(list.users!.length > 5 && list.users!.length < 100, `${list.users!.length} names fit`);
-    t.same(list.users, peers.slice(0, list.users!.length).map((_, i) => `user_${String(i).padStart(3, "0")}`));
-    t.match(list.message, new RegExp(`^Online \\(100\\): user_000, .*, and ${100 - list.users!.length} more$`));
+    let list = await last.next();
+    while (list.type !== "list") list = await last.next();
+    t.equal(list.count, 400);
+    const shown = list.users!.length;
+    t.ok(shown > 200 && shown < 400, `${shown} names fit`);
+    t.same(list.users, Array.from({ length: shown }, (_, i) => name(i)), "the first ones, sorted");
+    t.match(list.message, new RegExp(`^Online \\(400\\): 0000漢+, .*, and ${400 - shown} more$`));
   });
 
   t.test("a seed client's trailing newline counted in the length is accepted", async (t) => {
