@@ -12,7 +12,7 @@ import { EventEmitter } from "node:events";
 import net from "node:net";
 import readline from "node:readline";
 import { parseCommand, type Command } from "./commands.js";
-import { chatLine, describe, detectLang, inputProblemText, LANGS, sanitize, TEXTS, type DisplayLine, type LineKind, type Texts } from "./format.js";
+import { chatLine, describe, detectLang, errorText, inputProblemText, LANGS, sanitize, TEXTS, type DisplayLine, type LineKind, type Texts } from "./format.js";
 import { isMain, parseOptions, parsePort, runMain, UsageError } from "./cli.js";
 import { DEFAULT_HOST, DEFAULT_PORT, Decoder, encode, Message, nameKey, ProtocolError, type MessageFields } from "./protocol.js";
 
@@ -420,11 +420,14 @@ async function joinInteractively(
     try {
       return await client.join(candidate);
     } catch (error) {
-      if (!(error instanceof JoinError)) {
-        show({ kind: "error", text: t.connectionLost(client.address) });
-        return undefined;
+      if (error instanceof JoinError && (error.code === "name_invalid" || error.code === "name_taken")) {
+        show({ kind: "error", text: t.nameRefused(error.message) });
+        continue;
       }
-      show({ kind: "error", text: t.nameRefused(error.message) });
+      // Anything else (the server full, gone, shutting down) ends the attempt.
+      const text = error instanceof JoinError ? errorText(error.code, sanitize(error.message), t) : t.connectionLost(client.address);
+      show({ kind: "error", text });
+      return undefined;
     }
   }
 }

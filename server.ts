@@ -218,7 +218,7 @@ export class ChatServer {
     const conn = new Connection(socket, this.options);
     if (this.connections.size >= this.options.maxClients) {
       this.log(`${conn.peer}: refused, ${this.connections.size} clients already connected`);
-      socket.on("error", () => {});
+      socket.on("error", () => {}).resume(); // read (and drop) its input, or its end would go unseen
       this.hangUp(conn, this.errorFrame("server_full", `The server is full (${this.options.maxClients} clients); try again later`));
       return;
     }

@@ -419,12 +419,12 @@ function waitForBytes(socket: net.Socket, text: string): Promise<void> {
       const seen = tail + chunk.toString("latin1");
       tail = seen.slice(-text.length);
       if (seen.includes(text)) {
-        socket.off("data", onData);
+        socket.off("data", onData).off("close", onClose);
         resolve();
       }
     };
-    socket.on("data", onData);
-    socket.once("close", () => reject(new Error(`closed before ${JSON.stringify(text)}`)));
+    const onClose = () => reject(new Error(`closed before ${JSON.stringify(text)}`));
+    socket.on("data", onData).once("close", onClose);
   });
 }
 

@@ -200,3 +200,11 @@ t.test("a server that goes away while the name is asked: the client says so and 
   client.type("ana");
   t.match(await client.exited, { code: 1 });
 });
+
+t.test("a full server: the client says so and exits 1", async (t) => {
+  const { port } = (await testServer(t, { maxClients: 1 })).address;
+  await Peer.joined(t, port, "ana");
+  const client = new Script(t, "client.ts", ["--port", String(port), "--name", "bruno"]);
+  t.match(await client.exited, { code: 1 });
+  t.match(client.stdout, /The server is full: The server is full \(1 clients\); try again later\./);
+});

@@ -90,3 +90,23 @@ t.test("a joined client that answers nothing to a ping leaves as lost; one that 
   await mute.expectClosed();
   t.same(server.users, ["alive", "seed"], "the client that answers and the seed client, which is never pinged");
 });
+
+t.test("--max-outbound-bytes: a reader that stops is cut off once that much waits for it, however many talk", async (t) => {
+  // The slow-reader timeout is long here: only the byte limit can cut the sleeper quickly.
+  const { port } = (await testServer(t, { maxOutboundBytes: 150_000, slowReaderTimeoutMs: 60_000, rateLimit: 0 })).address;
+  const sleeper = await Peer.joined(t, port, "sleeper");
+  const talkers = await Promise.all(["t1", "t2", "t3", "t4", "t5"].map((name) => Peer.joined(t, port, name)));
+  const watcher = talkers[0]!;
+  sleeper.socket.pause();
+  await Promise.all(talkers.map((talker) => talker.drain()));
+  const left = (async () => {
+    for (;;) {
+      const msg = await watcher.next();
+      if (msg.type === "leave") return msg;
+    }
+  })();
+  const text = "y".repeat(30_000);
+  const flood = Buffer.concat(Array.from({ length: 200 }, () => encode({ type: "chat", message: text })));
+  for (const talker of talkers) talker.socket.write(flood);
+  t.match(await within(left, "the sleeper to be cut off", 20_000), { type: "leave", client_name: "sleeper", reason: "slow" });
+});
