@@ -445,10 +445,11 @@ Options:
   --port P        server port (default ${DEFAULT_PORT})
   --name N        join under this name instead of asking
   --lang en|pt    language (default: Portuguese if LANG starts with "pt", else English)
+  --plain         line mode even in a terminal (no full-screen interface)
   -h, --help      show this help
 
-With standard input from a pipe, each line is read as if typed; the client
-leaves when the input ends.`;
+In a terminal it opens a full-screen interface. With standard input from a
+pipe, each line is read as if typed; the client leaves when the input ends.`;
 
 async function main(): Promise<number> {
   const values = parseOptions(process.argv.slice(2), {
@@ -456,6 +457,7 @@ async function main(): Promise<number> {
     port: { type: "string" },
     name: { type: "string" },
     lang: { type: "string" },
+    plain: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -477,6 +479,10 @@ async function main(): Promise<number> {
     return 1;
   }
   process.on("SIGTERM", () => void client.quit().then(() => process.exit(0)));
+  if (process.stdin.isTTY && process.stdout.isTTY && !values.plain) {
+    const { runFullScreen } = await import("./client-view.js");
+    return runFullScreen(client, t, values.name);
+  }
   return runLineMode(client, { input: process.stdin, output: process.stdout, t, name: values.name });
 }
 

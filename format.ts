@@ -102,6 +102,18 @@ export const TEXTS = {
       timeout: (detail: string) => `Disconnected by the server: ${detail}.`,
     } as Record<string, (detail: string) => string>,
     error: (detail: string) => `Error: ${detail}`,
+    screen: {
+      title: "Chat: choose your name",
+      keys: "Enter send · Tab recipient · Esc everyone · ↑↓ history · PgUp/PgDn scroll · Ctrl+L clear · Ctrl+C quit",
+      everyone: "to everyone",
+      privateTo: (name: string) => `private to ${name}`,
+      subject: (subject: string) => `subject: ${subject}`,
+      online: (count: number) => `Online (${count})`,
+      connecting: (address: string) => `Connecting to ${address}...`,
+      connected: (address: string, name: string) => `Connected to ${address}${name ? ` as ${name}` : ""}`,
+      reconnecting: (seconds: number, attempt: number) => `Connection lost: reconnecting in ${seconds} s (attempt ${attempt})`,
+      unread: (count: number) => `↓ ${count} new below: PgDn`,
+    },
   },
   pt: {
     you: "você",
@@ -146,6 +158,18 @@ export const TEXTS = {
       timeout: (detail: string) => `Desconectado pelo servidor: ${detail}.`,
     } as Record<string, (detail: string) => string>,
     error: (detail: string) => `Erro: ${detail}`,
+    screen: {
+      title: "Chat: escolha seu nome",
+      keys: "Enter envia · Tab destinatário · Esc todos · ↑↓ histórico · PgUp/PgDn rola · Ctrl+L limpa · Ctrl+C sai",
+      everyone: "para todos",
+      privateTo: (name: string) => `privada para ${name}`,
+      subject: (subject: string) => `assunto: ${subject}`,
+      online: (count: number) => `Online (${count})`,
+      connecting: (address: string) => `Conectando a ${address}...`,
+      connected: (address: string, name: string) => `Conectado a ${address}${name ? ` como ${name}` : ""}`,
+      reconnecting: (seconds: number, attempt: number) => `Conexão perdida: reconectando em ${seconds} s (tentativa ${attempt})`,
+      unread: (count: number) => `↓ ${count} novas abaixo: PgDn`,
+    },
   },
 } satisfies Record<Lang, unknown>;
 
