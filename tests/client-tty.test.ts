@@ -13,7 +13,8 @@ const shellQuote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
 t.test("the full-screen client in a terminal", { skip: hasTmux ? false : "tmux is not installed: apt-get install tmux (.ci/run does)" }, async (t) => {
   const { port } = (await testServer(t)).address;
   const bruno = await Peer.joined(t, port, "bruno");
-  const command = [process.execPath, ...process.execArgv, path.join(ROOT, "client.ts"), "--port", String(port), "--name", "ana"];
+  // ink draws only a final frame when it believes it runs in CI: this is a terminal, so say it is not.
+  const command = ["env", "CI=false", process.execPath, ...process.execArgv, path.join(ROOT, "client.ts"), "--port", String(port), "--name", "ana"];
   tmux("-f", "/dev/null", "new-session", "-d", "-s", "chat", "-x", "100", "-y", "24", "-c", ROOT, command.map(shellQuote).join(" "));
   tmux("set-option", "-t", "chat", "window-size", "manual");
   t.teardown(() => spawnSync("tmux", ["-L", socket, "kill-server"]));

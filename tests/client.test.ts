@@ -1,22 +1,12 @@
 import { once } from "node:events";
-import net from "node:net";
 import t from "tap";
 import { ChatClient, JoinError, runCommand } from "../client.js";
 import { parseCommand } from "../commands.js";
 import { TEXTS } from "../format.js";
 import { startServer } from "../server.js";
-import { Peer, Script, testServer, within } from "./helpers.js";
+import { freePorts, Peer, Script, testServer, within } from "./helpers.js";
 
 const en = TEXTS.en;
-
-/** A port with nothing listening on it. */
-async function freePort(): Promise<number> {
-  const probe = net.createServer().listen(0, "127.0.0.1");
-  await once(probe, "listening");
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 t.test("the client script, driven through a pipe", async (t) => {
   t.test("joins, sends, receives, handles every command, and leaves at end of input", async (t) => {
@@ -87,7 +77,7 @@ t.test("the client script, driven through a pipe", async (t) => {
   });
 
   t.test("says clearly when no server is running, naming the address, and exits 1", async (t) => {
-    const port = await freePort();
+    const port = await freePorts(1);
     const client = new Script(t, "client.ts", ["--port", String(port), "--name", "ana"]);
     t.match(await client.exited, { code: 1 });
     t.match(client.stderr, `Cannot connect to the server at 127.0.0.1:${port}: connection refused`);

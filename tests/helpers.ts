@@ -1,5 +1,6 @@
 /** Test helpers: a raw protocol peer over a real socket, and scripts run as child processes. */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { once } from "node:events";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -185,5 +186,25 @@ export async function eventually(check: () => boolean, what: string, ms = WAIT_M
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A base port with `count` free consecutive ports after it. */
+export async function freePorts(count: number): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const probes: net.Server[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        const probe = net.createServer().listen(base + i, "127.0.0.1");
+        probes.push(probe);
+        await once(probe, "listening");
+      }
+      return base;
+    } catch {
+      // taken: try another base
+    } finally {
+      await Promise.all(probes.map((p) => new Promise((resolve) => p.close(resolve))));
+    }
   }
 }

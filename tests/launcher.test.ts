@@ -3,27 +3,7 @@ import { once } from "node:events";
 import net from "node:net";
 import t from "tap";
 import { demoScript, nextState, parseLauncherArgs, planInstances, routeLine } from "../launcher.js";
-import { Script } from "./helpers.js";
-
-/** A base port with `count` free consecutive ports after it. */
-async function freePorts(count: number): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    const probes: net.Server[] = [];
-    try {
-      for (let i = 0; i < count; i++) {
-        const probe = net.createServer().listen(base + i, "127.0.0.1");
-        probes.push(probe);
-        await once(probe, "listening");
-      }
-      return base;
-    } catch {
-      // taken: try another base
-    } finally {
-      await Promise.all(probes.map((p) => new Promise((resolve) => p.close(resolve))));
-    }
-  }
-}
+import { freePorts, Script } from "./helpers.js";
 
 async function portIsFree(port: number): Promise<boolean> {
   const probe = net.createServer();
