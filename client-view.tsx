@@ -51,6 +51,14 @@ export interface ChatViewProps {
   rows: number;
 }
 
+/** The conversation's size on screen, and its lines cut into rows of that width. */
+export function conversationRows(lines: DisplayLine[], columns: number, rows: number) {
+  const width = Math.max(10, columns - SIDEBAR_COLUMNS - 2);
+  const height = Math.max(1, rows - 5);
+  const all = lines.flatMap((line) => wrapRows(line.text, width).map((text) => ({ kind: line.kind, text })));
+  return { width, height, all, maxScroll: Math.max(0, all.length - height) };
+}
+
 /** Cuts text into rows of at most `width` characters; newlines start new rows. */
 export function wrapRows(text: string, width: number): string[] {
   return text.split("\n").flatMap((line) => {
@@ -101,17 +109,17 @@ export function ChatView(props: ChatViewProps) {
     );
   }
 
-  const conversationWidth = Math.max(10, columns - SIDEBAR_COLUMNS - 2);
-  const conversationRows = Math.max(1, rows - 5);
-  const allRows = lines.flatMap((line) => wrapRows(line.text, conversationWidth).map((text) => ({ kind: line.kind, text })));
-  const end = Math.max(0, allRows.length - scroll);
-  const visible = allRows.slice(Math.max(0, end - conversationRows), end);
+  const conversation = conversationRows(lines, columns, rows);
+  const conversationWidth = conversation.width;
+  const conversationHeight = conversation.height;
+  const end = conversation.all.length - Math.min(scroll, conversation.maxScroll);
+  const visible = conversation.all.slice(Math.max(0, end - conversationHeight), end);
   const sidebar = [t.screen.everyone, ...users];
   const selected = recipient === undefined ? 0 : 1 + users.indexOf(recipient);
   return (
     <Box flexDirection="column" width={columns} height={rows}>
       {statusLine}
-      <Box flexDirection="row" height={conversationRows}>
+      <Box flexDirection="row" height={conversationHeight}>
         <Box flexDirection="column" width={conversationWidth} marginRight={1}>
           {visible.map((row, i) => (
             <Text key={i} color={COLORS[row.kind]} wrap="truncate">
@@ -121,7 +129,7 @@ export function ChatView(props: ChatViewProps) {
         </Box>
         <Box flexDirection="column" width={SIDEBAR_COLUMNS} borderStyle="single" borderLeft borderTop={false} borderBottom={false} borderRight={false} paddingLeft={1}>
           <Text bold>{t.screen.online(users.length)}</Text>
-          {sidebar.slice(0, conversationRows - 1).map((name, i) => (
+          {sidebar.slice(0, conversationHeight - 1).map((name, i) => (
             <Text key={name + i} wrap="truncate" inverse={i === selected} color={i === 0 ? "gray" : name === self ? "cyan" : undefined}>
               {i === selected ? "▸ " : "  "}
               {name}
@@ -180,12 +188,15 @@ export function ChatApp({ client, t, name }: ChatAppProps) {
     status: { kind: "connected" } as Status,
   }).current;
   const [size, setSize] = useState({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+  const sizeNow = useRef(size); // for handlers registered once, at the first render
+  sizeNow.current = size;
 
   const show = (line: DisplayLine) => {
     state.lines.push(line);
     if (state.lines.length > KEPT_LINES) state.lines.splice(0, state.lines.length - KEPT_LINES);
     if (state.scroll > 0) {
-      state.scroll += 1; // stay on what is being read
+      const { width } = conversationRows([], sizeNow.current.columns, sizeNow.current.rows);
+      state.scroll += wrapRows(line.text, width).length; // stay on what is being read
       state.unread += 1;
     }
     refresh();
@@ -279,7 +290,7 @@ export function ChatApp({ client, t, name }: ChatAppProps) {
       state.recipient = choices[(at + (key.shift ? choices.length - 1 : 1)) % choices.length];
     } else if (key.upArrow && state.historyAt > 0) state.input = state.history[--state.historyAt] ?? "";
     else if (key.downArrow && state.historyAt < state.history.length) state.input = state.history[++state.historyAt] ?? "";
-    else if (key.pageUp) state.scroll += page;
+    else if (key.pageUp) state.scroll = Math.min(state.scroll + page, conversationRows(state.lines, size.columns, size.rows).maxScroll);
     else if (key.pageDown) {
       state.scroll = Math.max(0, state.scroll - page);
       if (state.scroll === 0) state.unread = 0;

@@ -112,7 +112,7 @@ export const TEXTS = {
       connecting: (address: string) => `Connecting to ${address}...`,
       connected: (address: string, name: string) => `Connected to ${address}${name ? ` as ${name}` : ""}`,
       reconnecting: (seconds: number, attempt: number) => `Connection lost: reconnecting in ${seconds} s (attempt ${attempt})`,
-      unread: (count: number) => `↓ ${count} new below: PgDn`,
+      unread: (count: number) => (count > 0 ? `↓ ${count} new below: PgDn` : "↓ scrolled back: PgDn to return"),
     },
   },
   pt: {
@@ -168,7 +168,7 @@ export const TEXTS = {
       connecting: (address: string) => `Conectando a ${address}...`,
       connected: (address: string, name: string) => `Conectado a ${address}${name ? ` como ${name}` : ""}`,
       reconnecting: (seconds: number, attempt: number) => `Conexão perdida: reconectando em ${seconds} s (tentativa ${attempt})`,
-      unread: (count: number) => `↓ ${count} novas abaixo: PgDn`,
+      unread: (count: number) => (count > 0 ? `↓ ${count} novas abaixo: PgDn` : "↓ histórico: PgDn para voltar"),
     },
   },
 } satisfies Record<Lang, unknown>;

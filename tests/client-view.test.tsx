@@ -76,6 +76,10 @@ t.test("scrolled up, older lines show and a marker counts what is below", async 
   t.notMatch(up, /message 49/);
   t.match(up, /message 29/);
   t.match(up, /↓ 3 new below: PgDn/);
+  const top = frame(props({ lines, scroll: 1000 }));
+  t.match(top, /message 0\b/, "scrolling stops at the oldest line");
+  t.match(top, /message 14\b/, "with the window still full");
+  t.match(top, /↓ scrolled back: PgDn to return/);
 });
 
 t.test("in Portuguese", async (t) => {
