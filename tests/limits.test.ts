@@ -29,11 +29,15 @@ t.test("--rate-limit: beyond the bucket, messages are dropped with one rate_limi
   const reader = await Peer.joined(t, port, "reader");
   await sender.drain();
   const burst = Array.from({ length: 300 }, (_, i) => `#${i}`);
+  const started = Date.now();
   sender.socket.write(Buffer.concat(burst.map((m) => encode({ type: "chat", message: m })))); // one chunk, at once
   const errors = (await sender.drain()).filter((m) => m.type === "error");
-  t.match(errors, [{ code: "rate_limited", message: /More than 50 messages a second/ }], "told once, not 200 times");
   const delivered = (await reader.drain()).map((m) => m.message);
-  t.ok(delivered.length >= 95 && delivered.length < 110, `about one burst of 100 delivered (${delivered.length})`);
+  // Tokens that came back while the server read the burst (a busy machine reads it more slowly).
+  const refilled = Math.ceil(((Date.now() - started) * rateLimit) / 1000);
+  t.match(errors[0], { code: "rate_limited", message: /More than 50 messages a second/ });
+  t.ok(errors.length <= 1 + refilled, `told once per streak of drops, not 200 times (${errors.length})`);
+  t.ok(delivered.length >= 95 && delivered.length <= 100 + refilled, `one burst of 100 delivered (${delivered.length}, ${refilled} refilled)`);
   t.same(delivered, burst.slice(0, delivered.length), "the first ones, in order");
   await wait(100); // the bucket refills at 50 a second: 5 tokens
   sender.send({ type: "chat", message: "after a pause" });
@@ -75,7 +79,7 @@ t.test("slow loris: a frame dribbled a byte at a time is dropped by the frame ti
 });
 
 t.test("a joined client that answers nothing to a ping leaves as lost; one that answers stays", async (t) => {
-  const server = await testServer(t, { pingIntervalMs: 100, pingTimeoutMs: 150 });
+  const server = await testServer(t, { pingIntervalMs: 100, pingTimeoutMs: 1000 }); // a second to answer: room for a busy machine
   const { port } = server.address;
   const client = new ChatClient({ port, reconnect: false });
   t.teardown(() => client.close());
