@@ -122,7 +122,8 @@ class Connection {
 
 export class ChatServer {
   private readonly options: Required<Omit<ServerOptions, "log">>;
-  private readonly log: (line: string) => void;
+  /** Undefined without a log: `this.log?.(...)` then skips building the line, which a busy server would pay per message. */
+  private readonly log: ((line: string) => void) | undefined;
   private readonly listener: net.Server;
   private readonly connections = new Set<Connection>();
   /** Joined clients by nameKey(). */
@@ -150,7 +151,7 @@ export class ChatServer {
       pingTimeoutMs: PING_TIMEOUT_MS,
       ...withoutUndefined(options),
     };
-    this.log = options.log ?? (() => {});
+    this.log = options.log;
     this.listener = net.createServer((socket) => this.onConnection(socket));
     // One timer for every connection's deadlines, ticking at a quarter of the shortest.
     const { joinTimeoutMs, frameTimeoutMs, pingIntervalMs, pingTimeoutMs } = this.options;
@@ -217,7 +218,7 @@ export class ChatServer {
     socket.setKeepAlive(true, KEEPALIVE_MS);
     const conn = new Connection(socket, this.options);
     if (this.connections.size >= this.options.maxClients) {
-      this.log(`${conn.peer}: refused, ${this.connections.size} clients already connected`);
+      this.log?.(`${conn.peer}: refused, ${this.connections.size} clients already connected`);
       socket.on("error", () => {}).resume(); // read (and drop) its input, or its end would go unseen
       this.hangUp(conn, this.errorFrame("server_full", `The server is full (${this.options.maxClients} clients); try again later`));
       return;
@@ -276,7 +277,7 @@ export class ChatServer {
       } else if (pingIntervalMs > 0 && conn.name !== undefined && !conn.echoOwn) {
         // The seed client cannot answer a ping, so only clients that joined with "join" are pinged.
         if (conn.pingSentAt > 0 && now - conn.pingSentAt > pingTimeoutMs) {
-          this.log(`${conn.name}: no answer to ping within ${pingTimeoutMs / 1000} s`);
+          this.log?.(`${conn.name}: no answer to ping within ${pingTimeoutMs / 1000} s`);
           this.disconnect(conn, "lost");
         } else if (conn.pingSentAt === 0 && now - conn.lastHeardAt > pingIntervalMs) {
           conn.pingSentAt = now;
@@ -287,7 +288,7 @@ export class ChatServer {
   }
 
   private timeOut(conn: Connection, text: string): void {
-    this.log(`${conn.name ?? conn.peer}: error timeout: ${text}`);
+    this.log?.(`${conn.name ?? conn.peer}: error timeout: ${text}`);
     this.disconnect(conn, "timeout", this.errorFrame("timeout", text));
   }
 
@@ -299,7 +300,7 @@ export class ChatServer {
   }
 
   private onProtocolError(conn: Connection, error: ProtocolError): void {
-    this.log(`${conn.name ?? conn.peer}: error ${error.code}: ${error.message}`);
+    this.log?.(`${conn.name ?? conn.peer}: error ${error.code}: ${error.message}`);
     const frame = this.errorFrame(error.code, error.message);
     if (error.fatal) this.disconnect(conn, "protocol_error", frame);
     else this.send(conn, frame);
@@ -372,7 +373,7 @@ export class ChatServer {
     conn.name = name;
     conn.echoOwn = implicit;
     this.clients.set(nameKey(name), conn);
-    this.log(`${name} joined from ${conn.peer}${implicit ? " (seed client)" : ""}`);
+    this.log?.(`${name} joined from ${conn.peer}${implicit ? " (seed client)" : ""}`);
     this.sendList(conn, "welcome", (online) => (refusal ? `${refusal.text}; you are ${name}` : `Welcome, ${name}! ${online}`));
     this.broadcast(this.frame({ type: "join", client_name: name, message: `${name} joined` }), conn);
     return true;
@@ -400,11 +401,11 @@ export class ChatServer {
       return;
     }
     if (recipient) {
-      this.log(`${conn.name} → ${recipient.name} (private, ${out.message.length} characters)`);
+      this.log?.(`${conn.name} → ${recipient.name} (private, ${out.message.length} characters)`);
       this.send(recipient, frame, conn);
       if (conn.echoOwn && recipient !== conn) this.send(conn, frame);
     } else {
-      this.log(`${conn.name}${out.subject ? ` [${out.subject}]` : ""}: ${printable(out.message)}`);
+      this.log?.(`${conn.name}${out.subject ? ` [${printable(out.subject)}]` : ""}: ${printable(out.message)}`);
       this.broadcast(frame, conn.echoOwn ? undefined : conn, conn);
     }
   }
@@ -435,7 +436,7 @@ export class ChatServer {
   private disconnect(conn: Connection, reason: LeaveReason, lastFrame?: Buffer): void {
     if (conn.closing) return;
     if (reason === "slow") {
-      this.log(`${conn.name ?? conn.peer}: cut off, ${conn.socket.writableLength} bytes unread`);
+      this.log?.(`${conn.name ?? conn.peer}: cut off, ${conn.socket.writableLength} bytes unread`);
       conn.closing = true;
       conn.socket.destroy(); // its buffer is full: nothing more can reach it
     } else {
@@ -457,7 +458,7 @@ export class ChatServer {
     const name = conn.name;
     if (name === undefined || this.clients.get(nameKey(name)) !== conn) return;
     this.clients.delete(nameKey(name));
-    this.log(`${name} left (${reason})`);
+    this.log?.(`${name} left (${reason})`);
     if (this.closing) return;
     this.broadcast(this.frame({ type: "leave", client_name: name, reason, message: `${name} left (${reason})` }), conn);
   }
@@ -481,7 +482,7 @@ export class ChatServer {
   }
 
   private sendError(conn: Connection, code: ErrorCode, text: string): void {
-    this.log(`${conn.name ?? conn.peer}: error ${code}: ${text}`);
+    this.log?.(`${conn.name ?? conn.peer}: error ${code}: ${text}`);
     this.send(conn, this.errorFrame(code, text));
   }
 

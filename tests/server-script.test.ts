@@ -35,6 +35,8 @@ t.test("logs joins, messages, leaves and errors with times", async (t) => {
   await server.waitFor(/\d\d:\d\d:\d\d ana \[Provas\]: hi\\u001b\[2J/);
   await server.waitFor(/ana → bruno \(private, 6 characters\)/);
   await server.waitFor(/bruno left \(lost\)/);
+  ana.send({ type: "chat", subject: "\x1b]0;pwned\x07", message: "subject too" });
+  await server.waitFor(/ana \[\\u001b\]0;pwned\\u0007\]: subject too/);
   t.notMatch(server.stdout, /secret/, "private text stays out of the log");
   server.child.kill("SIGTERM");
   await server.exited;
