@@ -6,9 +6,9 @@
  */
 import { Box, render, Text, useApp, useInput, useStdout } from "ink";
 import { useEffect, useReducer, useRef, useState } from "react";
-import { JoinError, runCommand, socketErrorText, type ChatClient } from "./client.js";
+import { joinFailureText, JoinError, runCommand, socketErrorText, type ChatClient } from "./client.js";
 import { parseCommand } from "./commands.js";
-import { describe, errorText, sanitize, type DisplayLine, type LineKind, type Texts } from "./format.js";
+import { describe, rejoinedText, sanitize, type DisplayLine, type LineKind, type Texts } from "./format.js";
 import type { Message } from "./protocol.js";
 
 /** Lines of conversation kept for scrolling back. */
@@ -132,7 +132,7 @@ export function ChatView(props: ChatViewProps) {
           {sidebar.slice(0, conversationHeight - 1).map((name, i) => (
             <Text key={name + i} wrap="truncate" inverse={i === selected} color={i === 0 ? "gray" : name === self ? "cyan" : undefined}>
               {i === selected ? "▸ " : "  "}
-              {name}
+              {sanitize(name)}
             </Text>
           ))}
         </Box>
@@ -161,14 +161,6 @@ interface ChatAppProps {
   name?: string | undefined;
 }
 
-/** Who is online, kept current from welcome, list, join and leave. */
-function nextUsers(users: string[], msg: Message): string[] {
-  if ((msg.type === "welcome" || msg.type === "list") && msg.users) return msg.users.map(sanitize);
-  if (msg.type === "join") return [...users, sanitize(msg.client_name)].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1));
-  if (msg.type === "leave") return users.filter((u) => u !== sanitize(msg.client_name));
-  return users;
-}
-
 export function ChatApp({ client, t, name }: ChatAppProps) {
   const { exit } = useApp();
   const { stdout } = useStdout();
@@ -177,7 +169,6 @@ export function ChatApp({ client, t, name }: ChatAppProps) {
   const state = useRef({
     self: undefined as string | undefined,
     lines: [] as DisplayLine[],
-    users: [] as string[],
     recipient: undefined as string | undefined,
     input: "",
     history: [] as string[],
@@ -206,16 +197,12 @@ export function ChatApp({ client, t, name }: ChatAppProps) {
     client.join(candidate).then(
       (welcome) => {
         state.self = welcome.client_name;
-        state.users = nextUsers(state.users, welcome);
         state.refusal = undefined;
         show(describe(welcome, client.name, t)!);
       },
       (error: unknown) => {
-        if (error instanceof JoinError && (error.code === "name_invalid" || error.code === "name_taken")) {
-          state.refusal = sanitize(error.message);
-        } else {
-          state.status = { kind: "error", text: error instanceof JoinError ? errorText(error.code, sanitize(error.message), t) : t.connectionLost(client.address) };
-        }
+        if (error instanceof JoinError && error.refusesName) state.refusal = sanitize(error.message);
+        else state.status = { kind: "error", text: joinFailureText(error, client.address, t) };
         refresh();
       },
     );
@@ -224,8 +211,7 @@ export function ChatApp({ client, t, name }: ChatAppProps) {
   useEffect(() => {
     let countdown: NodeJS.Timeout | undefined;
     const onMessage = (msg: Message) => {
-      state.users = nextUsers(state.users, msg);
-      if (msg.type === "leave" && state.recipient === sanitize(msg.client_name)) state.recipient = undefined;
+      if (state.recipient !== undefined && !client.users.includes(state.recipient)) state.recipient = undefined; // they left
       const line = describe(msg, client.name, t);
       if (line?.kind === "error") state.status = { kind: "error", text: line.text };
       if (line) show(line);
@@ -248,8 +234,7 @@ export function ChatApp({ client, t, name }: ChatAppProps) {
     const onRejoined = (welcome: Message) => {
       clearInterval(countdown);
       state.status = { kind: "connected" };
-      state.users = nextUsers(state.users, welcome);
-      show({ kind: "info", text: t.reconnected(sanitize(welcome.client_name), t.online((welcome.users ?? []).map(sanitize), welcome.count)) });
+      show({ kind: "info", text: rejoinedText(welcome, t) });
     };
     const onResize = () => setSize({ columns: stdout.columns, rows: stdout.rows });
     client.on("message", onMessage).on("lost", onLost).on("reconnecting", onReconnecting).on("reconnectFailed", onFailed).on("rejoined", onRejoined);
@@ -285,7 +270,7 @@ export function ChatApp({ client, t, name }: ChatAppProps) {
     else if (key.backspace || key.delete) state.input = [...state.input].slice(0, -1).join("");
     else if (key.escape) state.recipient = undefined;
     else if (key.tab) {
-      const choices = [undefined, ...state.users.filter((u) => u !== state.self)];
+      const choices = [undefined, ...client.users.filter((u) => u !== state.self)];
       const at = choices.indexOf(state.recipient);
       state.recipient = choices[(at + (key.shift ? choices.length - 1 : 1)) % choices.length];
     } else if (key.upArrow && state.historyAt > 0) state.input = state.history[--state.historyAt] ?? "";
@@ -305,24 +290,7 @@ export function ChatApp({ client, t, name }: ChatAppProps) {
     refresh();
   });
 
-  return (
-    <ChatView
-      t={t}
-      address={client.address}
-      self={state.self}
-      lines={state.lines}
-      users={state.users}
-      recipient={state.recipient}
-      subject={client.subject}
-      input={state.input}
-      status={state.status}
-      scroll={state.scroll}
-      unread={state.unread}
-      refusal={state.refusal}
-      columns={size.columns}
-      rows={size.rows}
-    />
-  );
+  return <ChatView {...state} t={t} address={client.address} users={client.users} subject={client.subject} {...size} />;
 }
 
 const ENTER_ALTERNATE_SCREEN = "\x1b[?1049h";

@@ -12,7 +12,7 @@ import { EventEmitter } from "node:events";
 import net from "node:net";
 import readline from "node:readline";
 import { parseCommand, type Command } from "./commands.js";
-import { chatLine, describe, detectLang, errorText, inputProblemText, LANGS, sanitize, TEXTS, type DisplayLine, type LineKind, type Texts } from "./format.js";
+import { chatLine, describe, detectLang, errorText, inputProblemText, LANGS, rejoinedText, sanitize, TEXTS, type DisplayLine, type LineKind, type Texts } from "./format.js";
 import { isMain, parseOptions, parsePort, runMain, UsageError } from "./cli.js";
 import { DEFAULT_HOST, DEFAULT_PORT, Decoder, encode, Message, nameKey, ProtocolError, type MessageFields } from "./protocol.js";
 
@@ -61,6 +61,16 @@ export class JoinError extends Error {
   ) {
     super(message);
   }
+
+  /** The name was refused: another may be tried. Anything else ends the attempt. */
+  get refusesName(): boolean {
+    return this.code === "name_invalid" || this.code === "name_taken";
+  }
+}
+
+/** What to show when a join failed for another reason than the name. */
+export function joinFailureText(error: unknown, address: string, t: Texts): string {
+  return error instanceof JoinError ? errorText(error.code, sanitize(error.message), t) : t.connectionLost(address);
 }
 
 export class ChatClient extends EventEmitter<ClientEvents> {
@@ -70,6 +80,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   name: string | undefined;
   /** Subject of the next messages; empty for none. */
   subject = "";
+  /** Who is online, sorted as the server sorts them: kept current from welcome, list, join and leave. */
+  users: string[] = [];
   private readonly options: Required<Omit<ClientOptions, "host" | "port">>;
   private phase: Phase = "idle";
   private socket: net.Socket | undefined;
@@ -202,6 +214,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       this.write({ type: "pong" }); // the server checks that we are alive
       return;
     }
+    this.trackUsers(msg);
     const pending = this.pendingJoin;
     if (pending && (msg.type === "welcome" || msg.type === "error")) {
       this.pendingJoin = undefined;
@@ -214,6 +227,19 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       return;
     }
     this.emit("message", msg);
+  }
+
+  private trackUsers(msg: Message): void {
+    if ((msg.type === "welcome" || msg.type === "list") && msg.users) {
+      this.users = msg.users;
+    } else if (msg.type === "join") {
+      const key = nameKey(msg.client_name);
+      const at = this.users.findIndex((user) => nameKey(user) > key);
+      const before = at < 0 ? this.users.length : at;
+      this.users = [...this.users.slice(0, before), msg.client_name, ...this.users.slice(before)];
+    } else if (msg.type === "leave") {
+      this.users = this.users.filter((user) => nameKey(user) !== nameKey(msg.client_name));
+    }
   }
 
   private onSocketClose(): void {
@@ -377,9 +403,7 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
   client.on("lost", () => show({ kind: "error", text: t.connectionLost(client.address) }));
   client.on("reconnecting", (delay, attempt) => show({ kind: "info", text: t.reconnecting(delay / 1000, attempt) }));
   client.on("reconnectFailed", (error) => show({ kind: "error", text: t.reconnectFailed(socketErrorText(error, t)) }));
-  client.on("rejoined", (welcome) =>
-    show({ kind: "info", text: t.reconnected(sanitize(welcome.client_name), t.online((welcome.users ?? []).map(sanitize), welcome.count)) }),
-  );
+  client.on("rejoined", (welcome) => show({ kind: "info", text: rejoinedText(welcome, t) }));
   rl.on("SIGINT", () => rl.close()); // Ctrl+C in a terminal: leave as at end of input
 
   try {
@@ -420,13 +444,11 @@ async function joinInteractively(
     try {
       return await client.join(candidate);
     } catch (error) {
-      if (error instanceof JoinError && (error.code === "name_invalid" || error.code === "name_taken")) {
-        show({ kind: "error", text: t.nameRefused(error.message) });
+      if (error instanceof JoinError && error.refusesName) {
+        show({ kind: "error", text: t.nameRefused(sanitize(error.message)) });
         continue;
       }
-      // Anything else (the server full, gone, shutting down) ends the attempt.
-      const text = error instanceof JoinError ? errorText(error.code, sanitize(error.message), t) : t.connectionLost(client.address);
-      show({ kind: "error", text });
+      show({ kind: "error", text: joinFailureText(error, client.address, t) }); // the server full, gone, ...
       return undefined;
     }
   }

@@ -221,14 +221,24 @@ export function describe(msg: Message, self: string | undefined, t: Texts): Disp
     case "leave":
       return { kind: "notice", text: at + t.left(name, msg.reason ?? "") };
     case "list":
-      return { kind: "info", text: t.online((msg.users ?? []).map(sanitize), msg.count) };
+      return { kind: "info", text: onlineText(msg, t) };
     case "welcome":
-      return { kind: "info", text: t.welcome(name, t.online((msg.users ?? []).map(sanitize), msg.count)) };
+      return { kind: "info", text: t.welcome(name, onlineText(msg, t)) };
     case "error":
       return { kind: "error", text: errorText(msg.code ?? "", sanitize(msg.message), t) };
     default:
       return undefined;
   }
+}
+
+/** Who is online, as a welcome or a list carries it. */
+export function onlineText(msg: Message, t: Texts): string {
+  return t.online((msg.users ?? []).map(sanitize), msg.count);
+}
+
+/** The line shown when a lost connection has been joined again. */
+export function rejoinedText(welcome: Message, t: Texts): string {
+  return t.reconnected(sanitize(welcome.client_name), onlineText(welcome, t));
 }
 
 export function errorText(code: string, detail: string, t: Texts): string {

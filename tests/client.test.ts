@@ -142,6 +142,25 @@ t.test("ChatClient", async (t) => {
     t.ok(client.joined);
   });
 
+  t.test("keeps who is online, sorted as the server sorts, from welcome, join and leave", async (t) => {
+    const { port } = (await testServer(t)).address;
+    await Peer.joined(t, port, "bruno");
+    const client = new ChatClient({ port });
+    t.teardown(() => client.close());
+    await client.connect();
+    await client.join("Carla");
+    t.same(client.users, ["bruno", "Carla"]);
+    const joins = new Promise<void>((resolve) => client.on("message", () => client.users.length === 4 && resolve()));
+    const ana = await Peer.joined(t, port, "Ana");
+    await Peer.joined(t, port, "dora");
+    await within(joins, "two joins");
+    t.same(client.users, ["Ana", "bruno", "Carla", "dora"]);
+    const left = new Promise<void>((resolve) => client.on("message", (m) => m.type === "leave" && resolve()));
+    ana.socket.destroy();
+    await within(left, "the leave");
+    t.same(client.users, ["bruno", "Carla", "dora"]);
+  });
+
   t.test("quit while reconnecting stops trying", async (t) => {
     const first = await startServer({ port: 0 });
     const client = new ChatClient({ port: first.address.port, reconnectDelayMs: 10_000 });
