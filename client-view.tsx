@@ -4,12 +4,13 @@
  * screen's state and listens to a ChatClient, which keeps the connection and
  * the commands (runCommand) exactly as in line mode.
  */
-import { Box, render, Text, useApp, useInput, useStdout } from "ink";
-import { useEffect, useReducer, useRef, useState } from "react";
+import { Box, Text, useApp, useInput } from "ink";
+import { useEffect, useReducer, useRef } from "react";
 import { joinFailureText, JoinError, runCommand, socketErrorText, type ChatClient } from "./client.js";
 import { parseCommand } from "./commands.js";
 import { describe, rejoinedText, sanitize, type DisplayLine, type LineKind, type Texts } from "./format.js";
 import type { Message } from "./protocol.js";
+import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "./terminal.js";
 
 /** Lines of conversation kept for scrolling back. */
 export const KEPT_LINES = 2000;
@@ -163,7 +164,6 @@ interface ChatAppProps {
 
 export function ChatApp({ client, t, name }: ChatAppProps) {
   const { exit } = useApp();
-  const { stdout } = useStdout();
   const [, refresh] = useReducer((n: number) => n + 1, 0);
   // Keys can arrive faster than renders (a paste): handlers use refs, not state from an older render.
   const state = useRef({
@@ -178,7 +178,7 @@ export function ChatApp({ client, t, name }: ChatAppProps) {
     refusal: undefined as string | undefined,
     status: { kind: "connected" } as Status,
   }).current;
-  const [size, setSize] = useState({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+  const size = useTerminalSize();
   const sizeNow = useRef(size); // for handlers registered once, at the first render
   sizeNow.current = size;
 
@@ -236,19 +236,15 @@ export function ChatApp({ client, t, name }: ChatAppProps) {
       state.status = { kind: "connected" };
       show({ kind: "info", text: rejoinedText(welcome, t) });
     };
-    const onResize = () => setSize({ columns: stdout.columns, rows: stdout.rows });
     client.on("message", onMessage).on("lost", onLost).on("reconnecting", onReconnecting).on("reconnectFailed", onFailed).on("rejoined", onRejoined);
-    stdout.on("resize", onResize);
     if (name !== undefined) join(name);
     return () => {
       clearInterval(countdown);
       client.off("message", onMessage).off("lost", onLost).off("reconnecting", onReconnecting).off("reconnectFailed", onFailed).off("rejoined", onRejoined);
-      stdout.off("resize", onResize);
     };
-  }, [client, stdout]);
+  }, [client]);
 
-  const submit = () => {
-    const typed = state.input;
+  const submit = (typed: string) => {
     state.input = "";
     if (state.self === undefined) return join(typed.trim());
     if (typed.trim() !== "") state.history.push(typed);
@@ -266,8 +262,8 @@ export function ChatApp({ client, t, name }: ChatAppProps) {
     const page = Math.max(1, size.rows - 6);
     if (key.ctrl && text === "c") return exit();
     if (key.ctrl && text === "l") state.input = "";
-    else if (key.return) submit();
-    else if (key.backspace || key.delete) state.input = [...state.input].slice(0, -1).join("");
+    else if (key.return) submit(state.input);
+    else if (key.backspace || key.delete) state.input = withoutLastChar(state.input);
     else if (key.escape) state.recipient = undefined;
     else if (key.tab) {
       const choices = [undefined, ...client.users.filter((u) => u !== state.self)];
@@ -280,12 +276,7 @@ export function ChatApp({ client, t, name }: ChatAppProps) {
       state.scroll = Math.max(0, state.scroll - page);
       if (state.scroll === 0) state.unread = 0;
     } else if (!key.ctrl && !key.meta && !key.upArrow && !key.downArrow) {
-      // A paste, or text and Enter in one chunk, arrives as one string: take it a character at a time.
-      for (const char of text) {
-        if (char === "\r" || char === "\n") submit();
-        else if (char === "\x7f" || char === "\b") state.input = [...state.input].slice(0, -1).join("");
-        else if (char >= " ") state.input += char;
-      }
+      state.input = typeChunk(state.input, text, { submit });
     }
     refresh();
   });
@@ -293,18 +284,13 @@ export function ChatApp({ client, t, name }: ChatAppProps) {
   return <ChatView {...state} t={t} address={client.address} users={client.users} subject={client.subject} {...size} />;
 }
 
-const ENTER_ALTERNATE_SCREEN = "\x1b[?1049h";
-const LEAVE_ALTERNATE_SCREEN = "\x1b[?1049l";
-
 /** Runs the full-screen interface until the user quits; the terminal is given back as it was. */
 export async function runFullScreen(client: ChatClient, t: Texts, name: string | undefined): Promise<number> {
-  process.stdout.write(ENTER_ALTERNATE_SCREEN);
-  const app = render(<ChatApp client={client} t={t} name={name} />, { exitOnCtrlC: false });
+  const screen = renderFullScreen(<ChatApp client={client} t={t} name={name} />);
   try {
-    await app.waitUntilExit();
+    await screen.app.waitUntilExit();
   } finally {
-    app.unmount();
-    process.stdout.write(LEAVE_ALTERNATE_SCREEN);
+    screen.close();
     await client.quit();
   }
   return 0;

@@ -4,8 +4,8 @@
  * client. `LauncherView` renders props only; `LauncherApp` owns the focus,
  * the input and the subscription to the Supervisor.
  */
-import { Box, render, Text, useApp, useInput, useStdout } from "ink";
-import { useEffect, useMemo, useReducer, useRef, useState } from "react";
+import { Box, Text, useApp, useInput } from "ink";
+import { useEffect, useMemo, useReducer, useRef } from "react";
 import {
   INDEPENDENT_SERVERS,
   runDemo,
@@ -15,6 +15,7 @@ import {
   type LauncherOptions,
   type Supervisor,
 } from "./launcher.js";
+import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "./terminal.js";
 
 const STATE_COLORS: Record<InstanceState, string> = {
   starting: "yellow",
@@ -131,35 +132,27 @@ export function screenOrder(instances: Instance[]): Instance[] {
 /** Owns focus, input and terminal size; re-renders on every supervisor event. */
 export function LauncherApp({ supervisor, notice }: LauncherAppProps) {
   const { exit } = useApp();
-  const { stdout } = useStdout();
   const [, refresh] = useReducer((n: number) => n + 1, 0);
   const order = useMemo(() => screenOrder(supervisor.instances), [supervisor]);
   // Keys can arrive faster than renders (a paste, tmux send-keys): the input
   // handler reads and writes refs, never state captured by an older render.
   const focus = useRef(Math.max(0, order.findIndex((i) => i.kind === "client")));
   const input = useRef("");
-  const [size, setSize] = useState({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+  const size = useTerminalSize();
 
   useEffect(() => {
     supervisor.on("line", refresh);
     supervisor.on("state", refresh);
-    const onResize = () => setSize({ columns: stdout.columns, rows: stdout.rows });
-    stdout.on("resize", onResize);
     return () => {
       supervisor.off("line", refresh);
       supervisor.off("state", refresh);
-      stdout.off("resize", onResize);
     };
-  }, [supervisor, stdout]);
+  }, [supervisor]);
 
-  const submit = () => {
+  const submit = (line: string) => {
     const target = order[focus.current];
-    if (target?.kind === "client") supervisor.send(target.name, input.current);
+    if (target?.kind === "client") supervisor.send(target.name, line);
     input.current = "";
-  };
-
-  const backspace = () => {
-    input.current = [...input.current].slice(0, -1).join("");
   };
   const moveFocus = (step: number) => {
     focus.current = (focus.current + step + order.length) % order.length;
@@ -170,16 +163,10 @@ export function LauncherApp({ supervisor, notice }: LauncherAppProps) {
     if (text === "q" && input.current === "") return exit();
     if ((key.tab && key.shift) || key.leftArrow) moveFocus(-1);
     else if (key.tab || key.rightArrow) moveFocus(1);
-    else if (key.return) submit();
-    else if (key.backspace || key.delete) backspace();
+    else if (key.return) submit(input.current);
+    else if (key.backspace || key.delete) input.current = withoutLastChar(input.current);
     else if (!(key.ctrl || key.meta || key.escape || key.upArrow || key.downArrow || key.pageUp || key.pageDown)) {
-      // Keys that arrive together (a paste, tmux send-keys) come as one string: take it a character at a time.
-      for (const char of text) {
-        if (char === "\t") moveFocus(1);
-        else if (char === "\r" || char === "\n") submit();
-        else if (char === "\x7f" || char === "\b") backspace();
-        else if (char >= " ") input.current += char;
-      }
+      input.current = typeChunk(input.current, text, { submit, tab: () => moveFocus(1) });
     }
     refresh();
   });
@@ -196,17 +183,14 @@ export function LauncherApp({ supervisor, notice }: LauncherAppProps) {
   );
 }
 
-const ENTER_ALTERNATE_SCREEN = "\x1b[?1049h";
-const LEAVE_ALTERNATE_SCREEN = "\x1b[?1049l";
-
 /** Runs the full-screen view until the user quits, a signal arrives, or --duration ends. */
 export async function runFullScreen(
   supervisor: Supervisor,
   options: LauncherOptions,
   stopped: Promise<void>,
 ): Promise<number> {
-  process.stdout.write(ENTER_ALTERNATE_SCREEN);
-  const app = render(<LauncherApp supervisor={supervisor} />, { exitOnCtrlC: false });
+  const screen = renderFullScreen(<LauncherApp supervisor={supervisor} />);
+  const { app } = screen;
   let failure: string | undefined;
   const started = supervisor.start().then(
     () => (options.demo ? runDemo(supervisor) : undefined),
@@ -223,8 +207,7 @@ export async function runFullScreen(
       : new Promise<void>((resolve) => setTimeout(resolve, options.durationSeconds! * 1000).unref());
   const startFailed = started.then(() => (failure ? undefined : never));
   await Promise.race([app.waitUntilExit(), stopped, timeUp, startFailed]);
-  app.unmount();
-  process.stdout.write(LEAVE_ALTERNATE_SCREEN);
+  screen.close();
   await supervisor.stop();
   if (failure) {
     process.stderr.write(`${failure}\n`);
