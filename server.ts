@@ -427,7 +427,6 @@ export class ChatServer {
     this.send(conn, this.frame({ type, client_name: type === "welcome" ? conn.name : SERVER_NAME, users, message: sentence(online), ...count }));
   }
 
-
   // -------------------------------------------------------------------------
   // Leaving
   // -------------------------------------------------------------------------
