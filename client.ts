@@ -311,9 +311,7 @@ export function runCommand(client: ChatClient, command: Command, t: Texts): Comm
         throw e;
       }
       if (!sent) return error(t.notConnected);
-      // A private message to oneself comes back from the server: showing it now would show it twice.
-      const toSelf = sent.to !== undefined && nameKey(sent.to) === nameKey(client.name ?? "");
-      return { lines: toSelf ? [] : [chatLine(sent, client.name, t)] };
+      return { lines: echoes(client, sent) ? [chatLine(sent, client.name, t)] : [] };
     }
     case "list":
       return client.list() ? { lines: [] } : error(t.notConnected);
@@ -329,6 +327,17 @@ export function runCommand(client: ChatClient, command: Command, t: Texts): Comm
     case "empty":
       return { lines: [] };
   }
+}
+
+/**
+ * Whether to show a sent message at once. Not a private one to oneself (the
+ * server sends it back), nor one to a name not online (the server's "not
+ * delivered" says what happened; an echo first would say the opposite).
+ */
+function echoes(client: ChatClient, sent: Message): boolean {
+  if (sent.to === undefined) return true;
+  const to = nameKey(sent.to);
+  return to !== nameKey(client.name ?? "") && client.users.some((user) => nameKey(user) === to);
 }
 
 /** Plain words for a connection error. */

@@ -32,6 +32,7 @@ t.test("the client script, driven through a pipe", async (t) => {
 
     ana.type("/zed are you there");
     await ana.waitFor(/Not delivered: No user named "zed" is online/);
+    t.notMatch(ana.stdout, /you → zed/, "no echo of a message that was not delivered");
     ana.type("@bruno");
     await ana.waitFor(/Private message without text: write @bruno followed by your message/);
     ana.type("/clientes");
