@@ -34,12 +34,36 @@ export const DEFAULT_NAME_PREFIX = "Usuario";
 // Message types and error codes
 // ---------------------------------------------------------------------------
 
-// `pong` from a client and `ping` from the server are this project's extension:
-// the server pings a quiet client and drops it if no answer comes.
-export const CLIENT_TYPES = ["join", "chat", "list", "quit", "ping", "pong"] as const;
-export const SERVER_TYPES = ["welcome", "chat", "join", "leave", "list", "error", "pong", "ping"] as const;
-export type MessageType = (typeof CLIENT_TYPES)[number] | (typeof SERVER_TYPES)[number];
+// `pong` from a client and `ping` from the server are this project's extension
+// in version 1, and the `ping` feature in version 2.
+export const CLIENT_TYPES = [
+  "join", "chat", "list", "quit", "ping", "pong",
+  // Version 2
+  "register", "history", "enter", "part", "rooms", "topic",
+  "kick", "ban", "unban", "mute", "unmute", "op", "deop", "invite",
+  "friend", "unfriend", "friends",
+] as const;
+export const SERVER_TYPES = [
+  "welcome", "chat", "join", "leave", "list", "error", "pong", "ping",
+  // Version 2
+  "registered", "history", "entered", "parted", "rooms", "topic",
+  "kick", "ban", "unban", "mute", "unmute", "op", "deop", "invite",
+  "friend", "friends", "presence",
+] as const;
+export type ClientType = (typeof CLIENT_TYPES)[number];
+export type MessageType = ClientType | (typeof SERVER_TYPES)[number];
 const KNOWN_TYPES: ReadonlySet<string> = new Set<string>([...CLIENT_TYPES, ...SERVER_TYPES]);
+
+/** Moderation actions: `{type, room?, target, reason?}` from an operator, told to every member. */
+export const MODERATION_TYPES = ["kick", "ban", "unban", "mute", "unmute", "op", "deop", "invite"] as const;
+export type ModerationType = (typeof MODERATION_TYPES)[number];
+
+/** What a client may ask for in `join.features` (version 2). */
+export const FEATURES = ["ping", "history", "echo"] as const;
+export type Feature = (typeof FEATURES)[number];
+
+/** The lobby: every joined client is in it. */
+export const LOBBY = "#general";
 
 export const ERROR_CODES = [
   "bad_header",
@@ -53,6 +77,20 @@ export const ERROR_CODES = [
   "unknown_recipient",
   "rate_limited",
   "server_shutdown",
+  // Version 2
+  "name_registered",
+  "weak_password",
+  "password_required",
+  "bad_password",
+  "too_many_attempts",
+  "logged_in_elsewhere",
+  "not_registered",
+  "room_invalid",
+  "not_in_room",
+  "invite_only",
+  "banned",
+  "muted",
+  "not_operator",
   // Extensions: the server is at --max-clients; a time limit ran out.
   "server_full",
   "timeout",
@@ -60,7 +98,16 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Why a client left, as carried by `leave` frames. */
-export type LeaveReason = "quit" | "lost" | "kicked" | "slow" | "shutdown" | "protocol_error" | "timeout";
+export type LeaveReason =
+  | "quit"
+  | "lost"
+  | "kicked"
+  | "banned"
+  | "part"
+  | "slow"
+  | "shutdown"
+  | "protocol_error"
+  | "timeout";
 
 /** A protocol failure with a stable `code`. `fatal` means the byte stream can no longer be trusted. */
 export class ProtocolError extends Error {
@@ -78,35 +125,79 @@ export class ProtocolError extends Error {
 // The Message class (the seed's four fields, plus `type` and the extensions)
 // ---------------------------------------------------------------------------
 
-export interface MessageFields {
-  type: MessageType;
-  client_name?: string;
-  subject?: string;
-  message?: string;
-  date?: string;
+/** A room as listed by `rooms` (version 2). */
+export interface RoomSummary {
+  room: string;
+  members: number;
+  topic: string;
+  private: boolean;
+}
+
+/** A friend as listed by `friends` (version 2). */
+export interface FriendSummary {
+  client_name: string;
+  online: boolean;
+}
+
+/** Every field a frame may carry besides the seed's four; all optional. */
+export interface ExtraFields {
   to?: string;
   users?: string[];
   /** How many are online when `users` had to be cut short to fit a frame (extension). */
   count?: number;
   code?: ErrorCode | string;
   reason?: LeaveReason | string;
+  // Version 2
+  features?: string[];
+  ref?: string;
+  password?: string;
+  account?: boolean;
+  id?: string;
+  history?: boolean;
+  more?: boolean;
+  before?: string;
+  limit?: number;
+  with?: string;
+  room?: string;
+  /** `welcome.rooms`: names; the `rooms` answer: summaries. */
+  rooms?: string[] | RoomSummary[];
+  topic?: string;
+  owner?: string;
+  operators?: string[];
+  private?: boolean;
+  target?: string;
+  status?: string;
+  online?: boolean;
+  friends?: FriendSummary[];
+  requests?: string[];
 }
+
+export interface MessageFields extends ExtraFields {
+  type: MessageType;
+  client_name?: string;
+  subject?: string;
+  message?: string;
+  date?: string;
+}
+
+/** The optional fields in wire order, after the seed's four. */
+const EXTRA_FIELDS = [
+  "to", "users", "count", "code", "reason",
+  "features", "ref", "password", "account", "id", "history", "more", "before", "limit", "with",
+  "room", "rooms", "topic", "owner", "operators", "private", "target", "status", "online", "friends", "requests",
+] as const satisfies ReadonlyArray<keyof ExtraFields>;
 
 /**
  * One protocol message. The seed's four fields are always strings, so every
  * encoded frame is also a complete seed `Message` that the original client can show.
  */
+export interface Message extends ExtraFields {}
 export class Message {
   type: MessageType;
   client_name: string;
   subject: string;
   message: string;
   date: string;
-  to?: string;
-  users?: string[];
-  count?: number;
-  code?: string;
-  reason?: string;
   /** True when the frame had no `type`: a bare seed `Message`. Not sent on the wire. */
   bare = false;
 
@@ -116,17 +207,21 @@ export class Message {
     this.subject = fields.subject ?? "";
     this.message = fields.message ?? "";
     this.date = fields.date ?? new Date().toISOString();
-    if (fields.to !== undefined) this.to = fields.to;
-    if (fields.users !== undefined) this.users = fields.users;
-    if (fields.count !== undefined) this.count = fields.count;
-    if (fields.code !== undefined) this.code = fields.code;
-    if (fields.reason !== undefined) this.reason = fields.reason;
+    for (const field of EXTRA_FIELDS) {
+      const value = fields[field];
+      if (value !== undefined) (this as ExtraFields)[field] = value as never;
+    }
   }
 
   /** The wire form: only protocol fields, in a stable order. */
   toJSON(): Record<string, unknown> {
-    const { type, client_name, subject, message, date, to, users, count, code, reason } = this;
-    return { type, client_name, subject, message, date, to, users, count, code, reason };
+    const { type, client_name, subject, message, date } = this;
+    const json: Record<string, unknown> = { type, client_name, subject, message, date };
+    for (const field of EXTRA_FIELDS) {
+      const value = this[field];
+      if (value !== undefined) json[field] = value;
+    }
+    return json;
   }
 }
 
@@ -191,7 +286,13 @@ export function encode(message: Message | MessageFields, maxBodyBytes = MAX_BODY
 // ---------------------------------------------------------------------------
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-const STRING_FIELDS = ["client_name", "subject", "message", "date", "to", "code", "reason"] as const;
+const STRING_FIELDS = [
+  "client_name", "subject", "message", "date", "to", "code", "reason",
+  "ref", "password", "id", "before", "with", "room", "topic", "owner", "target", "status",
+] as const;
+const BOOLEAN_FIELDS = ["account", "history", "more", "private", "online"] as const;
+const STRING_LIST_FIELDS = ["users", "features", "operators", "requests"] as const;
+
 
 /** Turns one frame body into a Message, or a non-fatal ProtocolError. */
 export function decodeBody(body: Uint8Array): Message | ProtocolError {
@@ -208,18 +309,31 @@ export function decodeBody(body: Uint8Array): Message | ProtocolError {
 }
 
 function toMessage(object: Record<string, unknown>): Message | ProtocolError {
+  // `null` reads as absent: JSON encoders write it for an unset optional field.
+  for (const [field, value] of Object.entries(object)) if (value === null) delete object[field];
   for (const field of STRING_FIELDS) {
     const value = object[field];
     if (value !== undefined && typeof value !== "string") {
       return new ProtocolError("bad_message", `The field "${field}" must be a string`);
     }
   }
-  const users = object.users;
-  if (users !== undefined && !(Array.isArray(users) && users.every((u) => typeof u === "string"))) {
-    return new ProtocolError("bad_message", 'The field "users" must be a list of strings');
+  for (const field of BOOLEAN_FIELDS) {
+    const value = object[field];
+    if (value !== undefined && typeof value !== "boolean") {
+      return new ProtocolError("bad_message", `The field "${field}" must be true or false`);
+    }
   }
-  if (object.count !== undefined && !Number.isSafeInteger(object.count)) {
-    return new ProtocolError("bad_message", 'The field "count" must be a whole number');
+  for (const field of STRING_LIST_FIELDS) {
+    const value = object[field];
+    if (value !== undefined && !(Array.isArray(value) && value.every((u) => typeof u === "string"))) {
+      return new ProtocolError("bad_message", `The field "${field}" must be a list of strings`);
+    }
+  }
+  for (const field of ["count", "limit"] as const) {
+    const value = object[field];
+    if (value !== undefined && !Number.isSafeInteger(value)) {
+      return new ProtocolError("bad_message", `The field "${field}" must be a whole number`);
+    }
   }
   const type = object.type;
   const bare = type === undefined;
