@@ -11,22 +11,61 @@
 import { EventEmitter } from "node:events";
 import net from "node:net";
 import readline from "node:readline";
+import { Writable } from "node:stream";
 import { parseCommand, type Command } from "./commands.js";
-import { chatLine, describe, detectLang, errorText, inputProblemText, LANGS, rejoinedText, sanitize, TEXTS, type DisplayLine, type LineKind, type Texts } from "./format.js";
+import {
+  chatLine,
+  describe,
+  detectLang,
+  errorText,
+  inputProblemText,
+  isUtf8Locale,
+  LANGS,
+  rejoinedText,
+  sanitize,
+  TEXTS,
+  toAscii,
+  type DisplayLine,
+  type LineKind,
+  type Texts,
+} from "./format.js";
 import { isMain, parseOptions, parsePort, runMain, UsageError } from "./cli.js";
-import { DEFAULT_HOST, DEFAULT_PORT, Decoder, encode, Message, nameKey, ProtocolError, type MessageFields } from "./protocol.js";
+import { DEFAULT_HOST, DEFAULT_PORT, Decoder, encode, FEATURES, LOBBY, Message, nameKey, ProtocolError, type MessageFields } from "./protocol.js";
 
 /** First wait before reconnecting; it doubles on each failed attempt. */
 export const RECONNECT_DELAY_MS = 1000;
 export const MAX_RECONNECT_DELAY_MS = 10_000;
 /** How long a quitting client waits for the server to close the connection. */
 export const QUIT_TIMEOUT_MS = 2000;
+/** How many older messages `/history` asks for. */
+export const HISTORY_PAGE = 50;
+/** Exit code of pipe mode when a line it read was not delivered. */
+export const EXIT_UNDELIVERED = 2;
+/** Exit code when the client stops on a failure: no server, a name refused on rejoining, ... */
+export const EXIT_FAILURE = 1;
+/** Environment variable holding the password of the name to join (like --password). */
+export const PASSWORD_ENV = "CHAT_PASSWORD";
+/** Prefix of the machine-readable state lines of `--supervised`. */
+export const STATUS_PREFIX = "#status ";
+
+/** Join error codes that refuse the name (or its password): another may be tried. */
+export const NAME_REFUSAL_CODES: ReadonlySet<string> = new Set([
+  "name_invalid",
+  "name_taken",
+  "password_required",
+  "bad_password",
+  "too_many_attempts",
+]);
+/** Join error codes that mean: the same name, with a (right) password. */
+export const PASSWORD_CODES: ReadonlySet<string> = new Set(["password_required", "bad_password"]);
 
 export interface ClientOptions {
   /** @default DEFAULT_HOST */
   host?: string;
   /** @default DEFAULT_PORT */
   port?: number;
+  /** Password of the (registered) name to join. */
+  password?: string | undefined;
   /** Reconnect and rejoin after losing a joined session. @default true */
   reconnect?: boolean;
   /** @default RECONNECT_DELAY_MS */
@@ -35,11 +74,31 @@ export interface ClientOptions {
   maxReconnectDelayMs?: number;
 }
 
-type Phase = "idle" | "connecting" | "joining" | "joined" | "reconnecting" | "quitting" | "closed";
+type Phase = "idle" | "connecting" | "joining" | "joined" | "unjoined" | "reconnecting" | "quitting" | "closed";
+
+/** The connection's state as `--supervised` reports it. */
+export type ConnectionState = "connecting" | "joined" | "reconnecting" | "disconnected" | "closed";
+
+/** A page of stored chats: the replay after welcome, or the answer to `/history`. */
+export interface HistoryBatch {
+  room: string | undefined;
+  with: string | undefined;
+  messages: Message[];
+  /** Older ones exist. */
+  more: boolean;
+  /** Set when this client asked for it (`/history`); undefined for the replay after welcome. */
+  ref: string | undefined;
+}
 
 export interface ClientEvents {
   /** A frame from the server once joined: chat, join, leave, list, error, pong. */
   message: [Message];
+  /** Its own chat, taken by the server: the echo, with the server's id and date. */
+  delivered: [ref: string, echo: Message];
+  /** Its own chat, refused (`error` is the server's answer) or lost with the connection (`error` undefined). */
+  refused: [ref: string, sent: Message, error: Message | undefined];
+  /** Replayed or requested history, whole (ended by the server's `history` marker). */
+  history: [HistoryBatch];
   /** The connection dropped. */
   lost: [];
   /** A reconnection attempt will be made after `delayMs`. */
@@ -48,6 +107,10 @@ export interface ClientEvents {
   reconnectFailed: [error: Error];
   /** Joined again after a loss; carries the server's welcome. */
   rejoined: [Message];
+  /** Rejoining was refused for the name (taken meanwhile, password): reconnecting stops, the connection stays open for another join. */
+  rejoinRefused: [JoinError];
+  /** The connection's state changed. */
+  state: [ConnectionState];
   /** The client is closed for good. */
   closed: [];
 }
@@ -58,19 +121,35 @@ export class JoinError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The name that was asked for. */
+    readonly asked = "",
   ) {
     super(message);
   }
 
-  /** The name was refused: another may be tried. Anything else ends the attempt. */
+  /** The name (or its password) was refused: another may be tried. Anything else ends the attempt. */
   get refusesName(): boolean {
-    return this.code === "name_invalid" || this.code === "name_taken";
+    return NAME_REFUSAL_CODES.has(this.code);
   }
+
+  /** The name is registered: the same name with its password may be tried. */
+  get needsPassword(): boolean {
+    return PASSWORD_CODES.has(this.code);
+  }
+}
+
+/** Why a name was refused, in the user's language. */
+export function refusalText(error: JoinError, t: Texts): string {
+  return errorText(error.code, { detail: sanitize(error.message), name: error.asked }, t);
 }
 
 /** What to show when a join failed for another reason than the name. */
 export function joinFailureText(error: unknown, address: string, t: Texts): string {
-  return error instanceof JoinError ? errorText(error.code, sanitize(error.message), t) : t.connectionLost(address);
+  return error instanceof JoinError ? errorText(error.code, { detail: sanitize(error.message), name: error.asked }, t) : t.connectionLost(address);
+}
+
+interface PendingRequest {
+  resolve(answer: Message): void;
 }
 
 export class ChatClient extends EventEmitter<ClientEvents> {
@@ -78,20 +157,35 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   readonly port: number;
   /** The name the server granted, kept for rejoining. */
   name: string | undefined;
+  /** The password of that name, kept for rejoining. */
+  password: string | undefined;
   /** Subject of the next messages; empty for none. */
   subject = "";
   /** Who is online, sorted as the server sorts them: kept current from welcome, list, join and leave. */
   users: string[] = [];
-  private readonly options: Required<Omit<ClientOptions, "host" | "port">>;
+  /** The features the server accepted (its welcome's `features`); empty for a version 1 server. */
+  serverFeatures: ReadonlySet<string> = new Set();
+  /** The oldest id of a lobby chat seen so far: where `/history` goes on from. */
+  oldestId: string | undefined;
+  /** Own chats sent and not yet echoed or refused, by ref. */
+  readonly pending = new Map<string, Message>();
+  private readonly options: Required<Omit<ClientOptions, "host" | "port" | "password">>;
   private phase: Phase = "idle";
+  private reported: ConnectionState | undefined;
   private socket: net.Socket | undefined;
-  private pendingJoin: { resolve(welcome: Message): void; reject(error: Error): void } | undefined;
+  private pendingJoin: { name: string; resolve(welcome: Message): void; reject(error: Error): void } | undefined;
+  private readonly requests = new Map<string, PendingRequest>();
+  private readonly replay = new Map<string, Message[]>();
+  private nextRef = 0;
   private wakeUp: (() => void) | undefined;
+  private reconnectAtOnce = false;
+  private settledWaiters: Array<() => void> = [];
 
   constructor(options: ClientOptions = {}) {
     super();
     this.host = options.host ?? DEFAULT_HOST;
     this.port = options.port ?? DEFAULT_PORT;
+    this.password = options.password;
     this.options = {
       reconnect: options.reconnect ?? true,
       reconnectDelayMs: options.reconnectDelayMs ?? RECONNECT_DELAY_MS,
@@ -107,31 +201,88 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     return this.phase === "joined";
   }
 
+  /** The server echoes accepted chats: a line is shown as sent only then. */
+  get echoes(): boolean {
+    return this.serverFeatures.has("echo");
+  }
+
+  /** The server keeps history: `/history` can ask for it. */
+  get keepsHistory(): boolean {
+    return this.serverFeatures.has("history");
+  }
+
+  /** The state `--supervised` reports. */
+  get state(): ConnectionState {
+    return this.reported ?? "connecting";
+  }
+
   /** Opens the TCP connection; rejects with the socket error (ECONNREFUSED, ...). */
   async connect(): Promise<void> {
-    this.phase = "connecting";
+    this.setPhase("connecting");
     await this.openSocket();
   }
 
   /** Asks for a name; resolves with the welcome, rejects with a JoinError saying why not. */
-  async join(name: string): Promise<Message> {
-    this.phase = "joining";
-    const welcome = await this.requestJoin(name);
-    this.phase = "joined";
-    return welcome;
+  async join(name: string, password = this.password): Promise<Message> {
+    this.setPhase("joining");
+    try {
+      const welcome = await this.requestJoin(name, password);
+      this.password = password;
+      this.setPhase("joined");
+      return welcome;
+    } catch (error) {
+      if (this.phase === "joining") this.setPhase("unjoined");
+      throw error;
+    }
   }
 
-  /** Sends a chat message and returns it as the others will see it; undefined when not joined. */
-  sendChat(text: string, to?: string): Message | undefined {
+  /**
+   * Sends a chat message; returns its ref and the message as the others will
+   * see it, or undefined when not joined. With a server that echoes, the
+   * message stays in `pending` until its echo (`delivered`) or an error
+   * (`refused`) comes. Throws ProtocolError `frame_too_large` when too long.
+   */
+  sendChat(text: string, to?: string): { ref: string; message: Message } | undefined {
     if (!this.joined) return undefined;
-    const message = new Message({ type: "chat", client_name: this.name, subject: this.subject, message: text, to });
-    this.write({ type: "chat", subject: this.subject, message: text, ...(to !== undefined && { to }) });
-    return message;
+    const ref = this.newRef("c");
+    const message = new Message({ type: "chat", client_name: this.name, subject: this.subject, message: text, to, ref });
+    this.write({ type: "chat", subject: this.subject, message: text, ref, ...(to !== undefined && { to }) });
+    if (this.echoes) this.pending.set(ref, message);
+    return { ref, message };
+  }
+
+  /** Resolves once every pending chat has been echoed or refused. */
+  settled(): Promise<void> {
+    if (this.pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
   list(): boolean {
     if (this.joined) this.write({ type: "list" });
     return this.joined;
+  }
+
+  /** Asks for the lobby's chats older than the oldest shown; false when not joined or the server keeps none. */
+  requestHistory(limit = HISTORY_PAGE): string | undefined {
+    if (!this.joined || !this.keepsHistory) return undefined;
+    const ref = this.newRef("h");
+    this.write({ type: "history", room: LOBBY, limit, ref, ...(this.oldestId !== undefined && { before: this.oldestId }) });
+    return ref;
+  }
+
+  /** Registers the joined name with a password: resolves with `registered` or the `error`. */
+  register(password: string): Promise<Message> {
+    if (!this.joined) return Promise.resolve(new Message({ type: "error", code: "not_joined", message: "Not joined" }));
+    const ref = this.newRef("r");
+    return new Promise((resolve) => {
+      this.requests.set(ref, {
+        resolve: (answer) => {
+          if (answer.type === "registered") this.password = password;
+          resolve(answer);
+        },
+      });
+      this.write({ type: "register", password, ref });
+    });
   }
 
   ping(): void {
@@ -165,8 +316,36 @@ export class ChatClient extends EventEmitter<ClientEvents> {
 
   private finish(): void {
     if (this.phase === "closed") return;
-    this.phase = "closed";
+    this.setPhase("closed");
+    this.failPending();
     this.emit("closed");
+  }
+
+  private setPhase(phase: Phase): void {
+    this.phase = phase;
+    const state: ConnectionState | undefined =
+      phase === "connecting" || phase === "joining"
+        ? "connecting"
+        : phase === "joined"
+          ? "joined"
+          : phase === "reconnecting"
+            ? "reconnecting"
+            : phase === "unjoined"
+              ? "disconnected"
+              : phase === "closed"
+                ? "closed"
+                : undefined;
+    if (state) this.report(state);
+  }
+
+  private report(state: ConnectionState): void {
+    if (state === this.reported) return;
+    this.reported = state;
+    this.emit("state", state);
+  }
+
+  private newRef(prefix: string): string {
+    return `${prefix}${++this.nextRef}`;
   }
 
   /** Throws ProtocolError `frame_too_large` when the message cannot be sent. */
@@ -187,7 +366,15 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       });
       socket.once("error", reject);
       socket.on("data", (chunk: Buffer) => {
-        for (const item of decoder.push(chunk)) this.onFrame(item);
+        for (const item of decoder.push(chunk)) {
+          if (item instanceof ProtocolError && item.fatal) {
+            // The stream can no longer be read: drop it and reconnect at once.
+            this.reconnectAtOnce = true;
+            socket.destroy();
+            return;
+          }
+          this.onFrame(item);
+        }
       });
       socket.on("close", () => {
         if (socket === this.socket) this.onSocketClose();
@@ -195,14 +382,14 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     });
   }
 
-  private requestJoin(name: string): Promise<Message> {
+  private requestJoin(name: string, password: string | undefined): Promise<Message> {
     return new Promise((resolve, reject) => {
       if (!this.socket || this.socket.destroyed) {
         reject(new Error("Not connected"));
         return;
       }
-      this.pendingJoin = { resolve, reject };
-      this.write({ type: "join", client_name: name });
+      this.pendingJoin = { name, resolve, reject };
+      this.write({ type: "join", client_name: name, features: [...FEATURES], ...(password !== undefined && { password }) });
     });
   }
 
@@ -214,26 +401,65 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       this.write({ type: "pong" }); // the server checks that we are alive
       return;
     }
-    this.trackUsers(msg);
-    const pending = this.pendingJoin;
-    if (pending && (msg.type === "welcome" || msg.type === "error")) {
+    const pendingJoin = this.pendingJoin;
+    if (pendingJoin && (msg.type === "welcome" || msg.type === "error")) {
       this.pendingJoin = undefined;
       if (msg.type === "welcome") {
         this.name = msg.client_name;
-        pending.resolve(msg);
+        this.serverFeatures = new Set(msg.features ?? []);
+        this.oldestId = undefined;
+        this.trackUsers(msg);
+        pendingJoin.resolve(msg);
       } else {
-        pending.reject(new JoinError(msg.code ?? "", msg.message));
+        pendingJoin.reject(new JoinError(msg.code ?? "", msg.message, pendingJoin.name));
       }
+      return;
+    }
+    this.trackUsers(msg);
+    if (msg.type === "chat" && msg.id !== undefined && msg.to === undefined && (msg.room ?? LOBBY) === LOBBY) {
+      if (this.oldestId === undefined || msg.id < this.oldestId) this.oldestId = msg.id;
+    }
+    const ref = msg.ref;
+    if (ref !== undefined) {
+      const sent = this.pending.get(ref);
+      if (sent && (msg.type === "chat" || msg.type === "error")) {
+        this.pending.delete(ref);
+        if (msg.type === "chat") this.emit("delivered", ref, msg);
+        else this.emit("refused", ref, sent, msg);
+        this.checkSettled();
+        return;
+      }
+      const request = this.requests.get(ref);
+      if (request && msg.type !== "chat") {
+        this.requests.delete(ref);
+        request.resolve(msg);
+        return;
+      }
+    }
+    if (msg.type === "chat" && msg.history === true) {
+      const key = msg.to !== undefined ? "" : (msg.room ?? LOBBY);
+      const batch = this.replay.get(key) ?? [];
+      batch.push(msg);
+      this.replay.set(key, batch);
+      return;
+    }
+    if (msg.type === "history") {
+      const key = msg.room ?? "";
+      const messages = this.replay.get(key) ?? [];
+      this.replay.delete(key);
+      this.emit("history", { room: msg.room, with: msg.with, messages, more: msg.more === true, ref: msg.ref });
       return;
     }
     this.emit("message", msg);
   }
 
   private trackUsers(msg: Message): void {
+    if (msg.room !== undefined && msg.room !== LOBBY && msg.type !== "welcome") return; // another room's members
     if ((msg.type === "welcome" || msg.type === "list") && msg.users) {
       this.users = msg.users;
     } else if (msg.type === "join") {
       const key = nameKey(msg.client_name);
+      if (this.users.some((user) => nameKey(user) === key)) return;
       const at = this.users.findIndex((user) => nameKey(user) > key);
       const before = at < 0 ? this.users.length : at;
       this.users = [...this.users.slice(0, before), msg.client_name, ...this.users.slice(before)];
@@ -242,36 +468,66 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     }
   }
 
+  /** Every pending chat is lost with the connection: none of them was taken. */
+  private failPending(): void {
+    const lost = [...this.pending];
+    this.pending.clear();
+    for (const [ref, sent] of lost) this.emit("refused", ref, sent, undefined);
+    for (const [, request] of this.requests) request.resolve(new Message({ type: "error", code: "lost", message: "The connection was lost" }));
+    this.requests.clear();
+    this.replay.clear();
+    this.checkSettled();
+  }
+
+  private checkSettled(): void {
+    if (this.pending.size > 0) return;
+    const waiters = this.settledWaiters;
+    this.settledWaiters = [];
+    waiters.forEach((wake) => wake());
+  }
+
   private onSocketClose(): void {
     this.pendingJoin?.reject(new Error("The connection closed"));
     this.pendingJoin = undefined;
+    this.failPending();
     const phase = this.phase;
     if (phase === "quitting" || phase === "closed" || phase === "reconnecting") return;
+    this.report("disconnected");
     this.emit("lost");
     if (phase === "joined" && this.options.reconnect) void this.reconnect();
     else this.finish();
   }
 
   private async reconnect(): Promise<void> {
-    this.phase = "reconnecting";
+    this.setPhase("reconnecting");
     let delay = this.options.reconnectDelayMs;
+    if (this.reconnectAtOnce) {
+      this.reconnectAtOnce = false;
+      delay = 0;
+    }
     for (let attempt = 1; ; attempt++) {
       this.emit("reconnecting", delay, attempt);
       await this.sleep(delay);
       if (this.phase !== "reconnecting") return;
       try {
         await this.openSocket();
-        const welcome = await this.requestJoin(this.name ?? "");
+        const welcome = await this.requestJoin(this.name ?? "", this.password);
         if (this.phase !== "reconnecting") return;
-        this.phase = "joined";
+        this.setPhase("joined");
         this.emit("rejoined", welcome);
         return;
       } catch (error) {
-        this.socket?.destroy();
         if (this.phase !== "reconnecting") return;
+        if (error instanceof JoinError && error.refusesName) {
+          // Trying the same name again would be refused forever: the connection stays open for another name.
+          this.setPhase("unjoined");
+          this.emit("rejoinRefused", error);
+          return;
+        }
+        this.socket?.destroy();
         this.emit("reconnectFailed", error as Error);
       }
-      delay = Math.min(delay * 2, this.options.maxReconnectDelayMs);
+      delay = Math.min(Math.max(delay * 2, this.options.reconnectDelayMs), this.options.maxReconnectDelayMs);
     }
   }
 
@@ -294,6 +550,14 @@ export class ChatClient extends EventEmitter<ClientEvents> {
 export interface CommandResult {
   lines: DisplayLine[];
   quit?: boolean;
+  /** The interface must now ask for a new password twice, hidden, then call `client.register()`. */
+  askPassword?: boolean;
+}
+
+/** The name as the server knows it, when that person is online; otherwise as typed. */
+export function knownName(client: ChatClient, name: string): string {
+  const key = nameKey(name);
+  return client.users.find((user) => nameKey(user) === key) ?? name;
 }
 
 /** Carries out one parsed input line; what to show comes back as lines. */
@@ -303,7 +567,7 @@ export function runCommand(client: ChatClient, command: Command, t: Texts): Comm
   switch (command.kind) {
     case "say":
     case "private": {
-      let sent: Message | undefined;
+      let sent: { ref: string; message: Message } | undefined;
       try {
         sent = client.sendChat(command.text, command.kind === "private" ? command.to : undefined);
       } catch (e) {
@@ -311,10 +575,19 @@ export function runCommand(client: ChatClient, command: Command, t: Texts): Comm
         throw e;
       }
       if (!sent) return error(t.notConnected);
-      return { lines: echoes(client, sent) ? [chatLine(sent, client.name, t)] : [] };
+      const { ref, message } = sent;
+      if (message.to !== undefined) message.to = knownName(client, message.to);
+      // With a server that echoes, the line is pending until the echo says it was taken.
+      if (client.echoes) return { lines: [{ ...chatLine(message, client.name, t), pending: ref }] };
+      return { lines: echoesAtOnce(client, message) ? [chatLine(message, client.name, t)] : [] };
     }
     case "list":
       return client.list() ? { lines: [] } : error(t.notConnected);
+    case "history":
+      if (!client.joined) return error(t.notConnected);
+      return client.requestHistory() === undefined ? info(t.noHistory) : { lines: [] };
+    case "register":
+      return client.joined ? { lines: [], askPassword: true } : error(t.notConnected);
     case "subject":
       client.subject = command.subject;
       return info(command.subject ? t.subjectSet(command.subject) : t.subjectCleared);
@@ -330,14 +603,30 @@ export function runCommand(client: ChatClient, command: Command, t: Texts): Comm
 }
 
 /**
- * Whether to show a sent message at once. Not a private one to oneself (the
- * server sends it back), nor one to a name not online (the server's "not
- * delivered" says what happened; an echo first would say the opposite).
+ * Without echoes (a version 1 server): whether to show a sent message at
+ * once. Not a private one to oneself (the server sends it back), nor one to
+ * a name not online (the server's "not delivered" says what happened).
  */
-function echoes(client: ChatClient, sent: Message): boolean {
+function echoesAtOnce(client: ChatClient, sent: Message): boolean {
   if (sent.to === undefined) return true;
   const to = nameKey(sent.to);
   return to !== nameKey(client.name ?? "") && client.users.some((user) => nameKey(user) === to);
+}
+
+/** The line that marks one's own chat as refused (or lost), in place of the pending one. */
+export function refusedLine(sent: Message, error: Message | undefined, t: Texts): DisplayLine {
+  const why = error ? errorText(error.code ?? "", { detail: sanitize(error.message), to: sent.to }, t) : t.lostBeforeTaken;
+  return { kind: "error", text: t.notDelivered(sanitize(sent.message), why) };
+}
+
+/** The lines that show a page of history: under a header, dimmed; empty when there is nothing to show. */
+export function historyLines(batch: HistoryBatch, self: string | undefined, t: Texts): DisplayLine[] {
+  if (batch.messages.length === 0) return batch.ref !== undefined ? [{ kind: "info", text: t.noEarlier }] : [];
+  return [
+    { kind: "info", text: t.earlier, dim: true },
+    ...batch.messages.map((msg) => chatLine(msg, self, t)),
+    ...(batch.more ? [{ kind: "info" as const, text: t.earlierMore, dim: true }] : []),
+  ];
 }
 
 /** Plain words for a connection error. */
@@ -358,36 +647,55 @@ const COLORS: Record<LineKind, string> = {
   error: "\x1b[31m",
   info: "\x1b[2m",
 };
+const DIM = "\x1b[2m";
 
 export interface LineModeOptions {
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream & { isTTY?: boolean };
   t: Texts;
   /** Join under this name first; ask only if it is refused. */
-  name?: string;
+  name?: string | undefined;
+  /** Draw ASCII instead of the client's own symbols (a terminal whose locale is not UTF-8). */
+  ascii?: boolean;
 }
 
 /**
  * Runs the line interface until the user quits or the input ends; resolves
  * with the exit code. With a terminal it prompts and keeps the prompt below
- * incoming messages; with a pipe it reads lines as if typed.
+ * incoming messages; with a pipe it reads lines as if typed. At the end of
+ * the input it waits until the server has taken or refused every line sent,
+ * and exits EXIT_UNDELIVERED, listing them, if any was not delivered.
  */
 export async function runLineMode(client: ChatClient, options: LineModeOptions): Promise<number> {
   const { input, output, t } = options;
   const tty = output.isTTY === true && (input as { isTTY?: boolean }).isTTY === true;
-  const rl = readline.createInterface({ input, output: tty ? output : undefined, terminal: tty });
+  const ascii = tty && options.ascii === true;
+  // In a terminal, readline writes through this: muted while a password is typed.
+  let muted = false;
+  const echoOutput = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (!muted) output.write(chunk);
+      done();
+    },
+  }) as Writable & { columns?: number; isTTY?: boolean };
+  Object.defineProperty(echoOutput, "columns", { get: () => (output as { columns?: number }).columns ?? 80 });
+  echoOutput.isTTY = true;
+  const rl = readline.createInterface({ input, output: tty ? echoOutput : undefined, terminal: tty });
   const lines = rl[Symbol.asyncIterator]();
   let inputOpen = true;
   rl.on("close", () => (inputOpen = false));
+  const undelivered: string[] = [];
   const show = (line: DisplayLine) => {
-    const text = tty && COLORS[line.kind] ? `${COLORS[line.kind]}${line.text}\x1b[0m` : line.text;
+    let text = ascii ? toAscii(line.text) : line.text;
+    const color = line.dim ? DIM : COLORS[line.kind];
+    if (tty && color) text = `${color}${text}\x1b[0m`;
     if (tty) {
       readline.clearLine(output, 0);
       readline.cursorTo(output, 0);
     }
     output.write(`${text}\n`);
     // Prompting resumes the input, so never after it has closed: that would keep the process alive.
-    if (tty && inputOpen) rl.prompt(true);
+    if (tty && inputOpen && !muted) rl.prompt(true);
   };
   const nextLine = async (prompt: string): Promise<string | undefined> => {
     if (tty) {
@@ -397,6 +705,19 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
     const next = await lines.next();
     return next.done ? undefined : next.value;
   };
+  /** A password: in a terminal typed without echo; from a pipe, the next line. */
+  const nextSecret = async (prompt: string): Promise<string | undefined> => {
+    if (!tty) return nextLine(prompt);
+    output.write(prompt);
+    muted = true;
+    try {
+      const next = await lines.next();
+      return next.done ? undefined : next.value;
+    } finally {
+      muted = false;
+      output.write("\n");
+    }
+  };
   /** In a terminal, removes the line just typed: a sent message is shown again, formatted. */
   const eraseTyped = (typed: string) => {
     if (!tty) return;
@@ -405,28 +726,54 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
     for (let i = 0; i < rows; i++) output.write("\x1b[1A\x1b[2K");
   };
 
+  let stop: (code: number) => void = () => {};
+  const stopped = new Promise<number>((resolve) => (stop = resolve));
   client.on("message", (msg) => {
     const line = describe(msg, client.name, t);
     if (line) show(line);
+    // A version 1 server echoes nothing and puts no ref on errors: count what it says was not delivered.
+    if (msg.type === "error" && !client.echoes && (msg.code === "unknown_recipient" || msg.code === "rate_limited")) {
+      undelivered.push(line?.text ?? msg.message);
+    }
   });
+  client.on("delivered", (_ref, echo) => show(chatLine(echo, client.name, t)));
+  client.on("refused", (_ref, sent, error) => {
+    const line = refusedLine(sent, error, t);
+    undelivered.push(line.text);
+    show(line);
+  });
+  client.on("history", (batch) => historyLines(batch, client.name, t).forEach(show));
   client.on("lost", () => show({ kind: "error", text: t.connectionLost(client.address) }));
   client.on("reconnecting", (delay, attempt) => show({ kind: "info", text: t.reconnecting(delay / 1000, attempt) }));
   client.on("reconnectFailed", (error) => show({ kind: "error", text: t.reconnectFailed(socketErrorText(error, t)) }));
   client.on("rejoined", (welcome) => show({ kind: "info", text: rejoinedText(welcome, t) }));
+  client.on("rejoinRefused", (error) => {
+    show({ kind: "error", text: t.nameLostOnRejoin(refusalText(error, t)) });
+    stop(EXIT_FAILURE);
+  });
   rl.on("SIGINT", () => rl.close()); // Ctrl+C in a terminal: leave as at end of input
 
   try {
-    const welcome = await joinInteractively(client, options.name, nextLine, show, t);
-    if (!welcome) return 1;
+    const welcome = await joinInteractively(client, options.name, nextLine, nextSecret, show, t);
+    if (!welcome) return EXIT_FAILURE;
     show(describe(welcome, client.name, t)!);
     for (;;) {
-      const line = await nextLine("> ");
+      const line = await Promise.race([nextLine("> "), stopped]);
+      if (typeof line === "number") return line;
       if (line === undefined) break;
-      const command = parseCommand(line);
+      const command = parseCommand(line, client.users);
       const result = runCommand(client, command, t);
       if (command.kind === "say" || command.kind === "private") eraseTyped(line);
-      result.lines.forEach(show);
+      result.lines.filter((l) => l.pending === undefined).forEach(show); // a pending line shows when its echo comes
+      if (result.askPassword) await registerInteractively(client, nextSecret, show, t);
       if (result.quit) break;
+    }
+    const code = await Promise.race([client.settled().then(() => 0), stopped]);
+    if (code !== 0) return code;
+    if (undelivered.length > 0) {
+      show({ kind: "error", text: t.undeliveredSummary(undelivered.length) });
+      undelivered.forEach((text) => show({ kind: "error", text: `  ${text}` }));
+      return EXIT_UNDELIVERED;
     }
     return 0;
   } finally {
@@ -435,26 +782,51 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
   }
 }
 
-/** Joins under `name`, then under names read from input until one is accepted. */
+/** Asks for a new password twice, hidden, and registers the name with it. */
+async function registerInteractively(
+  client: ChatClient,
+  nextSecret: (prompt: string) => Promise<string | undefined>,
+  show: (line: DisplayLine) => void,
+  t: Texts,
+): Promise<void> {
+  const first = await nextSecret(t.newPassword);
+  if (first === undefined) return show({ kind: "error", text: t.noPassword });
+  const second = await nextSecret(t.repeatPassword);
+  if (second === undefined) return show({ kind: "error", text: t.noPassword });
+  if (first !== second) return show({ kind: "error", text: t.passwordsDiffer });
+  const answer = await client.register(first);
+  show(describe(answer, client.name, t) ?? { kind: "error", text: t.error(sanitize(answer.message)) });
+}
+
+/** Joins under `name`, then under names read from input until one is accepted; asks for the password of a registered name. */
 async function joinInteractively(
   client: ChatClient,
   name: string | undefined,
   nextLine: (prompt: string) => Promise<string | undefined>,
+  nextSecret: (prompt: string) => Promise<string | undefined>,
   show: (line: DisplayLine) => void,
   t: Texts,
 ): Promise<Message | undefined> {
   if (name === undefined) show({ kind: "info", text: t.nameRules });
-  for (let candidate = name; ; candidate = undefined) {
+  let password = client.password;
+  for (let candidate = name; ; ) {
     candidate ??= (await nextLine(t.namePrompt))?.trim();
     if (candidate === undefined) {
       show({ kind: "error", text: t.noName });
       return undefined;
     }
     try {
-      return await client.join(candidate);
+      return await client.join(candidate, password);
     } catch (error) {
+      if (error instanceof JoinError && error.needsPassword) {
+        if (error.code === "bad_password") show({ kind: "error", text: refusalText(error, t) });
+        password = await nextSecret(t.passwordPrompt(sanitize(candidate)));
+        if (password !== undefined) continue; // the same name, with this password
+      }
       if (error instanceof JoinError && error.refusesName) {
-        show({ kind: "error", text: t.nameRefused(sanitize(error.message)) });
+        show({ kind: "error", text: t.nameRefused(refusalText(error, t)) });
+        candidate = undefined;
+        password = undefined;
         continue;
       }
       show({ kind: "error", text: joinFailureText(error, client.address, t) }); // the server full, gone, ...
@@ -475,20 +847,30 @@ Options:
   --host H        server address (default ${DEFAULT_HOST})
   --port P        server port (default ${DEFAULT_PORT})
   --name N        join under this name instead of asking
+  --password P    password of that name, if registered (or set ${PASSWORD_ENV})
   --lang en|pt    language (default: Portuguese if LANG starts with "pt", else English)
   --plain         line mode even in a terminal (no full-screen interface)
+  --supervised    line mode, plus a line "${STATUS_PREFIX}{...}" on each change of state
   -h, --help      show this help
 
 In a terminal it opens a full-screen interface. With standard input from a
-pipe, each line is read as if typed; the client leaves when the input ends.`;
+pipe, each line is read as if typed; the client leaves when the input ends,
+once the server has taken every line (exit code ${EXIT_UNDELIVERED} if one was not delivered).`;
+
+/** The machine-readable line `--supervised` prints when the connection's state changes. */
+export function statusLine(state: ConnectionState, name: string | undefined): string {
+  return `${STATUS_PREFIX}${JSON.stringify({ state, name: name ?? null })}`;
+}
 
 async function main(): Promise<number> {
   const values = parseOptions(process.argv.slice(2), {
     host: { type: "string" },
     port: { type: "string" },
     name: { type: "string" },
+    password: { type: "string" },
     lang: { type: "string" },
     plain: { type: "boolean" },
+    supervised: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -502,19 +884,26 @@ async function main(): Promise<number> {
   const client = new ChatClient({
     host: values.host ?? DEFAULT_HOST,
     port: values.port === undefined ? DEFAULT_PORT : parsePort(values.port),
+    password: values.password ?? (process.env[PASSWORD_ENV] || undefined),
   });
+  if (values.supervised) {
+    // The name is the one joined under (kept while rejoining), null before any join.
+    client.on("state", (state) => process.stdout.write(`${statusLine(state, state === "connecting" ? undefined : client.name)}\n`));
+  }
   try {
     await client.connect();
   } catch (error) {
     process.stderr.write(`${t.cannotConnect(client.address, socketErrorText(error, t))}\n`);
-    return 1;
+    client.close();
+    return EXIT_FAILURE;
+  }
+  const ascii = !isUtf8Locale();
+  if (process.stdin.isTTY && process.stdout.isTTY && !values.plain && !values.supervised) {
+    const { runFullScreen } = await import("./client-view.js");
+    return runFullScreen(client, t, values.name, ascii);
   }
   process.on("SIGTERM", () => void client.quit().then(() => process.exit(0)));
-  if (process.stdin.isTTY && process.stdout.isTTY && !values.plain) {
-    const { runFullScreen } = await import("./client-view.js");
-    return runFullScreen(client, t, values.name);
-  }
-  return runLineMode(client, { input: process.stdin, output: process.stdout, t, name: values.name });
+  return runLineMode(client, { input: process.stdin, output: process.stdout, t, name: values.name, ascii });
 }
 
 if (isMain(import.meta.url)) {

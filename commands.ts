@@ -5,8 +5,13 @@
  *   @name text      private to name (seed 004)
  *   /name text      private to name (seed 002, RF3)
  *   //text          "/text" to everyone
- *   /list /users /clientes, /quit /exit /sair, /subject /assunto [text], /help /ajuda
+ *   /list /users /clientes, /quit /exit /sair, /subject /assunto [text], /help /ajuda,
+ *   /history /historico, /register /registrar
+ *
+ * `/word text` is private to `word` only when `word` is online; otherwise an
+ * unknown command word is refused, so a typo never becomes a message.
  */
+import { nameKey } from "./protocol.js";
 
 export type Command =
   | { kind: "say"; text: string }
@@ -15,10 +20,12 @@ export type Command =
   | { kind: "quit" }
   | { kind: "subject"; subject: string }
   | { kind: "help" }
+  | { kind: "history" }
+  | { kind: "register" }
   | { kind: "empty" }
   | { kind: "invalid"; problem: InputProblem; word: string };
 
-export type InputProblem = "private_without_text" | "private_without_name";
+export type InputProblem = "private_without_text" | "private_without_name" | "unknown_command";
 
 /** Command words and their aliases (English first, then the seeds' Portuguese). */
 export const COMMAND_WORDS = {
@@ -26,6 +33,8 @@ export const COMMAND_WORDS = {
   quit: ["quit", "exit", "sair"],
   subject: ["subject", "assunto"],
   help: ["help", "ajuda", "?"],
+  history: ["history", "historico", "histórico"],
+  register: ["register", "registrar"],
 } as const;
 
 const COMMAND_BY_WORD = new Map<string, keyof typeof COMMAND_WORDS>(
@@ -34,7 +43,11 @@ const COMMAND_BY_WORD = new Map<string, keyof typeof COMMAND_WORDS>(
   ),
 );
 
-export function parseCommand(line: string): Command {
+/**
+ * What a typed line means. `online` is who is online now: `/name text` is a
+ * private message only to one of them.
+ */
+export function parseCommand(line: string, online: readonly string[] = []): Command {
   const input = line.trim();
   if (input === "") return { kind: "empty" };
   if (input.startsWith("//")) return { kind: "say", text: input.slice(1) };
@@ -51,8 +64,15 @@ export function parseCommand(line: string): Command {
       return { kind: "subject", subject: rest };
     case "help":
       return { kind: "help" };
-    default:
-      return privateMessage(input.slice(1), "/");
+    case "history":
+      return { kind: "history" };
+    case "register":
+      return { kind: "register" };
+    default: {
+      const key = nameKey(word);
+      if (word !== "" && online.some((user) => nameKey(user) === key)) return privateMessage(input.slice(1), "/");
+      return { kind: "invalid", problem: "unknown_command", word: `/${word}` };
+    }
   }
 }
 

@@ -3,7 +3,7 @@
  * messages and local events into display lines; no I/O.
  */
 import type { Message } from "./protocol.js";
-import { MAX_NAME_CHARS } from "./protocol.js";
+import { MAX_NAME_CHARS, SERVER_NAME } from "./protocol.js";
 import type { InputProblem } from "./commands.js";
 
 export type Lang = "en" | "pt";
@@ -16,29 +16,156 @@ export function detectLang(option?: string, env: NodeJS.ProcessEnv = process.env
   return locale.toLowerCase().startsWith("pt") ? "pt" : "en";
 }
 
+/** Whether the terminal's locale (LC_ALL, then LC_CTYPE, then LANG) is UTF-8; if not, draw ASCII. */
+export function isUtf8Locale(env: NodeJS.ProcessEnv = process.env): boolean {
+  const locale = env.LC_ALL || env.LC_CTYPE || env.LANG || "";
+  return /utf-?8/i.test(locale);
+}
+
+/** The symbols the client draws, and what it draws instead where the locale is not UTF-8. */
+export const ASCII_GLYPHS: Readonly<Record<string, string>> = {
+  "▸": ">",
+  "→": "->",
+  "←": "<-",
+  "…": "...",
+  "·": "|",
+  "↑↓": "Up/Down",
+  "↑": "^",
+  "↓": "v",
+  "█": "_",
+  "—": "--",
+  "│": "|",
+  "✗": "x",
+  "⋯": "...",
+};
+const GLYPH_PATTERN = new RegExp(Object.keys(ASCII_GLYPHS).sort((a, b) => b.length - a.length).join("|"), "g");
+
+/** The text with the client's own symbols replaced by ASCII (user text is left alone otherwise). */
+export function toAscii(text: string): string {
+  return text.replace(GLYPH_PATTERN, (glyph) => ASCII_GLYPHS[glyph] ?? glyph);
+}
+
 /** How a line is set apart on screen. */
 export type LineKind = "chat" | "private" | "own" | "notice" | "error" | "info";
 export interface DisplayLine {
   kind: LineKind;
   text: string;
+  /** Replayed history: drawn dimmed. */
+  dim?: boolean;
+  /** One's own chat not yet taken by the server (the `ref` it was sent with). */
+  pending?: string;
+  /** The chat's id on the server, when it has one. */
+  id?: string;
 }
 
+/** Every leave reason of the protocol (and `timeout`), in words. */
 const REASONS_EN: Record<string, string> = {
   quit: "quit",
   lost: "connection lost",
-  kicked: "removed",
+  kicked: "kicked out",
+  banned: "banned",
+  part: "left the room",
   slow: "too slow to read",
   shutdown: "server shutting down",
   protocol_error: "protocol error",
+  timeout: "timed out",
 };
 const REASONS_PT: Record<string, string> = {
-  quit: "saiu",
+  quit: "encerrou a sessão",
   lost: "conexão perdida",
-  kicked: "removido",
+  kicked: "expulso(a)",
+  banned: "banido(a)",
+  part: "saiu da sala",
   slow: "lento demais para ler",
   shutdown: "servidor encerrando",
   protocol_error: "erro de protocolo",
+  timeout: "tempo esgotado",
 };
+export const LEAVE_REASONS = Object.keys(REASONS_EN);
+
+/** What an error is about, for the sentence that explains it. */
+export interface ErrorContext {
+  /** The server's own sentence: shown only for codes this client does not know. */
+  detail: string;
+  /** The recipient of the private line the error is about. */
+  to?: string | undefined;
+  /** The name asked for, for name refusals. */
+  name?: string | undefined;
+}
+
+type ErrorTexts = Record<string, (c: ErrorContext) => string>;
+
+const ERRORS_EN: ErrorTexts = {
+  bad_header: () => "The server could not read what this client sent (bad header).",
+  frame_too_large: () => "Message too large for the server: it was not sent.",
+  bad_json: () => "The server could not read a message from this client.",
+  bad_message: () => "The server refused a malformed request.",
+  unknown_type: () => "The server does not know that request.",
+  not_joined: () => "Not joined yet: choose a name first.",
+  name_invalid: (c) => nameInvalidText(c.name, "en"),
+  name_taken: (c) => `The name "${c.name ?? ""}" is already in use`,
+  unknown_recipient: (c) => (c.to ? `Not delivered: ${c.to} is not online.` : "Not delivered: the recipient is not online."),
+  rate_limited: () => "Too many messages: slow down (that message was not delivered).",
+  server_shutdown: () => "The server is shutting down.",
+  name_registered: () => "This name is already registered.",
+  weak_password: () => "Password too weak: use at least 8 characters.",
+  password_required: (c) => `The name "${c.name ?? ""}" is registered: its password is needed`,
+  bad_password: () => "Wrong password",
+  too_many_attempts: () => "Too many wrong passwords for this name: try again in 10 minutes",
+  logged_in_elsewhere: () => "You logged in from somewhere else: this session was closed.",
+  not_registered: () => "That name is not a registered account.",
+  room_invalid: () => "Invalid room name.",
+  not_in_room: () => "Not in that room.",
+  invite_only: () => "That room is invite-only.",
+  banned: () => "You are banned from there.",
+  muted: () => "You are muted there: message not delivered.",
+  not_operator: () => "Only an operator may do that.",
+  server_full: () => "The server is full: try again later.",
+  timeout: () => "Disconnected by the server: a time limit ran out.",
+};
+const ERRORS_PT: ErrorTexts = {
+  bad_header: () => "O servidor não conseguiu ler o que este cliente enviou (cabeçalho inválido).",
+  frame_too_large: () => "Mensagem grande demais para o servidor: não foi enviada.",
+  bad_json: () => "O servidor não conseguiu ler uma mensagem deste cliente.",
+  bad_message: () => "O servidor recusou um pedido malformado.",
+  unknown_type: () => "O servidor não conhece esse pedido.",
+  not_joined: () => "Ainda sem nome: escolha um nome primeiro.",
+  name_invalid: (c) => nameInvalidText(c.name, "pt"),
+  name_taken: (c) => `O nome "${c.name ?? ""}" já está em uso`,
+  unknown_recipient: (c) => (c.to ? `Não entregue: ${c.to} não está conectado(a).` : "Não entregue: o destinatário não está conectado."),
+  rate_limited: () => "Mensagens demais: vá mais devagar (essa mensagem não foi entregue).",
+  server_shutdown: () => "O servidor está encerrando.",
+  name_registered: () => "Este nome já está registrado.",
+  weak_password: () => "Senha fraca demais: use pelo menos 8 caracteres.",
+  password_required: (c) => `O nome "${c.name ?? ""}" é registrado: é preciso a senha`,
+  bad_password: () => "Senha errada",
+  too_many_attempts: () => "Senhas erradas demais para este nome: tente de novo em 10 minutos",
+  logged_in_elsewhere: () => "Você entrou de outro lugar: esta sessão foi encerrada.",
+  not_registered: () => "Esse nome não é uma conta registrada.",
+  room_invalid: () => "Nome de sala inválido.",
+  not_in_room: () => "Fora dessa sala.",
+  invite_only: () => "Essa sala é só para convidados.",
+  banned: () => "Você está banido(a) de lá.",
+  muted: () => "Você está silenciado(a) lá: mensagem não entregue.",
+  not_operator: () => "Só um operador pode fazer isso.",
+  server_full: () => "O servidor está cheio: tente mais tarde.",
+  timeout: () => "Desconectado pelo servidor: um limite de tempo se esgotou.",
+};
+
+/** Why a name is refused, worked out here (the same rules as protocol.ts) so it reads in the user's language. */
+export function nameInvalidText(name: string | undefined, lang: Lang): string {
+  const en = lang === "en";
+  const quoted = JSON.stringify(name ?? "");
+  if (name === undefined) return en ? "That name is not allowed" : "Esse nome não é permitido";
+  if (name.length === 0) return en ? "A name cannot be empty" : "Um nome não pode ser vazio";
+  if (/\s/u.test(name)) return en ? `A name cannot contain spaces: ${quoted}` : `Um nome não pode ter espaços: ${quoted}`;
+  if ([...name].length > MAX_NAME_CHARS)
+    return en ? `A name has at most ${MAX_NAME_CHARS} characters` : `Um nome tem no máximo ${MAX_NAME_CHARS} caracteres`;
+  if (!/^[\p{L}\p{M}\p{Nd}_]+$/u.test(name))
+    return en ? `A name may contain only letters, digits and _: ${quoted}` : `Um nome só pode ter letras, dígitos e _: ${quoted}`;
+  if (name.toLowerCase() === SERVER_NAME) return en ? `The name ${quoted} is reserved` : `O nome ${quoted} é reservado`;
+  return en ? `The name ${quoted} is not allowed` : `O nome ${quoted} não é permitido`;
+}
 
 const HELP_EN = `Commands:
   text                 send to everyone
@@ -46,6 +173,8 @@ const HELP_EN = `Commands:
   //text               send a text that starts with "/"
   /list                who is online (also /users, /clientes)
   /subject [text]      subject of your next messages; empty clears it (also /assunto)
+  /history             older messages (also /historico)
+  /register            protect your name with a password (also /registrar)
   /quit                leave the chat (also /exit, /sair)
   /help                this help (also /ajuda)`;
 
@@ -55,6 +184,8 @@ const HELP_PT = `Comandos:
   //texto              envia um texto que começa com "/"
   /clientes            quem está online (ou /list, /users)
   /assunto [texto]     assunto das próximas mensagens; vazio limpa (ou /subject)
+  /historico           mensagens anteriores (ou /history)
+  /registrar           protege seu nome com uma senha (ou /register)
   /sair                sai do chat (ou /quit, /exit)
   /ajuda               esta ajuda (ou /help)`;
 
@@ -94,17 +225,28 @@ export const TEXTS = {
     privateWithoutName: (word: string) => `Private message without a name: write ${word}name followed by your message.`,
     tooLong: "Message too long: it was not sent.",
     shuttingDown: "The server is shutting down.",
-    errors: {
-      unknown_recipient: (detail: string) => `Not delivered: ${detail}.`,
-      rate_limited: () => "Too many messages: slow down (that message was not delivered).",
-      server_shutdown: () => "The server is shutting down.",
-      server_full: (detail: string) => `The server is full: ${detail}.`,
-      timeout: (detail: string) => `Disconnected by the server: ${detail}.`,
-    } as Record<string, (detail: string) => string>,
+    errors: ERRORS_EN,
+    unknownCommand: (word: string) => `Unknown command ${word}. Type /help.`,
+    notDelivered: (text: string, why: string) => `✗ Not delivered: "${text}": ${why}`,
+    undeliveredSummary: (count: number) => `${count} line${count === 1 ? " was" : "s were"} not delivered:`,
+    lostBeforeTaken: "the connection was lost before the server took it",
+    sending: "sending…",
+    earlier: "— earlier messages —",
+    earlierMore: "(older messages: /history)",
+    noEarlier: "No older messages.",
+    noHistory: "This server keeps no history.",
+    passwordPrompt: (name: string) => `Password for ${name}: `,
+    newPassword: "New password (at least 8 characters): ",
+    repeatPassword: "The same password again: ",
+    passwordsDiffer: "The two passwords differ: not registered.",
+    registered: (name: string) => `The name ${name} is now registered: join with its password from now on.`,
+    nameLostOnRejoin: (reason: string) => `Could not rejoin after reconnecting: ${reason}.`,
+    noPassword: "No password was given.",
     error: (detail: string) => `Error: ${detail}`,
     screen: {
       title: "Chat: choose your name",
-      keys: "Enter send · Tab recipient · Esc everyone · ↑↓ history · PgUp/PgDn scroll · Ctrl+L clear · Ctrl+C quit",
+      passwordTitle: (name: string) => `The name ${name} is registered: type its password`,
+      keys: "Enter send · Tab recipient · Esc everyone · ↑↓ recall · PgUp/PgDn scroll · Ctrl+L clear · Ctrl+C quit",
       everyone: "to everyone",
       privateTo: (name: string) => `private to ${name}`,
       subject: (subject: string) => `subject: ${subject}`,
@@ -113,6 +255,7 @@ export const TEXTS = {
       connected: (address: string, name: string) => `Connected to ${address}${name ? ` as ${name}` : ""}`,
       reconnecting: (seconds: number, attempt: number) => `Connection lost: reconnecting in ${seconds} s (attempt ${attempt})`,
       unread: (count: number) => (count > 0 ? `↓ ${count} new below: PgDn` : "↓ scrolled back: PgDn to return"),
+      pending: "sending",
     },
   },
   pt: {
@@ -127,7 +270,7 @@ export const TEXTS = {
     online: (users: string[], count = users.length) =>
       `Online (${count}): ${users.join(", ")}${count > users.length ? `, e mais ${count - users.length}` : ""}`,
     joined: (name: string) => `*** ${name} entrou`,
-    left: (name: string, reason: string) => `*** ${name} saiu (${REASONS_PT[reason] ?? reason})`,
+    left: (name: string, reason: string) => (reason === "quit" ? `*** ${name} saiu do chat` : `*** ${name} saiu (${REASONS_PT[reason] ?? reason})`),
     subjectSet: (subject: string) => `Assunto das próximas mensagens: ${subject}`,
     subjectCleared: "Assunto removido.",
     help: HELP_PT,
@@ -150,17 +293,28 @@ export const TEXTS = {
     privateWithoutName: (word: string) => `Mensagem privada sem nome: escreva ${word}nome seguido da mensagem.`,
     tooLong: "Mensagem longa demais: não foi enviada.",
     shuttingDown: "O servidor está encerrando.",
-    errors: {
-      unknown_recipient: (detail: string) => `Não entregue: ${detail}.`,
-      rate_limited: () => "Mensagens demais: vá mais devagar (essa mensagem não foi entregue).",
-      server_shutdown: () => "O servidor está encerrando.",
-      server_full: (detail: string) => `O servidor está cheio: ${detail}.`,
-      timeout: (detail: string) => `Desconectado pelo servidor: ${detail}.`,
-    } as Record<string, (detail: string) => string>,
+    errors: ERRORS_PT,
+    unknownCommand: (word: string) => `Comando desconhecido ${word}. Digite /ajuda.`,
+    notDelivered: (text: string, why: string) => `✗ Não entregue: "${text}": ${why}`,
+    undeliveredSummary: (count: number) => (count === 1 ? "1 linha não foi entregue:" : `${count} linhas não foram entregues:`),
+    lostBeforeTaken: "a conexão caiu antes de o servidor recebê-la",
+    sending: "enviando…",
+    earlier: "— mensagens anteriores —",
+    earlierMore: "(mensagens mais antigas: /historico)",
+    noEarlier: "Não há mensagens mais antigas.",
+    noHistory: "Este servidor não guarda histórico.",
+    passwordPrompt: (name: string) => `Senha de ${name}: `,
+    newPassword: "Nova senha (pelo menos 8 caracteres): ",
+    repeatPassword: "A mesma senha de novo: ",
+    passwordsDiffer: "As duas senhas são diferentes: nada foi registrado.",
+    registered: (name: string) => `O nome ${name} agora é registrado: entre com a senha daqui em diante.`,
+    nameLostOnRejoin: (reason: string) => `Não foi possível voltar após reconectar: ${reason}.`,
+    noPassword: "Nenhuma senha foi dada.",
     error: (detail: string) => `Erro: ${detail}`,
     screen: {
       title: "Chat: escolha seu nome",
-      keys: "Enter envia · Tab destinatário · Esc todos · ↑↓ histórico · PgUp/PgDn rola · Ctrl+L limpa · Ctrl+C sai",
+      passwordTitle: (name: string) => `O nome ${name} é registrado: digite a senha`,
+      keys: "Enter envia · Tab destinatário · Esc todos · ↑↓ repete · PgUp/PgDn rola · Ctrl+L limpa · Ctrl+C sai",
       everyone: "para todos",
       privateTo: (name: string) => `privada para ${name}`,
       subject: (subject: string) => `assunto: ${subject}`,
@@ -168,7 +322,9 @@ export const TEXTS = {
       connecting: (address: string) => `Conectando a ${address}...`,
       connected: (address: string, name: string) => `Conectado a ${address}${name ? ` como ${name}` : ""}`,
       reconnecting: (seconds: number, attempt: number) => `Conexão perdida: reconectando em ${seconds} s (tentativa ${attempt})`,
-      unread: (count: number) => (count > 0 ? `↓ ${count} novas abaixo: PgDn` : "↓ histórico: PgDn para voltar"),
+      unread: (count: number) =>
+        count === 1 ? "↓ 1 mensagem nova abaixo: PgDn" : count > 0 ? `↓ ${count} mensagens novas abaixo: PgDn` : "↓ rolado para trás: PgDn para voltar",
+      pending: "enviando",
     },
   },
 } satisfies Record<Lang, unknown>;
@@ -186,9 +342,17 @@ export function sanitize(text: string): string {
 
 /** "HH:MM:SS" in local time; the current time when `date` cannot be read. */
 export function clock(date: string, now = new Date()): string {
+  return when(date, false, now);
+}
+
+/** "HH:MM:SS", preceded by the local date "YYYY-MM-DD" when `withDate` and the day is not today. */
+export function when(date: string, withDate: boolean, now = new Date()): string {
   const parsed = new Date(date);
   const time = Number.isNaN(parsed.getTime()) ? now : parsed;
-  return time.toTimeString().slice(0, 8);
+  const hms = time.toTimeString().slice(0, 8);
+  if (!withDate || time.toDateString() === now.toDateString()) return hms;
+  const day = `${time.getFullYear()}-${String(time.getMonth() + 1).padStart(2, "0")}-${String(time.getDate()).padStart(2, "0")}`;
+  return `${day} ${hms}`;
 }
 
 /** Continuation lines of a multi-line text, indented under the first. */
@@ -196,16 +360,22 @@ function indentLines(text: string): string {
   return text.replace(/\n/g, "\n    ");
 }
 
-/** A chat message as shown: time, sender (and recipient), subject, text. */
-export function chatLine(msg: Message, self: string | undefined, t: Texts): DisplayLine {
-  const own = msg.client_name === self;
+/**
+ * A chat message as shown: time, sender (and recipient), subject, text.
+ * Replayed history (`history: true`) is dimmed and dated when not from today.
+ */
+export function chatLine(msg: Message, self: string | undefined, t: Texts, now = new Date()): DisplayLine {
+  const own = self !== undefined && msg.client_name === self;
   const isPrivate = msg.to !== undefined;
   const from = own ? t.you : sanitize(msg.client_name);
   const to = msg.to === undefined ? "" : ` → ${msg.to === self ? t.you : sanitize(msg.to)} (${t.private})`;
   const subject = sanitize(msg.subject) || t.noSubject;
+  const history = msg.history === true;
   return {
     kind: own ? "own" : isPrivate ? "private" : "chat",
-    text: `[${clock(msg.date)}] ${from}${to} [${subject}]: ${indentLines(sanitize(msg.message))}`,
+    text: `[${when(msg.date, history, now)}] ${from}${to} [${subject}]: ${indentLines(sanitize(msg.message))}`,
+    ...(history && { dim: true }),
+    ...(msg.id !== undefined && { id: msg.id }),
   };
 }
 
@@ -224,8 +394,10 @@ export function describe(msg: Message, self: string | undefined, t: Texts): Disp
       return { kind: "info", text: onlineText(msg, t) };
     case "welcome":
       return { kind: "info", text: t.welcome(name, onlineText(msg, t)) };
+    case "registered":
+      return { kind: "info", text: t.registered(name) };
     case "error":
-      return { kind: "error", text: errorText(msg.code ?? "", sanitize(msg.message), t) };
+      return { kind: "error", text: errorText(msg.code ?? "", { detail: sanitize(msg.message) }, t) };
     default:
       return undefined;
   }
@@ -241,11 +413,19 @@ export function rejoinedText(welcome: Message, t: Texts): string {
   return t.reconnected(sanitize(welcome.client_name), onlineText(welcome, t));
 }
 
-export function errorText(code: string, detail: string, t: Texts): string {
-  const known = t.errors[code];
-  return known ? known(detail) : t.error(detail);
+/** An error in the user's language, by its code; the server's sentence only for codes this client does not know. */
+export function errorText(code: string, context: ErrorContext, t: Texts): string {
+  const known = Object.hasOwn(t.errors, code) ? t.errors[code] : undefined;
+  return known ? known({ ...context, to: context.to && sanitize(context.to), name: context.name && sanitize(context.name) }) : t.error(context.detail);
 }
 
 export function inputProblemText(problem: InputProblem, word: string, t: Texts): string {
-  return problem === "private_without_text" ? t.privateWithoutText(word) : t.privateWithoutName(word);
+  switch (problem) {
+    case "private_without_text":
+      return t.privateWithoutText(word);
+    case "private_without_name":
+      return t.privateWithoutName(word);
+    case "unknown_command":
+      return t.unknownCommand(word);
+  }
 }
