@@ -6,14 +6,17 @@
  */
 import { Box, Text, useApp, useInput } from "ink";
 import { useEffect, useReducer, useRef } from "react";
-import { joinFailureText, JoinError, runCommand, socketErrorText, type ChatClient } from "./client.js";
+import stringWidth from "string-width";
+import { historyLines, JoinError, joinFailureText, refusalText, refusedLine, runCommand, socketErrorText, type ChatClient, type HistoryBatch } from "./client.js";
 import { parseCommand } from "./commands.js";
-import { describe, rejoinedText, sanitize, type DisplayLine, type LineKind, type Texts } from "./format.js";
+import { chatLine, describe, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind, type Texts } from "./format.js";
 import type { Message } from "./protocol.js";
 import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "./terminal.js";
 
 /** Lines of conversation kept for scrolling back. */
 export const KEPT_LINES = 2000;
+/** How long an error stays on the status line (it also goes at the next key). */
+export const STATUS_ERROR_MS = 10_000;
 const SIDEBAR_COLUMNS = 22;
 
 const COLORS: Record<LineKind, string | undefined> = {
@@ -31,6 +34,9 @@ export type Status =
   | { kind: "reconnecting"; seconds: number; attempt: number }
   | { kind: "error"; text: string };
 
+/** A hidden input the screen is asking for: the password of a registered name, or a new one (twice). */
+export type Secret = { kind: "login"; name: string } | { kind: "new" } | { kind: "repeat"; first: string };
+
 export interface ChatViewProps {
   t: Texts;
   address: string;
@@ -38,7 +44,7 @@ export interface ChatViewProps {
   self: string | undefined;
   lines: DisplayLine[];
   users: string[];
-  /** The recipient chosen in the sidebar; undefined for everyone. */
+  /** The recipient chosen in the sidebar; undefined for everyone. It stays chosen when that person leaves. */
   recipient: string | undefined;
   subject: string;
   input: string;
@@ -48,27 +54,65 @@ export interface ChatViewProps {
   unread: number;
   /** Why the last name was refused. */
   refusal: string | undefined;
+  /** A password being typed: the input is masked. */
+  secret?: Secret | undefined;
+  /** Draw ASCII instead of ▸ → … and box lines (a locale that is not UTF-8). */
+  ascii?: boolean;
   columns: number;
   rows: number;
 }
 
-/** The conversation's size on screen, and its lines cut into rows of that width. */
-export function conversationRows(lines: DisplayLine[], columns: number, rows: number) {
-  const width = Math.max(10, columns - SIDEBAR_COLUMNS - 2);
-  const height = Math.max(1, rows - 5);
-  const all = lines.flatMap((line) => wrapRows(line.text, width).map((text) => ({ kind: line.kind, text })));
-  return { width, height, all, maxScroll: Math.max(0, all.length - height) };
-}
-
-/** Cuts text into rows of at most `width` characters; newlines start new rows. */
+/** Cuts text into rows of at most `width` terminal columns (wide characters count two); newlines start new rows. */
 export function wrapRows(text: string, width: number): string[] {
   return text.split("\n").flatMap((line) => {
-    const chars = [...line];
-    if (chars.length === 0) return [""];
+    if (line === "") return [""];
     const rows: string[] = [];
-    for (let at = 0; at < chars.length; at += width) rows.push(chars.slice(at, at + width).join(""));
+    let row = "";
+    let used = 0;
+    for (const char of line) {
+      const w = stringWidth(char);
+      if (used + w > width && row !== "") {
+        rows.push(row);
+        row = "";
+        used = 0;
+      }
+      row += char;
+      used += w;
+    }
+    rows.push(row);
     return rows;
   });
+}
+
+/** The end of `text` that fits in `width` terminal columns: a long input line scrolls sideways. */
+export function tailToWidth(text: string, width: number): string {
+  const chars = [...text];
+  let used = 0;
+  let at = chars.length;
+  while (at > 0) {
+    const w = stringWidth(chars[at - 1]!);
+    if (used + w > width) break;
+    used += w;
+    at--;
+  }
+  return chars.slice(at).join("");
+}
+
+/** The input line as drawn: masked for a password, line breaks of a paste shown as ↵, its end in view. */
+export function inputText(input: string, width: number, masked: boolean): string {
+  const shown = masked ? "•".repeat([...input].length) : input.replace(/\n/g, "↵");
+  return tailToWidth(shown, Math.max(1, width));
+}
+
+/** The conversation's size on screen, and its lines cut into rows of that width. */
+export function conversationRows(lines: DisplayLine[], columns: number, rows: number, t?: Texts) {
+  const width = Math.max(10, columns - SIDEBAR_COLUMNS - 2);
+  const height = Math.max(1, rows - 5);
+  const all = lines.flatMap((line) => {
+    const text = line.pending !== undefined && t ? `${line.text}  (${t.screen.pending}…)` : line.text;
+    return wrapRows(text, width).map((row) => ({ kind: line.kind, dim: line.dim === true || line.pending !== undefined, text: row }));
+  });
+  return { width, height, all, maxScroll: Math.max(0, all.length - height) };
 }
 
 export function statusText(status: Status, props: Pick<ChatViewProps, "t" | "address" | "self">): string {
@@ -86,70 +130,88 @@ export function statusText(status: Status, props: Pick<ChatViewProps, "t" | "add
 }
 
 export function ChatView(props: ChatViewProps) {
-  const { t, self, lines, users, recipient, subject, input, status, scroll, unread, refusal, columns, rows } = props;
+  const { t, self, lines, users, recipient, subject, input, status, scroll, unread, refusal, secret, columns, rows } = props;
+  const ascii = props.ascii === true;
+  const g = (text: string) => (ascii ? toAscii(text) : text);
+  const cursor = g("█");
+  const masked = secret !== undefined;
   const statusColor = status.kind === "connected" ? "green" : status.kind === "error" ? "red" : "yellow";
   const statusLine = (
     <Text wrap="truncate" color={statusColor} inverse>
-      {` ${statusText(status, props)} `.padEnd(columns)}
+      {g(` ${statusText(status, props)} `).padEnd(columns)}
     </Text>
   );
   if (self === undefined) {
+    const prompt = secret?.kind === "login" ? t.passwordPrompt(sanitize(secret.name)) : t.namePrompt;
     return (
       <Box flexDirection="column" width={columns} height={rows}>
         {statusLine}
-        <Box flexDirection="column" borderStyle="round" paddingX={1} marginTop={1}>
-          <Text bold>{t.screen.title}</Text>
-          <Text>{t.nameRules}</Text>
-          {refusal && <Text color="red">{t.nameRefused(refusal)}</Text>}
+        <Box flexDirection="column" borderStyle={ascii ? "classic" : "round"} paddingX={1} marginTop={1}>
+          <Text bold>{secret?.kind === "login" ? g(t.screen.passwordTitle(sanitize(secret.name))) : g(t.screen.title)}</Text>
+          <Text>{g(t.nameRules)}</Text>
+          {refusal && <Text color="red">{g(secret?.kind === "login" ? refusal : t.nameRefused(refusal))}</Text>}
           <Text color="cyan">
-            {t.namePrompt}
-            {input}█
+            {prompt}
+            {inputText(g(input), columns - 6 - stringWidth(prompt) - 1, masked).replace(/•/g, ascii ? "*" : "•")}
+            {cursor}
           </Text>
         </Box>
       </Box>
     );
   }
 
-  const conversation = conversationRows(lines, columns, rows);
+  const conversation = conversationRows(lines, columns, rows, t);
   const conversationWidth = conversation.width;
   const conversationHeight = conversation.height;
   const end = conversation.all.length - Math.min(scroll, conversation.maxScroll);
   const visible = conversation.all.slice(Math.max(0, end - conversationHeight), end);
-  const sidebar = [t.screen.everyone, ...users];
-  const selected = recipient === undefined ? 0 : 1 + users.indexOf(recipient);
+  const away = recipient !== undefined && !users.includes(recipient);
+  const sidebar = [t.screen.everyone, ...users, ...(away ? [recipient] : [])];
+  const selected = recipient === undefined ? 0 : sidebar.indexOf(recipient);
+  const prompt = secret?.kind === "new" ? t.newPassword : secret?.kind === "repeat" ? t.repeatPassword : "> ";
   return (
     <Box flexDirection="column" width={columns} height={rows}>
       {statusLine}
       <Box flexDirection="row" height={conversationHeight}>
         <Box flexDirection="column" width={conversationWidth} marginRight={1}>
           {visible.map((row, i) => (
-            <Text key={i} color={COLORS[row.kind]} wrap="truncate">
-              {row.text}
+            <Text key={i} color={COLORS[row.kind]} dimColor={row.dim} wrap="truncate">
+              {g(row.text)}
             </Text>
           ))}
         </Box>
-        <Box flexDirection="column" width={SIDEBAR_COLUMNS} borderStyle="single" borderLeft borderTop={false} borderBottom={false} borderRight={false} paddingLeft={1}>
+        <Box
+          flexDirection="column"
+          width={SIDEBAR_COLUMNS}
+          borderStyle={ascii ? "classic" : "single"}
+          borderLeft
+          borderTop={false}
+          borderBottom={false}
+          borderRight={false}
+          paddingLeft={1}
+        >
           <Text bold>{t.screen.online(users.length)}</Text>
           {sidebar.slice(0, conversationHeight - 1).map((name, i) => (
-            <Text key={name + i} wrap="truncate" inverse={i === selected} color={i === 0 ? "gray" : name === self ? "cyan" : undefined}>
-              {i === selected ? "▸ " : "  "}
+            <Text key={name + i} wrap="truncate" inverse={i === selected} dimColor={away && i === sidebar.length - 1} color={i === 0 ? "gray" : name === self ? "cyan" : undefined}>
+              {i === selected ? g("▸ ") : "  "}
               {sanitize(name)}
             </Text>
           ))}
         </Box>
       </Box>
       <Text wrap="truncate" color="yellow">
-        {scroll > 0 ? t.screen.unread(unread) : " "}
+        {scroll > 0 ? g(t.screen.unread(unread)) : " "}
       </Text>
       <Text wrap="truncate" color={recipient ? "magenta" : "gray"}>
-        [{recipient ? t.screen.privateTo(recipient) : t.screen.everyone}] [{t.screen.subject(subject || t.noSubject)}]
+        [{recipient ? t.screen.privateTo(sanitize(recipient)) : t.screen.everyone}] [{t.screen.subject(subject || t.noSubject)}]
       </Text>
       <Text wrap="truncate">
-        {"> "}
-        {input}█
+        {prompt}
+        {inputText(input, columns - stringWidth(prompt) - 1, masked).replace(/[•↵]/g, (c) => (ascii ? (c === "•" ? "*" : "|") : c))}
+        {cursor}
       </Text>
       <Text wrap="truncate" color="gray">
-        {t.screen.keys}
+        {g(t.screen.keys)}
       </Text>
     </Box>
   );
@@ -160,9 +222,10 @@ interface ChatAppProps {
   t: Texts;
   /** Join under this name first. */
   name?: string | undefined;
+  ascii?: boolean;
 }
 
-export function ChatApp({ client, t, name }: ChatAppProps) {
+export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
   const { exit } = useApp();
   const [, refresh] = useReducer((n: number) => n + 1, 0);
   // Keys can arrive faster than renders (a paste): handlers use refs, not state from an older render.
@@ -176,11 +239,28 @@ export function ChatApp({ client, t, name }: ChatAppProps) {
     scroll: 0,
     unread: 0,
     refusal: undefined as string | undefined,
+    secret: undefined as Secret | undefined,
     status: { kind: "connected" } as Status,
+    /** A `/history` request is on its way (PgUp asks once). */
+    fetching: false,
+    /** The server said there is nothing older. */
+    noOlder: false,
   }).current;
   const size = useTerminalSize();
   const sizeNow = useRef(size); // for handlers registered once, at the first render
   sizeNow.current = size;
+  const errorTimer = useRef<NodeJS.Timeout | undefined>(undefined);
+
+  const setStatus = (status: Status) => {
+    clearTimeout(errorTimer.current);
+    state.status = status;
+    if (status.kind === "error") {
+      errorTimer.current = setTimeout(() => {
+        if (state.status === status) state.status = { kind: client.joined ? "connected" : "connecting" };
+        refresh();
+      }, STATUS_ERROR_MS);
+    }
+  };
 
   const show = (line: DisplayLine) => {
     state.lines.push(line);
@@ -193,16 +273,47 @@ export function ChatApp({ client, t, name }: ChatAppProps) {
     refresh();
   };
 
-  const join = (candidate: string) => {
-    client.join(candidate).then(
+  /** Replaces the pending line of `ref` (one's own chat) with what became of it. */
+  const settle = (ref: string, line: DisplayLine) => {
+    const at = state.lines.findIndex((l) => l.pending === ref);
+    if (at >= 0) state.lines[at] = line;
+    else show(line);
+    refresh();
+  };
+
+  /** Older lines go on top, under the "earlier messages" line; the replay after welcome goes below. */
+  const showHistory = (batch: HistoryBatch) => {
+    const lines = historyLines(batch, client.name, t);
+    if (batch.ref === undefined) lines.forEach(show);
+    else {
+      state.fetching = false;
+      state.noOlder = !batch.more;
+      const older = lines.filter((line) => line.text !== t.earlierMore);
+      if (batch.messages.length > 0) {
+        const top = state.lines[0]?.text === t.earlier ? 1 : 0;
+        state.lines.splice(top, 0, ...older.slice(top === 1 ? 1 : 0));
+      } else show(older[0]!);
+      refresh();
+    }
+  };
+
+  const join = (candidate: string, password?: string) => {
+    client.join(candidate, password).then(
       (welcome) => {
         state.self = welcome.client_name;
         state.refusal = undefined;
+        state.secret = undefined;
+        setStatus({ kind: "connected" });
         show(describe(welcome, client.name, t)!);
       },
       (error: unknown) => {
-        if (error instanceof JoinError && error.refusesName) state.refusal = sanitize(error.message);
-        else state.status = { kind: "error", text: joinFailureText(error, client.address, t) };
+        if (error instanceof JoinError && error.needsPassword) {
+          state.secret = { kind: "login", name: candidate };
+          state.refusal = error.code === "bad_password" ? refusalText(error, t) : undefined;
+        } else if (error instanceof JoinError && error.refusesName) {
+          state.secret = undefined;
+          state.refusal = refusalText(error, t);
+        } else setStatus({ kind: "error", text: joinFailureText(error, client.address, t) });
         refresh();
       },
     );
@@ -211,19 +322,24 @@ export function ChatApp({ client, t, name }: ChatAppProps) {
   useEffect(() => {
     let countdown: NodeJS.Timeout | undefined;
     const onMessage = (msg: Message) => {
-      if (state.recipient !== undefined && !client.users.includes(state.recipient)) state.recipient = undefined; // they left
       const line = describe(msg, client.name, t);
-      if (line?.kind === "error") state.status = { kind: "error", text: line.text };
+      if (line?.kind === "error") setStatus({ kind: "error", text: line.text });
       if (line) show(line);
       else refresh();
     };
+    const onDelivered = (ref: string, echo: Message) => settle(ref, chatLine(echo, client.name, t));
+    const onRefused = (ref: string, sent: Message, error: Message | undefined) => {
+      const line = refusedLine(sent, error, t);
+      setStatus({ kind: "error", text: line.text });
+      settle(ref, line);
+    };
     const onLost = () => {
-      state.status = { kind: "error", text: t.connectionLost(client.address) };
+      setStatus({ kind: "error", text: t.connectionLost(client.address) });
       show({ kind: "error", text: t.connectionLost(client.address) });
     };
     const onReconnecting = (delayMs: number, attempt: number) => {
       clearInterval(countdown);
-      state.status = { kind: "reconnecting", seconds: Math.ceil(delayMs / 1000), attempt };
+      setStatus({ kind: "reconnecting", seconds: Math.ceil(delayMs / 1000), attempt });
       countdown = setInterval(() => {
         if (state.status.kind === "reconnecting" && state.status.seconds > 1) state.status.seconds--;
         refresh();
@@ -233,63 +349,139 @@ export function ChatApp({ client, t, name }: ChatAppProps) {
     const onFailed = (error: Error) => show({ kind: "error", text: t.reconnectFailed(socketErrorText(error, t)) });
     const onRejoined = (welcome: Message) => {
       clearInterval(countdown);
-      state.status = { kind: "connected" };
+      setStatus({ kind: "connected" });
       show({ kind: "info", text: rejoinedText(welcome, t) });
     };
-    client.on("message", onMessage).on("lost", onLost).on("reconnecting", onReconnecting).on("reconnectFailed", onFailed).on("rejoined", onRejoined);
+    const onRejoinRefused = (error: JoinError) => {
+      // Back to the name screen: another name, or the password of this one.
+      clearInterval(countdown);
+      setStatus({ kind: "connected" });
+      state.self = undefined;
+      state.input = "";
+      state.secret = error.needsPassword ? { kind: "login", name: error.asked } : undefined;
+      state.refusal = refusalText(error, t);
+      show({ kind: "error", text: t.nameLostOnRejoin(state.refusal) });
+    };
+    client
+      .on("message", onMessage)
+      .on("delivered", onDelivered)
+      .on("refused", onRefused)
+      .on("history", showHistory)
+      .on("lost", onLost)
+      .on("reconnecting", onReconnecting)
+      .on("reconnectFailed", onFailed)
+      .on("rejoined", onRejoined)
+      .on("rejoinRefused", onRejoinRefused);
     if (name !== undefined) join(name);
     return () => {
       clearInterval(countdown);
-      client.off("message", onMessage).off("lost", onLost).off("reconnecting", onReconnecting).off("reconnectFailed", onFailed).off("rejoined", onRejoined);
+      clearTimeout(errorTimer.current);
+      client
+        .off("message", onMessage)
+        .off("delivered", onDelivered)
+        .off("refused", onRefused)
+        .off("history", showHistory)
+        .off("lost", onLost)
+        .off("reconnecting", onReconnecting)
+        .off("reconnectFailed", onFailed)
+        .off("rejoined", onRejoined)
+        .off("rejoinRefused", onRejoinRefused);
     };
   }, [client]);
 
+  const submitSecret = (typed: string, secret: Secret) => {
+    if (secret.kind === "login") return join(secret.name, typed);
+    if (secret.kind === "new") {
+      state.secret = { kind: "repeat", first: typed };
+      return;
+    }
+    state.secret = undefined;
+    if (typed !== secret.first) return show({ kind: "error", text: t.passwordsDiffer });
+    void client.register(typed).then((answer) => {
+      const line = describe(answer, client.name, t) ?? { kind: "error" as const, text: t.error(sanitize(answer.message)) };
+      if (line.kind === "error") setStatus({ kind: "error", text: line.text });
+      show(line);
+    });
+  };
+
   const submit = (typed: string) => {
     state.input = "";
+    if (state.secret !== undefined) return submitSecret(typed, state.secret);
     if (state.self === undefined) return join(typed.trim());
     if (typed.trim() !== "") state.history.push(typed);
     state.historyAt = state.history.length;
-    let command = parseCommand(typed);
+    let command = parseCommand(typed, client.users);
+    // The recipient chosen stays chosen: if they left, the server says the line was not delivered.
     if (command.kind === "say" && state.recipient !== undefined) command = { kind: "private", to: state.recipient, text: command.text };
     const result = runCommand(client, command, t);
     result.lines.forEach(show);
+    const error = result.lines.find((line) => line.kind === "error");
+    if (error) setStatus({ kind: "error", text: error.text });
+    if (result.askPassword) state.secret = { kind: "new" };
     if (result.quit) exit();
     state.scroll = 0;
     state.unread = 0;
   };
 
+  /** Scrolled to the oldest line and PgUp again: ask the server for older ones. */
+  const fetchOlder = () => {
+    if (state.fetching || state.noOlder) return;
+    if (client.requestHistory() !== undefined) state.fetching = true;
+  };
+
   useInput((text, key) => {
     const page = Math.max(1, size.rows - 6);
     if (key.ctrl && text === "c") return exit();
+    if (state.status.kind === "error" && client.joined) setStatus({ kind: "connected" }); // read: the next key clears it
     if (key.ctrl && text === "l") state.input = "";
     else if (key.return) submit(state.input);
     else if (key.backspace || key.delete) state.input = withoutLastChar(state.input);
-    else if (key.escape) state.recipient = undefined;
-    else if (key.tab) {
+    else if (key.escape) {
+      if (state.secret && state.self !== undefined) state.secret = undefined; // gives up registering
+      else state.recipient = undefined;
+    } else if (key.tab) {
       const choices = [undefined, ...client.users.filter((u) => u !== state.self)];
       const at = choices.indexOf(state.recipient);
       state.recipient = choices[(at + (key.shift ? choices.length - 1 : 1)) % choices.length];
-    } else if (key.upArrow && state.historyAt > 0) state.input = state.history[--state.historyAt] ?? "";
-    else if (key.downArrow && state.historyAt < state.history.length) state.input = state.history[++state.historyAt] ?? "";
-    else if (key.pageUp) state.scroll = Math.min(state.scroll + page, conversationRows(state.lines, size.columns, size.rows).maxScroll);
-    else if (key.pageDown) {
+    } else if (key.upArrow && state.secret === undefined && state.historyAt > 0) state.input = state.history[--state.historyAt] ?? "";
+    else if (key.downArrow && state.secret === undefined && state.historyAt < state.history.length) state.input = state.history[++state.historyAt] ?? "";
+    else if (key.pageUp) {
+      const { maxScroll } = conversationRows(state.lines, size.columns, size.rows, t);
+      if (state.scroll >= maxScroll) fetchOlder();
+      state.scroll = Math.min(state.scroll + page, maxScroll);
+    } else if (key.pageDown) {
       state.scroll = Math.max(0, state.scroll - page);
       if (state.scroll === 0) state.unread = 0;
     } else if (!key.ctrl && !key.meta && !key.upArrow && !key.downArrow) {
-      state.input = typeChunk(state.input, text, { submit });
+      // A chunk of several lines is a paste: one message with its line breaks (not for names or passwords).
+      const multiline = state.self !== undefined && state.secret === undefined;
+      state.input = typeChunk(state.input, text, { submit }, { multiline });
     }
     refresh();
   });
 
-  return <ChatView {...state} t={t} address={client.address} users={client.users} subject={client.subject} {...size} />;
+  return (
+    <ChatView
+      {...state}
+      t={t}
+      address={client.address}
+      users={client.users}
+      subject={client.subject}
+      ascii={ascii === true}
+      {...size}
+    />
+  );
 }
 
-/** Runs the full-screen interface until the user quits; the terminal is given back as it was. */
-export async function runFullScreen(client: ChatClient, t: Texts, name: string | undefined): Promise<number> {
-  const screen = renderFullScreen(<ChatApp client={client} t={t} name={name} />);
+/** Runs the full-screen interface until the user quits or a SIGTERM/SIGHUP comes; the terminal is given back as it was. */
+export async function runFullScreen(client: ChatClient, t: Texts, name: string | undefined, ascii = false): Promise<number> {
+  const screen = renderFullScreen(<ChatApp client={client} t={t} name={name} ascii={ascii} />);
+  const stop = () => screen.app.unmount();
+  process.once("SIGTERM", stop).once("SIGHUP", stop);
   try {
     await screen.app.waitUntilExit();
   } finally {
+    process.off("SIGTERM", stop).off("SIGHUP", stop);
     screen.close();
     await client.quit();
   }

@@ -45,16 +45,31 @@ export function withoutLastChar(text: string): string {
  * Keys that arrive together (a paste, tmux send-keys) come as one string, so
  * it goes a character at a time: Enter submits the line so far, Backspace
  * deletes, Tab calls `tab`, other control characters are dropped.
+ *
+ * With `multiline`, a line break followed by more text in the same chunk is
+ * part of a pasted text and stays in the line; only a break that ends the
+ * chunk submits, so a pasted paragraph becomes one message.
  */
-export function typeChunk(input: string, chunk: string, on: { submit(line: string): void; tab?(): void }): string {
+export function typeChunk(
+  input: string,
+  chunk: string,
+  on: { submit(line: string): void; tab?(): void },
+  options: { multiline?: boolean } = {},
+): string {
   let line = input;
-  for (const char of chunk) {
+  const chars = [...chunk];
+  chars.forEach((char, at) => {
     if (char === "\r" || char === "\n") {
-      on.submit(line);
-      line = "";
+      if (char === "\n" && chars[at - 1] === "\r") return; // one break, written as \r\n
+      const moreFollows = chars.slice(at + 1).some((c) => c !== "\r" && c !== "\n");
+      if (options.multiline && moreFollows) line += "\n";
+      else {
+        on.submit(line);
+        line = "";
+      }
     } else if (char === "\x7f" || char === "\b") line = withoutLastChar(line);
     else if (char === "\t") on.tab?.();
     else if (char >= " ") line += char;
-  }
+  });
   return line;
 }
