@@ -91,7 +91,9 @@ t.test("in Portuguese", async (t) => {
 t.test("wrapRows cuts long lines to the width and keeps newlines", async (t) => {
   t.same(wrapRows("abcdefg", 3), ["abc", "def", "g"]);
   t.same(wrapRows("ab\n\ncd", 5), ["ab", "", "cd"]);
-  t.same(wrapRows("🎉🎉🎉", 2), ["🎉🎉", "🎉"], "by characters, not UTF-16 units");
+  t.same(wrapRows("🎉🎉🎉", 4), ["🎉🎉", "🎉"], "by terminal columns: an emoji takes two");
+  t.same(wrapRows("漢字漢字漢", 4), ["漢字", "漢字", "漢"], "wide characters take two columns");
+  t.same(wrapRows("ab漢", 3), ["ab", "漢"], "a wide character that does not fit goes to the next row");
 });
 
 t.test("the app against a real server: name, messages, sidebar recipient, history", async (t) => {

@@ -32,13 +32,15 @@ t.test("notices, lists and errors read as sentences", async (t) => {
   const time = clock(at);
   t.equal(describe(new Message({ type: "join", client_name: "ana", date: at }), "x", en)?.text, `[${time}] *** ana joined`);
   t.equal(describe(new Message({ type: "leave", client_name: "ana", reason: "lost", date: at }), "x", en)?.text, `[${time}] *** ana left (connection lost)`);
-  t.equal(describe(new Message({ type: "leave", client_name: "ana", reason: "quit", date: at }), "x", pt)?.text, `[${time}] *** ana saiu (saiu)`);
+  t.equal(describe(new Message({ type: "leave", client_name: "ana", reason: "quit", date: at }), "x", pt)?.text, `[${time}] *** ana saiu do chat`);
+  t.equal(describe(new Message({ type: "leave", client_name: "ana", reason: "timeout", date: at }), "x", pt)?.text, `[${time}] *** ana saiu (tempo esgotado)`);
   t.equal(describe(new Message({ type: "list", users: ["a", "b"] }), "x", en)?.text, "Online (2): a, b");
   t.same(describe(new Message({ type: "error", code: "unknown_recipient", message: 'No user named "zed" is online' }), "x", en), {
     kind: "error",
-    text: 'Not delivered: No user named "zed" is online.',
+    text: "Not delivered: the recipient is not online.",
   });
-  t.equal(describe(new Message({ type: "error", code: "bad_json", message: "oops" }), "x", en)?.text, "Error: oops");
+  t.equal(describe(new Message({ type: "error", code: "bad_json", message: "oops" }), "x", en)?.text, "The server could not read a message from this client.");
+  t.equal(describe(new Message({ type: "error", code: "new_code", message: "Something new" }), "x", pt)?.text, "Erro: Something new", "the server's sentence only for unknown codes");
   t.equal(describe(new Message({ type: "pong" }), "x", en), undefined, "a pong shows nothing");
 });
 
