@@ -37,6 +37,8 @@ export const RECONNECT_DELAY_MS = 1000;
 export const MAX_RECONNECT_DELAY_MS = 10_000;
 /** How long a quitting client waits for the server to close the connection. */
 export const QUIT_TIMEOUT_MS = 2000;
+/** How long pipe mode waits for a version 1 server's pong before leaving. */
+export const SETTLE_TIMEOUT_MS = 10_000;
 /** How many older messages `/history` asks for. */
 export const HISTORY_PAGE = 50;
 /** Exit code of pipe mode when a line it read was not delivered. */
@@ -180,6 +182,9 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private wakeUp: (() => void) | undefined;
   private reconnectAtOnce = false;
   private settledWaiters: Array<() => void> = [];
+  private pongWaiters: Array<() => void> = [];
+  /** The server speaks version 2 (its welcome lists features). */
+  private version2 = false;
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -251,8 +256,24 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     return { ref, message };
   }
 
-  /** Resolves once every pending chat has been echoed or refused. */
+  /**
+   * Resolves once every chat sent has been echoed or refused. A server that
+   * does not echo (version 1) is asked for a pong instead: it answers in
+   * order, so every error about an earlier line has come by then.
+   */
   settled(): Promise<void> {
+    if (!this.echoes && this.joined) {
+      return new Promise((resolve) => {
+        const timer = setTimeout(resolve, SETTLE_TIMEOUT_MS); // a server that does not even answer pings
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        this.pongWaiters.push(done);
+        this.settledWaiters.push(done); // or the connection closes
+        this.write({ type: "ping" });
+      });
+    }
     if (this.pending.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
@@ -273,6 +294,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   /** Registers the joined name with a password: resolves with `registered` or the `error`. */
   register(password: string): Promise<Message> {
     if (!this.joined) return Promise.resolve(new Message({ type: "error", code: "not_joined", message: "Not joined" }));
+    if (!this.version2) return Promise.resolve(new Message({ type: "error", code: "unknown_type", message: "This server has no accounts" }));
     const ref = this.newRef("r");
     return new Promise((resolve) => {
       this.requests.set(ref, {
@@ -407,6 +429,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       if (msg.type === "welcome") {
         this.name = msg.client_name;
         this.serverFeatures = new Set(msg.features ?? []);
+        this.version2 = msg.features !== undefined;
         this.oldestId = undefined;
         this.trackUsers(msg);
         pendingJoin.resolve(msg);
@@ -414,6 +437,11 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         pendingJoin.reject(new JoinError(msg.code ?? "", msg.message, pendingJoin.name));
       }
       return;
+    }
+    if (msg.type === "pong" && this.pongWaiters.length > 0) {
+      const waiters = this.pongWaiters;
+      this.pongWaiters = [];
+      waiters.forEach((wake) => wake());
     }
     this.trackUsers(msg);
     if (msg.type === "chat" && msg.id !== undefined && msg.to === undefined && (msg.room ?? LOBBY) === LOBBY) {
@@ -616,6 +644,7 @@ function echoesAtOnce(client: ChatClient, sent: Message): boolean {
 /** The line that marks one's own chat as refused (or lost), in place of the pending one. */
 export function refusedLine(sent: Message, error: Message | undefined, t: Texts): DisplayLine {
   const why = error ? errorText(error.code ?? "", { detail: sanitize(error.message), to: sent.to }, t) : t.lostBeforeTaken;
+  // The reason says what happened ("Not delivered: zed is not online."); the mark says which line.
   return { kind: "error", text: t.notDelivered(sanitize(sent.message), why) };
 }
 

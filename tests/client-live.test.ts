@@ -1,0 +1,69 @@
+/**
+ * The client and protocol version 2 against the real server: these need the
+ * server's version 2 (echo, flow control, accounts, history).
+ */
+import t from "tap";
+import { EXIT_UNDELIVERED } from "../client.js";
+import { startServer } from "../server.js";
+import { Peer, Script, testServer, within } from "./helpers.js";
+
+/** This machine can be busy: a child process may take many seconds to start. */
+const SLOW = { ms: 60_000 };
+
+// These need the server's version 2 (echo, flow control, accounts, history).
+t.test("against the real server", async (t) => {
+  t.test("50 piped lines all arrive in order, each shown once the server took it, exit 0", async (t) => {
+    const { port } = (await testServer(t)).address;
+    const bruno = await Peer.joined(t, port, "bruno");
+    const lines = Array.from({ length: 50 }, (_, i) => `msg ${i + 1}`);
+    const dora = new Script(t, "client.ts", ["--port", String(port), "--name", "dora"]);
+    await dora.waitFor(/Welcome, dora!/, SLOW);
+    lines.forEach((line) => dora.type(line));
+    dora.child.stdin.end();
+    t.match(await within(dora.exited, "the client to exit", 60_000), { code: 0 });
+    const got: string[] = [];
+    while (got.length < 50) {
+      const msg = await bruno.next();
+      if (msg.type === "chat") got.push(msg.message);
+    }
+    t.same(got, lines);
+    t.equal(dora.stdout.match(/you \[No subject\]: msg \d+/g)?.length, 50);
+  });
+
+  t.test("a private line to a name not online is marked not delivered, and exit code 2", async (t) => {
+    const { port } = (await testServer(t)).address;
+    const ana = new Script(t, "client.ts", ["--port", String(port), "--name", "ana"]);
+    await ana.waitFor(/Welcome, ana!/, SLOW);
+    ana.type("@zed hi");
+    ana.child.stdin.end();
+    t.match(await ana.exited, { code: EXIT_UNDELIVERED });
+    t.match(ana.stdout, /✗ "hi": Not delivered: zed is not online\./);
+  });
+
+  t.test("register, then the name needs its password; history comes back after a restart of the chat", async (t) => {
+    const server = await startServer({ port: 0 });
+    t.teardown(() => server.close());
+    const { port } = server.address;
+    const ana = new Script(t, "client.ts", ["--port", String(port), "--name", "ana"]);
+    await ana.waitFor(/Welcome, ana!/, SLOW);
+    ana.type("/register");
+    ana.type("a good password");
+    ana.type("a good password");
+    await ana.waitFor(/The name ana is now registered/, SLOW);
+    ana.type("remember this");
+    await ana.waitFor(/you \[No subject\]: remember this/, SLOW);
+    ana.child.stdin.end();
+    t.match(await ana.exited, { code: 0 });
+
+    const stranger = new Script(t, "client.ts", ["--port", String(port), "--name", "ana"]);
+    stranger.child.stdin.end();
+    t.not((await stranger.exited).code, 0, "no password: not joined");
+    t.match(stranger.stdout, /registered: its password is needed/);
+
+    const back = new Script(t, "client.ts", ["--port", String(port), "--name", "ana", "--password", "a good password"]);
+    await back.waitFor(/Welcome, ana!/, SLOW);
+    await back.waitFor(/— earlier messages —\n.*you \[No subject\]: remember this/, SLOW);
+    back.child.stdin.end();
+    t.match(await back.exited, { code: 0 });
+  });
+});
