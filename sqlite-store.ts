@@ -232,9 +232,40 @@ interface Write {
   params: unknown[];
 }
 
-/** Runs a statement. Parameters always go as one array: libsql misreads a lone `null`. */
-function run(write: Write): void {
-  write.statement.run(write.params);
+/**
+ * A string as libsql can bind it. libsql cuts a bound string at its first
+ * NUL ("a\u0000b" is stored as "a"), and a chat may hold any character: such
+ * a string goes as its UTF-8 bytes, a BLOB, which `fromSql` turns back.
+ * Valid keys never hold a NUL, so lookups and order are unaffected.
+ */
+function toSql(value: unknown): unknown {
+  return typeof value === "string" && value.includes("\u0000") ? Buffer.from(value, "utf8") : value;
+}
+
+/** A column's value as bound by `toSql`: a BLOB (an ArrayBuffer from libsql) is a string's UTF-8. */
+function fromSql(value: unknown): unknown {
+  return value instanceof ArrayBuffer ? Buffer.from(value).toString("utf8") : value;
+}
+
+/** A row with its BLOBs back as strings (and without libsql's `_metadata`, which `get` adds). */
+function decodeRow<Row>(row: Record<string, unknown>): Row {
+  const decoded: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) if (column !== "_metadata") decoded[column] = fromSql(value);
+  return decoded as Row;
+}
+
+/** Parameters always go as one array: libsql misreads a lone `null` argument. */
+function run(write: Write): Database.RunResult {
+  return write.statement.run(write.params.map(toSql));
+}
+
+function all<Row>(statement: Statement, params: unknown[]): Row[] {
+  return (statement.all(params.map(toSql)) as Record<string, unknown>[]).map((row) => decodeRow<Row>(row));
+}
+
+function get<Row>(statement: Statement, params: unknown[]): Row | undefined {
+  const row = statement.get(params.map(toSql)) as Record<string, unknown> | undefined;
+  return row && decodeRow<Row>(row);
 }
 
 export class SqliteStore implements Store {
@@ -269,7 +300,7 @@ export class SqliteStore implements Store {
 
   async lastChatNumber(): Promise<number> {
     this.beforeRead();
-    const row = this.statements.lastChatId.get([]) as { id: string | null };
+    const row = get<{ id: string | null }>(this.statements.lastChatId, [])!;
     return row.id === null ? 0 : Number(row.id);
   }
 
@@ -290,9 +321,9 @@ export class SqliteStore implements Store {
     this.beforeRead();
     const page = pageLimit(limit, this.settings.historyKeep);
     // One row more than asked says whether older ones exist.
-    const rows = (beforeId === undefined
-      ? this.statements.latestChats.all([conversation, page + 1])
-      : this.statements.chatsBefore.all([conversation, beforeId, page + 1])) as ChatRow[];
+    const rows = beforeId === undefined
+      ? all<ChatRow>(this.statements.latestChats, [conversation, page + 1])
+      : all<ChatRow>(this.statements.chatsBefore, [conversation, beforeId, page + 1]);
     const chats = rows.slice(0, page).reverse().map(chatFromRow);
     return { chats, more: rows.length > page };
   }
@@ -300,16 +331,14 @@ export class SqliteStore implements Store {
   async takeOffline(accountKey: string): Promise<StoredChat[]> {
     this.beforeRead();
     // A chat pruned from its conversation since is gone for its offline reader too: the join skips it.
-    const rows = this.statements.offlineChats.all([accountKey]) as ChatRow[];
+    const rows = all<ChatRow>(this.statements.offlineChats, [accountKey]);
     this.enqueue(this.statements.dropOffline, [accountKey]);
     return rows.map(chatFromRow);
   }
 
   async getAccount(key: string): Promise<Account | undefined> {
     this.beforeRead();
-    const row = this.statements.getAccount.get([key]) as
-      | { key: string; name: string; password_hash: string; created: string }
-      | undefined;
+    const row = get<{ key: string; name: string; password_hash: string; created: string }>(this.statements.getAccount, [key]);
     return row && { key: row.key, name: row.name, passwordHash: row.password_hash, created: row.created };
   }
 
@@ -317,12 +346,12 @@ export class SqliteStore implements Store {
     this.beforeRead();
     // Not queued: the answer depends on what is stored, and a registration is told only once it is.
     const params = [account.key, account.name, account.passwordHash, account.created];
-    return this.statements.createAccount.run(params).changes === 1;
+    return run({ statement: this.statements.createAccount, params }).changes === 1;
   }
 
   async loadRooms(): Promise<RoomRecord[]> {
     this.beforeRead();
-    return (this.statements.loadRooms.all([]) as RoomRow[]).map(roomFromRow).sort(byRoomKey);
+    return all<RoomRow>(this.statements.loadRooms, []).map(roomFromRow).sort(byRoomKey);
   }
 
   saveRoom(room: RoomRecord): void {
@@ -337,7 +366,7 @@ export class SqliteStore implements Store {
 
   async loadBans(): Promise<BanRecord[]> {
     this.beforeRead();
-    const rows = this.statements.loadBans.all([]) as BanRecord[];
+    const rows = all<BanRecord>(this.statements.loadBans, []);
     return rows.map(({ kind, value, reason, actor, date }) => ({ kind, value, reason, actor, date })).sort(byBan);
   }
 
@@ -351,7 +380,7 @@ export class SqliteStore implements Store {
 
   async friendships(key: string): Promise<Friendship[]> {
     this.beforeRead();
-    const rows = this.statements.friendships.all([key]) as FriendRow[];
+    const rows = all<FriendRow>(this.statements.friendships, [key]);
     return rows.map((row) => ({ from: row.from_key, to: row.to_key, status: row.status })).sort(byPair);
   }
 
@@ -370,7 +399,7 @@ export class SqliteStore implements Store {
 
   async takeNotices(accountKey: string): Promise<Record<string, unknown>[]> {
     this.beforeRead();
-    const rows = this.statements.notices.all([accountKey]) as { seq: number; fields: string }[];
+    const rows = all<{ seq: number; fields: string }>(this.statements.notices, [accountKey]);
     if (rows.length > 0) this.enqueue(this.statements.dropNotices, [accountKey, rows[rows.length - 1]!.seq]);
     return rows.map((row) => JSON.parse(row.fields) as Record<string, unknown>);
   }

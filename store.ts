@@ -186,6 +186,24 @@ export function copyChat(chat: StoredChat): StoredChat {
   return copy;
 }
 
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Text as a UTF-8 database keeps it: a lone surrogate (a JSON `\\ud800`
+ * escape can make one) becomes U+FFFD. MemoryStore stores this form too, so
+ * both stores give back the same.
+ */
+export function storableText(text: string): string {
+  return LONE_SURROGATE.test(text) ? Buffer.from(text, "utf8").toString("utf8") : text;
+}
+
+/** A shallow copy with every top-level string in its storable form (lists are kept as JSON, which keeps them). */
+export function storable<T extends object>(record: T): T {
+  const copy = { ...record } as Record<string, unknown>;
+  for (const [field, value] of Object.entries(copy)) if (typeof value === "string") copy[field] = storableText(value);
+  return copy as T;
+}
+
 export function copyRoom(room: RoomRecord): RoomRecord {
   return {
     ...room,
@@ -266,10 +284,11 @@ export class MemoryStore implements Store {
   appendChat(chat: StoredChat, offlineFor?: string): void {
     if (!this.writable() || !this.validId(chat.id)) return;
     this.removeChat(chat.id);
+    chat = storable(copyChat(chat));
     const ids = this.conversationIds(chat.conversation);
     if (ids.length === 0 || ids[ids.length - 1]! < chat.id) ids.push(chat.id);
     else ids.splice(lowerBound(ids, chat.id), 0, chat.id);
-    this.chats.set(chat.id, copyChat(chat));
+    this.chats.set(chat.id, chat);
     this.lastNumber = Math.max(this.lastNumber, Number(chat.id));
     for (const pruned of ids.splice(0, Math.max(0, ids.length - this.settings.historyKeep))) this.chats.delete(pruned);
     if (offlineFor !== undefined) this.offlineIds(offlineFor).add(chat.id);
@@ -303,7 +322,7 @@ export class MemoryStore implements Store {
   async createAccount(account: Account): Promise<boolean> {
     this.checkOpen();
     if (this.accounts.has(account.key)) return false;
-    this.accounts.set(account.key, { ...account });
+    this.accounts.set(account.key, storable(account));
     return true;
   }
 
@@ -313,11 +332,11 @@ export class MemoryStore implements Store {
   }
 
   saveRoom(room: RoomRecord): void {
-    if (this.writable()) this.rooms.set(nameKey(room.name), copyRoom(room));
+    if (this.writable()) this.rooms.set(nameKey(storableText(room.name)), storable(copyRoom(room)));
   }
 
   deleteRoom(name: string): void {
-    if (this.writable()) this.rooms.delete(nameKey(name));
+    if (this.writable()) this.rooms.delete(nameKey(storableText(name)));
   }
 
   async loadBans(): Promise<BanRecord[]> {
@@ -326,7 +345,9 @@ export class MemoryStore implements Store {
   }
 
   saveBan(ban: BanRecord): void {
-    if (this.writable()) this.bans.set(`${ban.kind} ${ban.value}`, { ...ban });
+    if (!this.writable()) return;
+    ban = storable(ban);
+    this.bans.set(`${ban.kind} ${ban.value}`, ban);
   }
 
   removeBan(kind: BanRecord["kind"], value: string): void {
@@ -340,7 +361,9 @@ export class MemoryStore implements Store {
   }
 
   saveFriendship(friendship: Friendship): void {
-    if (this.writable()) this.friends.set(pairKey(friendship.from, friendship.to), { ...friendship });
+    if (!this.writable()) return;
+    friendship = storable(friendship);
+    this.friends.set(pairKey(friendship.from, friendship.to), friendship);
   }
 
   removeFriendship(keyA: string, keyB: string): void {
