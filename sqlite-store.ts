@@ -196,7 +196,7 @@ const CHAT_COLUMNS = `id, conversation, client_name, "to", room, subject, messag
 function prepareStatements(db: Db) {
   const sql = (source: string) => db.prepare(source);
   return {
-    insertChat: sql(`INSERT OR REPLACE INTO chats (${CHAT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertChat: sql(`INSERT OR IGNORE INTO chats (${CHAT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     // Deletes all but the newest `keep` chats: below the keep-th newest id.
     pruneChats: sql(`DELETE FROM chats WHERE conversation = ?1 AND id <
       (SELECT id FROM chats WHERE conversation = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)`),
@@ -310,6 +310,7 @@ export class SqliteStore implements Store {
       this.settings.onError(new Error(`chat id ${JSON.stringify(chat.id)} is not ${CHAT_ID_DIGITS} digits: not stored`));
       return;
     }
+    // An id is stored once (INSERT OR IGNORE): the hub numbers chats uniquely, so a repeat is a replay.
     const c = copyChat(chat);
     const params = [c.id, c.conversation, c.client_name, c.to ?? null, c.room ?? null, c.subject, c.message, c.date];
     if (!this.enqueue(this.statements.insertChat, params)) return;

@@ -130,9 +130,11 @@ export interface StoreOptions {
   /** Chats kept per conversation (default `HISTORY_KEEP`). */
   historyKeep?: number;
   /**
-   * Told of every write that could not be done (disk full, a closed store, a
-   * malformed chat id): writes are fire-and-forget, so this is the only way
-   * their failures surface. Default: one line on standard error.
+   * Told of every write that could not be done (disk full, a malformed chat
+   * id): writes are fire-and-forget, so this is the only way their failures
+   * surface. Writes after `close()` are ignored without a word: that is a
+   * server shutting down around late events. Default: one line on standard
+   * error.
    */
   onError?: (error: Error) => void;
 }
@@ -283,14 +285,8 @@ export class MemoryStore implements Store {
 
   appendChat(chat: StoredChat, offlineFor?: string): void {
     if (!this.writable() || !this.validId(chat.id)) return;
-    this.removeChat(chat.id);
-    chat = storable(copyChat(chat));
-    const ids = this.conversationIds(chat.conversation);
-    if (ids.length === 0 || ids[ids.length - 1]! < chat.id) ids.push(chat.id);
-    else ids.splice(lowerBound(ids, chat.id), 0, chat.id);
-    this.chats.set(chat.id, chat);
-    this.lastNumber = Math.max(this.lastNumber, Number(chat.id));
-    for (const pruned of ids.splice(0, Math.max(0, ids.length - this.settings.historyKeep))) this.chats.delete(pruned);
+    // An id is stored once: the hub numbers chats uniquely, so a repeat is a replay, not news.
+    if (!this.chats.has(chat.id)) this.insertChat(storable(copyChat(chat)));
     if (offlineFor !== undefined) this.offlineIds(offlineFor).add(chat.id);
   }
 
@@ -404,12 +400,14 @@ export class MemoryStore implements Store {
     return false;
   }
 
-  private removeChat(id: string): void {
-    const old = this.chats.get(id);
-    if (!old) return;
-    const ids = this.conversations.get(old.conversation)!;
-    ids.splice(lowerBound(ids, id), 1);
-    this.chats.delete(id);
+  /** Files a chat in its conversation, in id order, and prunes that conversation to historyKeep. */
+  private insertChat(chat: StoredChat): void {
+    const ids = this.conversationIds(chat.conversation);
+    if (ids.length === 0 || ids[ids.length - 1]! < chat.id) ids.push(chat.id);
+    else ids.splice(lowerBound(ids, chat.id), 0, chat.id);
+    this.chats.set(chat.id, chat);
+    this.lastNumber = Math.max(this.lastNumber, Number(chat.id));
+    for (const pruned of ids.splice(0, Math.max(0, ids.length - this.settings.historyKeep))) this.chats.delete(pruned);
   }
 
   private conversationIds(conversation: string): string[] {

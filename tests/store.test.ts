@@ -112,6 +112,17 @@ for (const kind of KINDS) {
       t.equal(await store.lastChatNumber(), 8);
     });
 
+    t.test("files chats by id whatever the order they come in, and stores an id once", async (t) => {
+      const { store } = use(t, kind, { historyKeep: 3 });
+      for (const n of [4, 2, 5, 1, 3]) store.appendChat(chat(n));
+      store.appendChat(chat(5, "#other", { message: "a replay" }));
+      t.same(await store.chatsBefore(GENERAL, 10), { chats: [chat(3), chat(4), chat(5)], more: false });
+      t.same(await store.chatsBefore("#other", 10), { chats: [], more: false });
+      store.appendChat(chat(1));
+      t.same(ids((await store.chatsBefore(GENERAL, 10)).chats), [3, 4, 5], "an old id comes back pruned");
+      t.equal(await store.lastChatNumber(), 5);
+    });
+
     t.test("keeps every field, to and room only when set, and any text", async (t) => {
       const { store } = use(t, kind);
       const odd = chat(1, GENERAL, { message: "nul\u0000after, line\nbreak, 🎉 olá \u001b[2J", subject: "a\u0000" });
