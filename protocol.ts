@@ -7,6 +7,8 @@
  * or `ProtocolError`s. See README.md, "The protocol", for the whole contract.
  */
 
+import { invisibleProblem, markProblem, nameSkeleton, scriptProblem } from "./names.js";
+
 // ---------------------------------------------------------------------------
 // Defaults and limits
 // ---------------------------------------------------------------------------
@@ -233,19 +235,28 @@ export class Message {
 // Devanagari need), decimal digits and `_`; length counted in code points.
 const NAME_PATTERN = new RegExp(`^[\\p{L}\\p{M}\\p{Nd}_]{1,${MAX_NAME_CHARS}}$`, "u");
 
-/** Why a name is refused, or undefined when it is acceptable. */
+/** Why a name is refused, or undefined when it is acceptable. The misleading kinds are in names.ts. */
 export function nameProblem(name: string): string | undefined {
   if (name.length === 0) return "A name cannot be empty";
   if (/\s/u.test(name)) return "A name cannot contain spaces";
   if ([...name].length > MAX_NAME_CHARS) return `A name has at most ${MAX_NAME_CHARS} characters`;
+  // Before the allowed characters: U+2800 and zero-width spaces are not letters either, but "invisible" is the reason to give.
+  const invisible = invisibleProblem(name);
+  if (invisible !== undefined) return invisible;
   if (!NAME_PATTERN.test(name)) return "A name may contain only letters, digits and _";
+  const misleading = markProblem(name) ?? scriptProblem(name);
+  if (misleading !== undefined) return misleading;
   if (nameKey(name) === SERVER_NAME) return `The name "${SERVER_NAME}" is reserved`;
   return undefined;
 }
 
-/** The form under which names are compared: without case, composed. */
+/**
+ * The form under which names are compared, a skeleton (names.ts): without
+ * case, width or compatibility forms, and with look-alike characters folded,
+ * so `Ana`, `ａｎａ` and Cyrillic `аna` are one name. For comparing only, never for display.
+ */
 export function nameKey(name: string): string {
-  return name.normalize("NFC").toLowerCase();
+  return nameSkeleton(name);
 }
 
 /** Longest piece of a peer's text quoted back in an error message, in characters. */
