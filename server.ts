@@ -22,10 +22,13 @@ import {
 import { isMain, parseCount, parseOptions, parsePort, runMain, UsageError } from "./cli.js";
 import { Hub, HISTORY_REPLAY } from "./hub.js";
 import { Outgoing, Session, type SessionLimits, type Transport } from "./session.js";
-import { HISTORY_KEEP, MemoryStore, openStore, type Store } from "./store.js";
+import { HISTORY_KEEP, MEMORY_PATH, MemoryStore, openStore, type Store } from "./store.js";
 import { PASSWORD_COST_LOG2 } from "./passwords.js";
 
 export { fittingNames, printable } from "./hub.js";
+
+/** The database file `server.ts` uses when given no --db: in the working directory. */
+export const DEFAULT_DB = "chat.db";
 
 /** How long a closing socket may take to flush before it is destroyed. */
 export const CLOSE_GRACE_MS = 1000;
@@ -168,7 +171,7 @@ class FramedTransport implements Transport {
   private decode(chunk: Buffer) {
     const wasMidFrame = this.frameStartedAt > 0;
     const items = this.decoder.push(chunk);
-    if (this.decoder.bufferedBytes === 0) this.frameStartedAt = 0; // TODO decoder.midFrame
+    if (!this.decoder.midFrame) this.frameStartedAt = 0;
     else if (!wasMidFrame || items.length > 0) this.frameStartedAt = Date.now();
     return items;
   }
@@ -422,6 +425,12 @@ Options:
   --ping-interval S        seconds of silence before a client is pinged; 0 never
                            (default ${PING_INTERVAL_MS / 1000})
   --ping-timeout S         seconds a pinged client has to answer (default ${PING_TIMEOUT_MS / 1000})
+                           (only clients that join with the "ping" feature are pinged)
+  --db FILE                SQLite database for accounts and history (default
+                           ${DEFAULT_DB}); ${MEMORY_PATH} keeps nothing across restarts
+  --history N              messages replayed to a client that asks for history
+                           (default ${HISTORY_REPLAY})
+  --history-keep N         messages kept per room or conversation (default ${HISTORY_KEEP})
   --quiet                  print only the "listening on" line and errors
   --exit-on-stdin-end      stop when standard input closes (for supervisors
                            such as launcher.ts: the server cannot outlive them)
@@ -442,6 +451,9 @@ async function main(): Promise<void> {
     "frame-timeout": { type: "string" },
     "ping-interval": { type: "string" },
     "ping-timeout": { type: "string" },
+    db: { type: "string" },
+    history: { type: "string" },
+    "history-keep": { type: "string" },
     quiet: { type: "boolean" },
     "exit-on-stdin-end": { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -473,6 +485,9 @@ async function main(): Promise<void> {
       frameTimeoutMs: seconds("--frame-timeout", values["frame-timeout"]),
       pingIntervalMs: seconds("--ping-interval", values["ping-interval"], 0),
       pingTimeoutMs: seconds("--ping-timeout", values["ping-timeout"]),
+      db: values.db ?? DEFAULT_DB,
+      history: count("--history", values.history, 0),
+      historyKeep: count("--history-keep", values["history-keep"]),
       log,
     });
   } catch (error) {
