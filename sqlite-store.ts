@@ -273,6 +273,11 @@ function get<Row>(statement: Statement, params: unknown[]): Row | undefined {
   return row && decodeRow<Row>(row);
 }
 
+/**
+ * The store on a SQLite file. Open it with `SqliteStore.open(path)` (or
+ * `openStore()`); writes are batched as described at the top of this file, reads are
+ * synchronous underneath and answered at once.
+ */
 export class SqliteStore implements Store {
   private readonly settings: Required<StoreOptions>;
   private readonly statements: ReturnType<typeof prepareStatements>;
