@@ -7,6 +7,8 @@
  * or `ProtocolError`s. See README.md, "The protocol", for the whole contract.
  */
 
+import { invisibleProblem, markProblem, nameSkeleton, scriptProblem } from "./names.js";
+
 // ---------------------------------------------------------------------------
 // Defaults and limits
 // ---------------------------------------------------------------------------
@@ -233,19 +235,28 @@ export class Message {
 // Devanagari need), decimal digits and `_`; length counted in code points.
 const NAME_PATTERN = new RegExp(`^[\\p{L}\\p{M}\\p{Nd}_]{1,${MAX_NAME_CHARS}}$`, "u");
 
-/** Why a name is refused, or undefined when it is acceptable. */
+/** Why a name is refused, or undefined when it is acceptable. The misleading kinds are in names.ts. */
 export function nameProblem(name: string): string | undefined {
   if (name.length === 0) return "A name cannot be empty";
   if (/\s/u.test(name)) return "A name cannot contain spaces";
   if ([...name].length > MAX_NAME_CHARS) return `A name has at most ${MAX_NAME_CHARS} characters`;
+  // Before the allowed characters: U+2800 and zero-width spaces are not letters either, but "invisible" is the reason to give.
+  const invisible = invisibleProblem(name);
+  if (invisible !== undefined) return invisible;
   if (!NAME_PATTERN.test(name)) return "A name may contain only letters, digits and _";
+  const misleading = markProblem(name) ?? scriptProblem(name);
+  if (misleading !== undefined) return misleading;
   if (nameKey(name) === SERVER_NAME) return `The name "${SERVER_NAME}" is reserved`;
   return undefined;
 }
 
-/** The form under which names are compared: without case, composed. */
+/**
+ * The form under which names are compared, a skeleton (names.ts): without
+ * case, width or compatibility forms, and with look-alike characters folded,
+ * so `Ana`, `ａｎａ` and Cyrillic `аna` are one name. For comparing only, never for display.
+ */
 export function nameKey(name: string): string {
-  return name.normalize("NFC").toLowerCase();
+  return nameSkeleton(name);
 }
 
 /** Longest piece of a peer's text quoted back in an error message, in characters. */
@@ -372,11 +383,20 @@ const READING_BODY = 1;
 const FAILED = 2;
 
 /**
+ * Most chunks a decoder holds at once. Past it, arriving chunks are copied
+ * onto the last one, so a body sent a byte at a time costs memory in bytes,
+ * not in Buffer objects (about 200 bytes each).
+ */
+export const MAX_HELD_CHUNKS = 16;
+/** Smallest buffer allocated when chunks are merged; it then doubles, so merging stays linear. */
+export const MIN_MERGE_BYTES = 256;
+
+/**
  * An incremental frame receiver: `push()` chunks as they arrive, get back the
  * messages they complete. A fatal error (bad header, frame too large) is
  * returned once, after the messages that preceded it; the decoder then stays
- * failed and ignores further input. Each byte is copied at most once, so the
- * cost is linear however the stream is split.
+ * failed and ignores further input. Each byte is copied a bounded number of
+ * times (amortised), so the cost is linear however the stream is split.
  */
 export class Decoder {
   private readonly maxHeaderBytes: number;
@@ -386,6 +406,9 @@ export class Decoder {
   private buffered = 0;
   private state = READING_HEADER;
   private bodyBytes = 0;
+  /** Where chunks past MAX_HELD_CHUNKS are gathered; its first `spareUsed` bytes are taken. */
+  private spare = Buffer.alloc(0);
+  private spareUsed = 0;
 
   constructor(options: DecoderOptions = {}) {
     this.maxHeaderBytes = options.maxHeaderBytes ?? MAX_HEADER_BYTES;
@@ -401,10 +424,24 @@ export class Decoder {
     return this.buffered;
   }
 
+  /**
+   * True while a frame has begun but not ended: part of a header, or a whole
+   * header and not yet all of its body (none of it, even). `bufferedBytes` is
+   * 0 right after a header, so it cannot tell; a frame time-out needs this.
+   */
+  get midFrame(): boolean {
+    return this.state === READING_BODY || (this.state === READING_HEADER && this.buffered > 0);
+  }
+
+  /** Chunks held, at most MAX_HELD_CHUNKS (for tests and diagnostics). */
+  get heldChunks(): number {
+    return this.chunks.length - this.head;
+  }
+
   push(chunk: Uint8Array): Array<Message | ProtocolError> {
     const out: Array<Message | ProtocolError> = [];
     if (this.state === FAILED || chunk.length === 0) return out;
-    this.chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+    this.hold(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
     this.buffered += chunk.length;
     for (;;) {
       if (this.state === READING_HEADER) {
@@ -424,6 +461,37 @@ export class Decoder {
       }
     }
     return out;
+  }
+
+  /** Keeps a chunk: as it is while few are held, else copied onto the last one. */
+  private hold(chunk: Buffer): void {
+    if (this.heldChunks < MAX_HELD_CHUNKS) {
+      this.chunks.push(chunk);
+      return;
+    }
+    const last = this.chunks.length - 1;
+    this.chunks[last] = this.append(this.chunks[last]!, chunk);
+  }
+
+  /**
+   * `last` followed by `chunk`, in `spare`. When `last` is the end of `spare`
+   * and there is room, only `chunk` is copied; otherwise both move to a spare
+   * twice their size. Like a growing array, each byte is copied O(1) times.
+   */
+  private append(last: Buffer, chunk: Buffer): Buffer {
+    const spareEnd = this.spare.byteOffset + this.spareUsed;
+    const lastEndsSpare = last.buffer === this.spare.buffer && last.byteOffset + last.length === spareEnd;
+    if (!lastEndsSpare || this.spareUsed + chunk.length > this.spare.length) {
+      // allocUnsafeSlow: a buffer of its own, never a slice of Node's shared pool, so the check above is exact.
+      const spare = Buffer.allocUnsafeSlow(Math.max(MIN_MERGE_BYTES, 2 * (last.length + chunk.length)));
+      last.copy(spare);
+      this.spare = spare;
+      this.spareUsed = last.length;
+      last = spare.subarray(0, last.length);
+    }
+    chunk.copy(this.spare, this.spareUsed);
+    this.spareUsed += chunk.length;
+    return this.spare.subarray(last.byteOffset - this.spare.byteOffset, this.spareUsed);
   }
 
   /** The declared body length, undefined if the line is incomplete, or a fatal error. */
@@ -508,5 +576,7 @@ export class Decoder {
     this.chunks = [];
     this.head = 0;
     this.buffered = 0;
+    this.spare = Buffer.alloc(0);
+    this.spareUsed = 0;
   }
 }

@@ -1,33 +1,34 @@
 /**
  * The chat server.
  *
- *     npx tsx server.ts [--host H] [--port P] [--max-body-bytes N] ...
+ *     npx tsx server.ts [--host H] [--port P] [--db FILE] ...
  *
- * As a module: `startServer({ port: 0 })` resolves to a running ChatServer.
- * Wiring only: socket → Decoder → handler → registry. Protocol details live
- * in protocol.ts; see README.md for the behaviour.
+ * As a module: `startServer({ port: 0 })` resolves to a running ChatServer,
+ * keeping everything in memory unless given a database. This file composes
+ * the parts: the framed TCP gateway (this file), sessions (session.ts), the
+ * chat's rules (hub.ts) and the store (store.ts); and it holds the CLI.
  */
 import net from "node:net";
 import {
   DEFAULT_HOST,
-  DEFAULT_NAME_PREFIX,
   DEFAULT_PORT,
   Decoder,
-  encode,
+  HEADER_NAME,
   MAX_BODY_BYTES,
   MAX_HEADER_BYTES,
   MAX_OUTBOUND_BYTES,
-  Message,
-  nameKey,
-  nameProblem,
-  ProtocolError,
-  quote,
-  SERVER_NAME,
-  type ErrorCode,
   type LeaveReason,
-  type MessageFields,
 } from "./protocol.js";
 import { isMain, parseCount, parseOptions, parsePort, runMain, UsageError } from "./cli.js";
+import { Hub, HISTORY_REPLAY } from "./hub.js";
+import { Outgoing, Session, type SessionLimits, type Transport } from "./session.js";
+import { HISTORY_KEEP, MEMORY_PATH, MemoryStore, openStore, type Store } from "./store.js";
+import { PASSWORD_COST_LOG2 } from "./passwords.js";
+
+export { fittingNames, printable } from "./hub.js";
+
+/** The database file `server.ts` uses when given no --db: in the working directory. */
+export const DEFAULT_DB = "chat.db";
 
 /** How long a closing socket may take to flush before it is destroyed. */
 export const CLOSE_GRACE_MS = 1000;
@@ -79,96 +80,200 @@ export interface ServerOptions {
   pingIntervalMs?: number;
   /** @default PING_TIMEOUT_MS */
   pingTimeoutMs?: number;
+  /** A database file; ":memory:" or none: everything is kept in memory and forgotten at exit. */
+  db?: string;
+  /** A store already open (tests); wins over `db`. The server closes it when it closes. */
+  store?: Store;
+  /** Chats replayed to a client with the history feature. @default HISTORY_REPLAY */
+  history?: number;
+  /** Chats kept per conversation. @default HISTORY_KEEP */
+  historyKeep?: number;
+  /** log2 of scrypt's cost for new passwords (tests lower it). @default PASSWORD_COST_LOG2 */
+  passwordCostLog2?: number;
   /** Receives one line per event (joins, leaves, messages, errors). @default no log */
   log?: (line: string) => void;
 }
 
-/** One TCP connection, joined or not. */
-class Connection {
-  readonly decoder: Decoder;
-  name: string | undefined;
-  /** Joined implicitly by a bare seed Message: such a client expects its own broadcasts back. */
-  echoOwn = false;
-  closing = false;
-  corked = false;
-  /** How many lagging readers this client waits for before it is read again. */
-  waitingFor = 0;
-  /** While this client lags: the talkers paused until it catches up, and its deadline. */
-  lag: { talkers: Set<Connection>; deadline: NodeJS.Timeout } | undefined;
-  readonly connectedAt = Date.now();
-  lastHeardAt = this.connectedAt;
-  /** When the first byte of a frame still incomplete arrived; 0 when none is pending. */
-  partialSince = 0;
-  /** When the unanswered ping was sent; 0 when none is. */
-  pingSentAt = 0;
-  tokens: number;
-  tokensAt = this.connectedAt;
-  /** Told rate_limited since its last accepted frame: further drops are silent. */
-  limitTold = false;
+type Settings = Required<Omit<ServerOptions, "log" | "db" | "store">>;
 
-  constructor(
-    readonly socket: net.Socket,
-    options: Required<Pick<ServerOptions, "maxHeaderBytes" | "maxBodyBytes" | "rateLimit">>,
-  ) {
-    this.decoder = new Decoder(options);
-    this.tokens = options.rateLimit * 2;
-  }
-
-  /** The peer's address, for the log (computed when needed: idle connections are many). */
-  get peer(): string {
-    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+/** Checks option combinations at start (as ws does): a server whose limits no frame can meet is a mistake. */
+export function validateOptions(settings: Pick<Settings, "maxHeaderBytes" | "maxBodyBytes">): void {
+  const shortestHeader = `${HEADER_NAME}:${settings.maxBodyBytes}`.length;
+  if (settings.maxHeaderBytes < shortestHeader) {
+    throw new UsageError(
+      `--max-header-bytes ${settings.maxHeaderBytes} is too small for a header announcing ${settings.maxBodyBytes} bytes (at least ${shortestHeader})`,
+    );
   }
 }
 
+// ---------------------------------------------------------------------------
+// The framed TCP gateway
+// ---------------------------------------------------------------------------
+
+/** Sockets corked this turn: each is written once per event-loop turn, however many frames it got. */
+class CorkBatch {
+  private readonly corked: net.Socket[] = [];
+  private scheduled = false;
+
+  add(socket: net.Socket): void {
+    socket.cork();
+    this.corked.push(socket);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    for (const socket of this.corked) socket.uncork();
+    this.corked.length = 0;
+  }
+}
+
+/** One TCP connection speaking Content-length framing. */
+class FramedTransport implements Transport {
+  private readonly decoder: Decoder;
+  private corked = false;
+  private ended = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly batch: CorkBatch,
+    limits: Pick<Settings, "maxHeaderBytes" | "maxBodyBytes">,
+  ) {
+    this.decoder = new Decoder(limits);
+  }
+
+  /** Wires the socket to a session: named handlers, no closure per frame. */
+  attach(session: Session, closeReason: () => LeaveReason): void {
+    this.socket.on("data", (chunk: Buffer) => session.receive(this.decode(chunk)));
+    // A reset peer: write nothing more (each write to it would build an error); 'close' follows.
+    this.socket.on("error", () => (this.ended = true));
+    this.socket.on("close", () => session.transportClosed(closeReason()));
+  }
+
+  get address(): string {
+    return this.socket.remoteAddress ?? "";
+  }
+
+  get peer(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  get bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** When the first byte of the frame still incomplete arrived; 0 when none is. */
+  frameStartedAt = 0;
+
+  private decode(chunk: Buffer) {
+    const wasMidFrame = this.frameStartedAt > 0;
+    const items = this.decoder.push(chunk);
+    if (!this.decoder.midFrame) this.frameStartedAt = 0;
+    else if (!wasMidFrame || items.length > 0) this.frameStartedAt = Date.now();
+    return items;
+  }
+
+  send(out: Outgoing): void {
+    if (this.ended || this.socket.destroyed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.batch.add(this.socket);
+      setImmediate(() => (this.corked = false));
+    }
+    this.socket.write(out.framed());
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  end(last?: Outgoing): void {
+    if (this.ended) return;
+    if (last && !this.socket.destroyed) this.socket.write(last.framed());
+    this.ended = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  destroy(): void {
+    this.ended = true;
+    this.socket.destroy();
+  }
+
+  onceDrained(callback: () => void): void {
+    this.socket.once("drain", callback);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The server: listeners, sessions, time limits, shutdown
+// ---------------------------------------------------------------------------
+
 export class ChatServer {
-  private readonly options: Required<Omit<ServerOptions, "log">>;
-  /** Undefined without a log: `this.log?.(...)` then skips building the line, which a busy server would pay per message. */
+  private readonly settings: Settings;
   private readonly log: ((line: string) => void) | undefined;
   private readonly listener: net.Server;
-  private readonly connections = new Set<Connection>();
-  /** Joined clients by nameKey(). */
-  private readonly clients = new Map<string, Connection>();
-  private readonly corked: Connection[] = [];
-  private flushScheduled = false;
+  private readonly sessions = new Set<Session>();
+  private readonly batch = new CorkBatch();
+  private readonly limits: SessionLimits;
   private closing: Promise<void> | undefined;
   /** Resolves the shutdown once the last connection has closed. */
   private allClosed: (() => void) | undefined;
   private readonly sweeper: NodeJS.Timeout;
 
-  private constructor(options: ServerOptions) {
-    this.options = {
-      host: DEFAULT_HOST,
-      port: DEFAULT_PORT,
-      maxHeaderBytes: MAX_HEADER_BYTES,
-      maxBodyBytes: MAX_BODY_BYTES,
-      maxOutboundBytes: MAX_OUTBOUND_BYTES,
-      slowReaderTimeoutMs: SLOW_READER_TIMEOUT_MS,
-      maxClients: MAX_CLIENTS,
-      rateLimit: RATE_LIMIT_PER_SECOND,
-      joinTimeoutMs: JOIN_TIMEOUT_MS,
-      frameTimeoutMs: FRAME_TIMEOUT_MS,
-      pingIntervalMs: PING_INTERVAL_MS,
-      pingTimeoutMs: PING_TIMEOUT_MS,
-      ...withoutUndefined(options),
-    };
+  private constructor(
+    options: ServerOptions,
+    private readonly hub: Hub,
+    private readonly store: Store,
+  ) {
+    this.settings = serverSettings(options);
     this.log = options.log;
+    this.limits = {
+      rateLimit: this.settings.rateLimit,
+      backpressureBytes: BACKPRESSURE_BYTES,
+      maxOutboundBytes: this.settings.maxOutboundBytes,
+      slowReaderTimeoutMs: this.settings.slowReaderTimeoutMs,
+    };
     this.listener = net.createServer((socket) => this.onConnection(socket));
     // One timer for every connection's deadlines, ticking at a quarter of the shortest.
-    const { joinTimeoutMs, frameTimeoutMs, pingIntervalMs, pingTimeoutMs } = this.options;
+    const { joinTimeoutMs, frameTimeoutMs, pingIntervalMs, pingTimeoutMs } = this.settings;
     const shortest = Math.min(joinTimeoutMs, frameTimeoutMs, ...(pingIntervalMs > 0 ? [pingIntervalMs, pingTimeoutMs] : []));
     this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, shortest / 4))).unref();
   }
 
-  /** Starts listening; rejects with the listen error (EADDRINUSE, ...). */
+  /** Opens the store, then listens; rejects with the listen error (EADDRINUSE, ...). */
   static async start(options: ServerOptions = {}): Promise<ChatServer> {
-    const server = new ChatServer(options);
-    await new Promise<void>((resolve, reject) => {
-      server.listener.once("error", reject);
-      server.listener.listen(server.options.port, server.options.host, () => {
-        server.listener.off("error", reject);
-        resolve();
-      });
+    const settings = serverSettings(options);
+    validateOptions(settings);
+    const store =
+      options.store ?? (options.db ? await openStore(options.db, { historyKeep: settings.historyKeep }) : new MemoryStore({ historyKeep: settings.historyKeep }));
+    const hub = await Hub.create({
+      store,
+      historyReplay: settings.history,
+      passwordCostLog2: settings.passwordCostLog2,
+      log: options.log,
     });
+    const server = new ChatServer(options, hub, store);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.listener.once("error", reject);
+        server.listener.listen(server.settings.port, server.settings.host, () => {
+          server.listener.off("error", reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      clearInterval(server.sweeper);
+      await store.close();
+      throw error;
+    }
     return server;
   }
 
@@ -179,17 +284,15 @@ export class ChatServer {
 
   /** Open connections, joined or not. */
   get connectionCount(): number {
-    return this.connections.size;
+    return this.sessions.size;
   }
 
   /** Names of the joined clients, sorted. */
   get users(): string[] {
-    // Sorted by the comparison key in code-unit order: localeCompare was a
-    // thousand times slower and dominated a burst of joins.
-    return [...this.clients.keys()].sort().map((key) => this.clients.get(key)!.name!);
+    return this.hub.users;
   }
 
-  /** Tells every client `server_shutdown`, closes every socket, stops listening. */
+  /** Tells every client `server_shutdown`, closes every socket, stops listening, flushes the store. */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -197,17 +300,15 @@ export class ChatServer {
 
   private async shutdown(): Promise<void> {
     clearInterval(this.sweeper);
+    this.hub.closing = true;
     const listenerClosed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
-    this.flush();
-    const notice = this.frame({ type: "error", code: "server_shutdown", message: "The server is shutting down" });
-    for (const conn of this.connections) this.hangUp(conn, notice);
-    if (this.connections.size > 0) await new Promise<void>((resolve) => (this.allClosed = resolve));
+    this.batch.flush();
+    const notice = Outgoing.of({ type: "error", code: "server_shutdown", message: "The server is shutting down" });
+    for (const session of this.sessions) session.disconnect("shutdown", notice);
+    if (this.sessions.size > 0) await new Promise<void>((resolve) => (this.allClosed = resolve));
     await listenerClosed;
+    await this.store.close();
   }
-
-  // -------------------------------------------------------------------------
-  // Socket events
-  // -------------------------------------------------------------------------
 
   private onConnection(socket: net.Socket): void {
     if (this.closing) {
@@ -216,360 +317,81 @@ export class ChatServer {
     }
     socket.setNoDelay(true);
     socket.setKeepAlive(true, KEEPALIVE_MS);
-    const conn = new Connection(socket, this.options);
-    if (this.connections.size >= this.options.maxClients) {
-      this.log?.(`${conn.peer}: refused, ${this.connections.size} clients already connected`);
+    const transport = new FramedTransport(socket, this.batch, this.settings);
+    if (this.sessions.size >= this.settings.maxClients) {
+      this.log?.(`${transport.peer}: refused, ${this.sessions.size} clients already connected`);
       socket.on("error", () => {}).resume(); // read (and drop) its input, or its end would go unseen
-      this.hangUp(conn, this.errorFrame("server_full", `The server is full (${this.options.maxClients} clients); try again later`));
+      const text = `The server is full (${this.settings.maxClients} clients); try again later`;
+      transport.end(Outgoing.of({ type: "error", code: "server_full", message: text }));
       return;
     }
-    this.connections.add(conn);
-    socket.on("data", (chunk: Buffer) => this.onData(conn, chunk));
-    // A reset peer: write nothing more (each write to it would build an error), 'close' follows.
-    socket.on("error", () => (conn.closing = true));
-    socket.on("close", () => this.onClose(conn));
+    const session = new Session(transport, this.hub, this.limits);
+    this.sessions.add(session);
+    transport.attach(session, () => (this.closing ? "shutdown" : "lost"));
+    socket.on("close", () => this.onClose(session));
   }
 
-  private onData(conn: Connection, chunk: Buffer): void {
-    const now = Date.now();
-    conn.lastHeardAt = now;
-    conn.pingSentAt = 0; // anything at all proves the peer alive
-    for (const item of conn.decoder.push(chunk)) {
-      if (conn.closing) return;
-      if (item instanceof ProtocolError) this.onProtocolError(conn, item);
-      else if (this.withinRate(conn, item, now)) this.onMessage(conn, item);
-    }
-    conn.partialSince = conn.decoder.bufferedBytes === 0 ? 0 : conn.partialSince || now;
+  private onClose(session: Session): void {
+    this.sessions.delete(session);
+    if (this.sessions.size === 0) this.allClosed?.();
   }
 
   /**
-   * Token bucket: `rateLimit` frames a second, bursts of twice that; a dropped
-   * frame is answered once per streak. ping, pong and quit always pass: they
-   * are how a client checks it is alive, or leaves.
+   * Enforces the time limits: joining, finishing a frame, answering a ping
+   * (clients with the ping feature only). A client whose frames the server
+   * is holding back is never timed out for it.
    */
-  private withinRate(conn: Connection, msg: Message, now: number): boolean {
-    const rate = this.options.rateLimit;
-    if (rate === 0 || msg.type === "ping" || msg.type === "pong" || msg.type === "quit") return true;
-    conn.tokens = Math.min(rate * 2, conn.tokens + ((now - conn.tokensAt) * rate) / 1000);
-    conn.tokensAt = now;
-    if (conn.tokens >= 1) {
-      conn.tokens -= 1;
-      conn.limitTold = false;
-      return true;
-    }
-    if (!conn.limitTold) {
-      conn.limitTold = true;
-      this.sendError(conn, "rate_limited", `More than ${rate} messages a second: this one was dropped, and so are the next until you slow down`);
-    }
-    return false;
-  }
-
-  /** Enforces the time limits: joining, finishing a frame, answering a ping. */
   private sweep(): void {
     const now = Date.now();
-    const { joinTimeoutMs, frameTimeoutMs, pingIntervalMs, pingTimeoutMs } = this.options;
-    for (const conn of this.connections) {
-      if (conn.closing) continue;
-      if (conn.name === undefined && now - conn.connectedAt > joinTimeoutMs) {
-        this.timeOut(conn, `No join within ${joinTimeoutMs / 1000} s of connecting`);
-      } else if (conn.partialSince > 0 && now - conn.partialSince > frameTimeoutMs) {
-        this.timeOut(conn, `A frame took more than ${frameTimeoutMs / 1000} s to arrive`);
-      } else if (pingIntervalMs > 0 && conn.name !== undefined && !conn.echoOwn) {
-        // The seed client cannot answer a ping, so only clients that joined with "join" are pinged.
-        if (conn.pingSentAt > 0 && now - conn.pingSentAt > pingTimeoutMs) {
-          this.log?.(`${conn.name}: no answer to ping within ${pingTimeoutMs / 1000} s`);
-          this.disconnect(conn, "lost");
-        } else if (conn.pingSentAt === 0 && now - conn.lastHeardAt > pingIntervalMs) {
-          conn.pingSentAt = now;
-          this.send(conn, this.frame({ type: "ping", message: "ping" }));
+    const { joinTimeoutMs, frameTimeoutMs, pingIntervalMs, pingTimeoutMs } = this.settings;
+    for (const session of this.sessions) {
+      if (!session.open || session.held) continue;
+      if (session.state === "greeting" && now - session.connectedAt > joinTimeoutMs) {
+        this.timeOut(session, `No join within ${joinTimeoutMs / 1000} s of connecting`);
+      } else if (session.transport.frameStartedAt > 0 && now - session.transport.frameStartedAt > frameTimeoutMs) {
+        this.timeOut(session, `A frame took more than ${frameTimeoutMs / 1000} s to arrive`);
+      } else if (pingIntervalMs > 0 && session.joined && session.features.has("ping")) {
+        if (session.pingSentAt > 0 && now - session.pingSentAt > pingTimeoutMs) {
+          this.log?.(`${session.name}: no answer to ping within ${pingTimeoutMs / 1000} s`);
+          session.disconnect("lost");
+        } else if (session.pingSentAt === 0 && now - session.lastHeardAt > pingIntervalMs) {
+          session.pingSentAt = now;
+          session.send({ type: "ping", message: "ping" });
         }
       }
     }
   }
 
-  private timeOut(conn: Connection, text: string): void {
-    this.log?.(`${conn.name ?? conn.peer}: error timeout: ${text}`);
-    this.disconnect(conn, "timeout", this.errorFrame("timeout", text));
+  private timeOut(session: Session, text: string): void {
+    this.log?.(`${session.label}: error timeout: ${text}`);
+    session.disconnect("timeout", Outgoing.of({ type: "error", code: "timeout", message: text }));
   }
+}
 
-  private onClose(conn: Connection): void {
-    this.connections.delete(conn);
-    if (this.connections.size === 0) this.allClosed?.();
-    conn.closing = true;
-    this.unregister(conn, this.closing ? "shutdown" : "lost");
-  }
-
-  private onProtocolError(conn: Connection, error: ProtocolError): void {
-    this.log?.(`${conn.name ?? conn.peer}: error ${error.code}: ${error.message}`);
-    const frame = this.errorFrame(error.code, error.message);
-    if (error.fatal) this.disconnect(conn, "protocol_error", frame);
-    else this.send(conn, frame);
-  }
-
-  // -------------------------------------------------------------------------
-  // Messages
-  // -------------------------------------------------------------------------
-
-  private onMessage(conn: Connection, msg: Message): void {
-    if (conn.name === undefined) {
-      this.onMessageBeforeJoin(conn, msg);
-      return;
-    }
-    switch (msg.type) {
-      case "chat":
-        return this.chat(conn, msg);
-      case "list":
-        return this.sendList(conn, "list");
-      case "ping":
-        return this.send(conn, this.frame({ type: "pong", message: "pong" }));
-      case "quit":
-        return this.disconnect(conn, "quit");
-      case "pong":
-        return; // the answer to our ping: receiving it was the point
-      case "join":
-        return this.sendError(conn, "bad_message", `Already joined as ${conn.name}`);
-      default:
-        return this.sendError(conn, "unknown_type", `A client cannot send ${quote(msg.type)}`);
-    }
-  }
-
-  private onMessageBeforeJoin(conn: Connection, msg: Message): void {
-    if (msg.type === "join") {
-      this.join(conn, msg.client_name, false);
-    } else if (msg.bare) {
-      if (this.join(conn, msg.client_name, true)) this.chat(conn, msg);
-    } else if (msg.type === "ping") {
-      this.send(conn, this.frame({ type: "pong", message: "pong" }));
-    } else if (msg.type === "quit") {
-      this.disconnect(conn, "quit");
-    } else if (msg.type !== "pong") {
-      this.sendError(conn, "not_joined", `Join first: send a "join" with your name before "${msg.type}"`);
-    }
-  }
-
-  /**
-   * Registers `conn` under `requested`, or under the next free Usuario<N> when
-   * the name is empty. A refused name is an error, except for a seed client
-   * joining implicitly, which gets a default name and is told so.
-   */
-  private join(conn: Connection, requested: string, implicit: boolean): boolean {
-    let name = requested;
-    let refusal: { code: ErrorCode; text: string } | undefined;
-    if (requested === "") {
-      name = this.nextDefaultName();
-    } else {
-      const problem = nameProblem(requested);
-      if (problem !== undefined) refusal = { code: "name_invalid", text: `${problem}: ${quote(requested)}` };
-      else if (this.clients.has(nameKey(requested))) {
-        refusal = { code: "name_taken", text: `The name ${quote(requested)} is already in use` };
-      }
-    }
-    if (refusal && !implicit) {
-      this.sendError(conn, refusal.code, refusal.text);
-      return false;
-    }
-    if (refusal) name = this.nextDefaultName();
-
-    conn.name = name;
-    conn.echoOwn = implicit;
-    this.clients.set(nameKey(name), conn);
-    this.log?.(`${name} joined from ${conn.peer}${implicit ? " (seed client)" : ""}`);
-    this.sendList(conn, "welcome", (online) => (refusal ? `${refusal.text}; you are ${name}` : `Welcome, ${name}! ${online}`));
-    this.broadcast(this.frame({ type: "join", client_name: name, message: `${name} joined` }), conn);
-    return true;
-  }
-
-  private chat(conn: Connection, msg: Message): void {
-    const to = msg.to ?? "";
-    const recipient = to === "" ? undefined : this.clients.get(nameKey(to));
-    if (to !== "" && recipient === undefined) {
-      this.sendError(conn, "unknown_recipient", `No user named ${quote(to)} is online`);
-      return;
-    }
-    const out = new Message({
-      type: "chat",
-      client_name: conn.name!,
-      subject: msg.subject,
-      message: msg.message,
-      ...(recipient && { to: recipient.name! }),
-    });
-    let frame: Buffer;
-    try {
-      frame = encode(out, MAX_BODY_BYTES);
-    } catch (error) {
-      this.sendError(conn, "bad_message", `Message too long to deliver: ${(error as Error).message}`);
-      return;
-    }
-    if (recipient) {
-      this.log?.(`${conn.name} → ${recipient.name} (private, ${out.message.length} characters)`);
-      this.send(recipient, frame, conn);
-      if (conn.echoOwn && recipient !== conn) this.send(conn, frame);
-    } else {
-      this.log?.(`${conn.name}${out.subject ? ` [${printable(out.subject)}]` : ""}: ${printable(out.message)}`);
-      this.broadcast(frame, conn.echoOwn ? undefined : conn, conn);
-    }
-  }
-
-  private nextDefaultName(): string {
-    for (let n = 0; ; n++) {
-      const name = `${DEFAULT_NAME_PREFIX}${n}`;
-      if (!this.clients.has(nameKey(name))) return name;
-    }
-  }
-
-  /** A `list` or `welcome`: who is online, as a field and as a sentence. */
-  private sendList(conn: Connection, type: "list" | "welcome", sentence = (online: string) => online): void {
-    const everyone = this.users;
-    const users = fittingNames(everyone, MAX_BODY_BYTES - 1024);
-    const more = everyone.length - users.length;
-    const online = `Online (${everyone.length}): ${users.join(", ")}${more > 0 ? `, and ${more} more` : ""}`;
-    const count = more > 0 ? { count: everyone.length } : {};
-    this.send(conn, this.frame({ type, client_name: type === "welcome" ? conn.name : SERVER_NAME, users, message: sentence(online), ...count }));
-  }
-
-  // -------------------------------------------------------------------------
-  // Leaving
-  // -------------------------------------------------------------------------
-
-  /** Ends a connection on the server's initiative, after a last frame if given. */
-  private disconnect(conn: Connection, reason: LeaveReason, lastFrame?: Buffer): void {
-    if (conn.closing) return;
-    if (reason === "slow") {
-      this.log?.(`${conn.name ?? conn.peer}: cut off, ${conn.socket.writableLength} bytes unread`);
-      conn.closing = true;
-      conn.socket.destroy(); // its buffer is full: nothing more can reach it
-    } else {
-      this.hangUp(conn, lastFrame);
-    }
-    this.unregister(conn, reason);
-  }
-
-  /** Writes a last frame, half-closes, and destroys the socket if it lingers. */
-  private hangUp(conn: Connection, lastFrame?: Buffer): void {
-    conn.closing = true;
-    if (lastFrame) conn.socket.write(lastFrame);
-    conn.socket.end();
-    setTimeout(() => conn.socket.destroy(), CLOSE_GRACE_MS).unref();
-  }
-
-  private unregister(conn: Connection, reason: LeaveReason): void {
-    this.releaseTalkers(conn);
-    const name = conn.name;
-    if (name === undefined || this.clients.get(nameKey(name)) !== conn) return;
-    this.clients.delete(nameKey(name));
-    this.log?.(`${name} left (${reason})`);
-    if (this.closing) return;
-    this.broadcast(this.frame({ type: "leave", client_name: name, reason, message: `${name} left (${reason})` }), conn);
-  }
-
-  // -------------------------------------------------------------------------
-  // Sending
-  // -------------------------------------------------------------------------
-
-  /** A frame from the server itself. Never throws: a sentence too long for a frame is cut short. */
-  private frame(fields: MessageFields): Buffer {
-    const message = new Message({ client_name: SERVER_NAME, ...fields });
-    try {
-      return encode(message, MAX_BODY_BYTES);
-    } catch {
-      return encode(new Message({ ...message, users: undefined, message: `${message.message.slice(0, 1000)}…` }), MAX_BODY_BYTES);
-    }
-  }
-
-  private errorFrame(code: ErrorCode, text: string): Buffer {
-    return this.frame({ type: "error", code, message: text });
-  }
-
-  private sendError(conn: Connection, code: ErrorCode, text: string): void {
-    this.log?.(`${conn.name ?? conn.peer}: error ${code}: ${text}`);
-    this.send(conn, this.errorFrame(code, text));
-  }
-
-  /** Sends one already-encoded frame to every joined client but `except`. */
-  private broadcast(frame: Buffer, except?: Connection, talker?: Connection): void {
-    for (const conn of this.clients.values()) {
-      if (conn !== except) this.send(conn, frame, talker);
-    }
-  }
-
-  /**
-   * Queues a frame for one client. Frames are gathered while the socket is
-   * corked and written together once per event-loop turn, so a burst costs
-   * one system call per client, not one per frame.
-   */
-  private send(conn: Connection, frame: Buffer, talker?: Connection): void {
-    if (conn.closing || conn.socket.destroyed) return;
-    if (conn.socket.writableLength + frame.length > this.options.maxOutboundBytes) {
-      this.disconnect(conn, "slow");
-      return;
-    }
-    if (!conn.corked) {
-      conn.corked = true;
-      conn.socket.cork();
-      this.corked.push(conn);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    }
-    conn.socket.write(frame);
-    if (talker && talker !== conn && conn.socket.writableLength > BACKPRESSURE_BYTES) this.pauseTalker(talker, conn);
-  }
-
-  /** Stops reading from `talker` until `reader` has caught up (or is cut off as slow). */
-  private pauseTalker(talker: Connection, reader: Connection): void {
-    if (!reader.lag) {
-      const deadline = setTimeout(() => this.disconnect(reader, "slow"), this.options.slowReaderTimeoutMs);
-      reader.lag = { talkers: new Set(), deadline };
-      reader.socket.once("drain", () => this.releaseTalkers(reader));
-    }
-    if (reader.lag.talkers.has(talker)) return;
-    reader.lag.talkers.add(talker);
-    if (talker.waitingFor++ === 0) talker.socket.pause();
-  }
-
-  private releaseTalkers(reader: Connection): void {
-    const lag = reader.lag;
-    if (!lag) return;
-    reader.lag = undefined;
-    clearTimeout(lag.deadline);
-    for (const talker of lag.talkers) {
-      if (--talker.waitingFor === 0 && !talker.closing) talker.socket.resume();
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    for (const conn of this.corked) {
-      conn.corked = false;
-      conn.socket.uncork();
-    }
-    this.corked.length = 0;
-  }
+function serverSettings(options: ServerOptions): Settings {
+  const { log: _log, db: _db, store: _store, ...rest } = options;
+  return {
+    host: DEFAULT_HOST,
+    port: DEFAULT_PORT,
+    maxHeaderBytes: MAX_HEADER_BYTES,
+    maxBodyBytes: MAX_BODY_BYTES,
+    maxOutboundBytes: MAX_OUTBOUND_BYTES,
+    slowReaderTimeoutMs: SLOW_READER_TIMEOUT_MS,
+    maxClients: MAX_CLIENTS,
+    rateLimit: RATE_LIMIT_PER_SECOND,
+    joinTimeoutMs: JOIN_TIMEOUT_MS,
+    frameTimeoutMs: FRAME_TIMEOUT_MS,
+    pingIntervalMs: PING_INTERVAL_MS,
+    pingTimeoutMs: PING_TIMEOUT_MS,
+    history: HISTORY_REPLAY,
+    historyKeep: HISTORY_KEEP,
+    passwordCostLog2: PASSWORD_COST_LOG2,
+    ...withoutUndefined(rest),
+  };
 }
 
 export function startServer(options: ServerOptions = {}): Promise<ChatServer> {
   return ChatServer.start(options);
-}
-
-
-/** Text for the log: control characters shown as escapes, so a message cannot drive the terminal. */
-export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => JSON.stringify(c).slice(1, -1));
-}
-
-/**
- * The first names of a sorted list that fit in about `budgetBytes` of a
- * frame, where each appears twice (in `users` and in the sentence).
- */
-export function fittingNames(names: string[], budgetBytes: number): string[] {
-  let used = 0;
-  for (let i = 0; i < names.length; i++) {
-    used += 2 * Buffer.byteLength(JSON.stringify(names[i])) + 2;
-    if (used > budgetBytes) return names.slice(0, i);
-  }
-  return names;
 }
 
 function withoutUndefined<T extends object>(object: T): Partial<T> {
@@ -603,6 +425,12 @@ Options:
   --ping-interval S        seconds of silence before a client is pinged; 0 never
                            (default ${PING_INTERVAL_MS / 1000})
   --ping-timeout S         seconds a pinged client has to answer (default ${PING_TIMEOUT_MS / 1000})
+                           (only clients that join with the "ping" feature are pinged)
+  --db FILE                SQLite database for accounts and history (default
+                           ${DEFAULT_DB}); ${MEMORY_PATH} keeps nothing across restarts
+  --history N              messages replayed to a client that asks for history
+                           (default ${HISTORY_REPLAY})
+  --history-keep N         messages kept per room or conversation (default ${HISTORY_KEEP})
   --quiet                  print only the "listening on" line and errors
   --exit-on-stdin-end      stop when standard input closes (for supervisors
                            such as launcher.ts: the server cannot outlive them)
@@ -623,6 +451,9 @@ async function main(): Promise<void> {
     "frame-timeout": { type: "string" },
     "ping-interval": { type: "string" },
     "ping-timeout": { type: "string" },
+    db: { type: "string" },
+    history: { type: "string" },
+    "history-keep": { type: "string" },
     quiet: { type: "boolean" },
     "exit-on-stdin-end": { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -654,6 +485,9 @@ async function main(): Promise<void> {
       frameTimeoutMs: seconds("--frame-timeout", values["frame-timeout"]),
       pingIntervalMs: seconds("--ping-interval", values["ping-interval"], 0),
       pingTimeoutMs: seconds("--ping-timeout", values["ping-timeout"]),
+      db: values.db ?? DEFAULT_DB,
+      history: count("--history", values.history, 0),
+      historyKeep: count("--history-keep", values["history-keep"]),
       log,
     });
   } catch (error) {

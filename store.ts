@@ -10,6 +10,8 @@
  * Keys are `nameKey()`s (see protocol.ts); names are kept as shown too.
  */
 
+import { nameKey } from "./protocol.js";
+
 /** Digits of a chat id: fixed width, so later ids sort after earlier ones as strings. */
 export const CHAT_ID_DIGITS = 16;
 /** Chats kept per conversation (room or private pair); older ones are pruned. */
@@ -92,7 +94,7 @@ export interface Store {
   takeOffline(accountKey: string): Promise<StoredChat[]>;
 
   getAccount(key: string): Promise<Account | undefined>;
-  /** Creates an account; false when the key is taken. */
+  /** Creates an account; false when the key is taken. Committed before it resolves (not queued). */
   createAccount(account: Account): Promise<boolean>;
 
   loadRooms(): Promise<RoomRecord[]>;
@@ -116,6 +118,326 @@ export interface Store {
 
   /** Resolves once every queued write is committed. */
   flush(): Promise<void>;
-  /** Flushes and releases the database. */
+  /** Flushes and releases the database. Afterwards writes are ignored and reads reject with `StoreClosedError`. */
   close(): Promise<void>;
 }
+
+// ---------------------------------------------------------------------------
+// Options and helpers shared by both stores
+
+/** Options of `openStore()`, `MemoryStore` and `SqliteStore`. */
+export interface StoreOptions {
+  /** Chats kept per conversation (default `HISTORY_KEEP`). */
+  historyKeep?: number;
+  /**
+   * Told of every write that could not be done (disk full, a malformed chat
+   * id): writes are fire-and-forget, so this is the only way their failures
+   * surface. Writes after `close()` are ignored without a word: that is a
+   * server shutting down around late events. Default: one line on standard
+   * error.
+   */
+  onError?: (error: Error) => void;
+}
+
+/** The test of a well-formed chat id: `chatId(n)`'s fixed width, digits only. */
+const CHAT_ID_PATTERN = new RegExp(`^\\d{${CHAT_ID_DIGITS}}$`);
+
+/** Whether `id` is one `chatId()` could have made; other ids would break string order. */
+export function isChatId(id: string): boolean {
+  return CHAT_ID_PATTERN.test(id);
+}
+
+/** The error a read gets once the store is closed. */
+export class StoreClosedError extends Error {
+  constructor() {
+    super("the store is closed");
+    this.name = "StoreClosedError";
+  }
+}
+
+/** The settings both stores derive from `StoreOptions`, checked once. */
+export function storeSettings(options: StoreOptions = {}): Required<StoreOptions> {
+  const historyKeep = options.historyKeep ?? HISTORY_KEEP;
+  if (!Number.isSafeInteger(historyKeep) || historyKeep < 1) {
+    throw new RangeError(`historyKeep must be a positive integer, not ${historyKeep}`);
+  }
+  const onError = options.onError ?? ((error: Error) => console.error(`store: ${error.message}`));
+  return { historyKeep, onError };
+}
+
+/**
+ * A page size both stores agree on: whole, at least 0, and never more than
+ * can be kept (which also turns Infinity into something SQL can bind).
+ */
+export function pageLimit(limit: number, historyKeep: number): number {
+  return Number.isNaN(limit) ? 0 : Math.min(historyKeep, Math.max(0, Math.floor(limit)));
+}
+
+/** A copy of a chat with exactly the stored fields: `to` and `room` only when set. */
+export function copyChat(chat: StoredChat): StoredChat {
+  const copy: StoredChat = {
+    id: chat.id,
+    conversation: chat.conversation,
+    client_name: chat.client_name,
+    subject: chat.subject,
+    message: chat.message,
+    date: chat.date,
+  };
+  if (chat.to !== undefined && chat.to !== null) copy.to = chat.to;
+  if (chat.room !== undefined && chat.room !== null) copy.room = chat.room;
+  return copy;
+}
+
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Text as a UTF-8 database keeps it: a lone surrogate (a JSON `\\ud800`
+ * escape can make one) becomes U+FFFD. MemoryStore stores this form too, so
+ * both stores give back the same.
+ */
+export function storableText(text: string): string {
+  return LONE_SURROGATE.test(text) ? Buffer.from(text, "utf8").toString("utf8") : text;
+}
+
+/** A shallow copy with every top-level string in its storable form (lists are kept as JSON, which keeps them). */
+export function storable<T extends object>(record: T): T {
+  const copy = { ...record } as Record<string, unknown>;
+  for (const [field, value] of Object.entries(copy)) if (typeof value === "string") copy[field] = storableText(value);
+  return copy as T;
+}
+
+export function copyRoom(room: RoomRecord): RoomRecord {
+  return {
+    ...room,
+    operators: [...room.operators],
+    members: [...room.members],
+    banned: [...room.banned],
+    muted: [...room.muted],
+    invited: [...room.invited],
+  };
+}
+
+/**
+ * Notices go through JSON in both stores, so what comes back is what a
+ * database could keep (no `undefined`, no functions, dates as strings).
+ */
+export function noticeCopy(fields: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(fields)) as Record<string, unknown>;
+}
+
+/** The key of an unordered pair of account keys (keys cannot hold spaces). */
+export function pairKey(keyA: string, keyB: string): string {
+  return keyA < keyB ? `${keyA} ${keyB}` : `${keyB} ${keyA}`;
+}
+
+/** Plain code-unit order, so both stores list rooms, bans and friendships alike. */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Lists in the order both stores use. */
+export const byRoomKey = (a: RoomRecord, b: RoomRecord) => compareText(nameKey(a.name), nameKey(b.name));
+export const byBan = (a: BanRecord, b: BanRecord) => compareText(a.kind, b.kind) || compareText(a.value, b.value);
+export const byPair = (a: Friendship, b: Friendship) => compareText(pairKey(a.from, a.to), pairKey(b.from, b.to));
+
+// ---------------------------------------------------------------------------
+// The memory store
+
+/** Index of the first id in the sorted `ids` that is not before `id`. */
+function lowerBound(ids: string[], id: string): number {
+  let low = 0;
+  let high = ids.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (ids[middle]! < id) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/**
+ * Everything in Maps, for tests and for a server started without a database.
+ * It applies writes at once (so there is nothing to flush), and otherwise
+ * behaves as `SqliteStore` does: the same caps, paging, copies and order.
+ */
+export class MemoryStore implements Store {
+  private readonly settings: Required<StoreOptions>;
+  private readonly chats = new Map<string, StoredChat>();
+  /** Each conversation's chat ids, sorted. */
+  private readonly conversations = new Map<string, string[]>();
+  private readonly offline = new Map<string, Set<string>>();
+  private readonly accounts = new Map<string, Account>();
+  private readonly rooms = new Map<string, RoomRecord>();
+  private readonly bans = new Map<string, BanRecord>();
+  private readonly friends = new Map<string, Friendship>();
+  private readonly notices = new Map<string, Record<string, unknown>[]>();
+  private lastNumber = 0;
+  private closed = false;
+
+  constructor(options?: StoreOptions) {
+    this.settings = storeSettings(options);
+  }
+
+  async lastChatNumber(): Promise<number> {
+    this.checkOpen();
+    return this.lastNumber;
+  }
+
+  appendChat(chat: StoredChat, offlineFor?: string): void {
+    if (!this.writable() || !this.validId(chat.id)) return;
+    // An id is stored once: the hub numbers chats uniquely, so a repeat is a replay, not news.
+    if (!this.chats.has(chat.id)) this.insertChat(storable(copyChat(chat)));
+    if (offlineFor !== undefined) this.offlineIds(offlineFor).add(chat.id);
+  }
+
+  async chatsBefore(conversation: string, limit: number, beforeId?: string) {
+    this.checkOpen();
+    const ids = this.conversations.get(conversation) ?? [];
+    const end = beforeId === undefined ? ids.length : lowerBound(ids, beforeId);
+    const start = Math.max(0, end - pageLimit(limit, this.settings.historyKeep));
+    return { chats: ids.slice(start, end).map((id) => copyChat(this.chats.get(id)!)), more: start > 0 };
+  }
+
+  async takeOffline(accountKey: string): Promise<StoredChat[]> {
+    this.checkOpen();
+    const ids = [...(this.offline.get(accountKey) ?? [])].sort(compareText);
+    this.offline.delete(accountKey);
+    // A chat pruned from its conversation since is gone for its offline reader too.
+    return ids.flatMap((id) => {
+      const chat = this.chats.get(id);
+      return chat ? [copyChat(chat)] : [];
+    });
+  }
+
+  async getAccount(key: string): Promise<Account | undefined> {
+    this.checkOpen();
+    const account = this.accounts.get(key);
+    return account && { ...account };
+  }
+
+  async createAccount(account: Account): Promise<boolean> {
+    this.checkOpen();
+    if (this.accounts.has(account.key)) return false;
+    this.accounts.set(account.key, storable(account));
+    return true;
+  }
+
+  async loadRooms(): Promise<RoomRecord[]> {
+    this.checkOpen();
+    return [...this.rooms.values()].map(copyRoom).sort(byRoomKey);
+  }
+
+  saveRoom(room: RoomRecord): void {
+    if (this.writable()) this.rooms.set(nameKey(storableText(room.name)), storable(copyRoom(room)));
+  }
+
+  deleteRoom(name: string): void {
+    if (this.writable()) this.rooms.delete(nameKey(storableText(name)));
+  }
+
+  async loadBans(): Promise<BanRecord[]> {
+    this.checkOpen();
+    return [...this.bans.values()].map((ban) => ({ ...ban })).sort(byBan);
+  }
+
+  saveBan(ban: BanRecord): void {
+    if (!this.writable()) return;
+    ban = storable(ban);
+    this.bans.set(`${ban.kind} ${ban.value}`, ban);
+  }
+
+  removeBan(kind: BanRecord["kind"], value: string): void {
+    if (this.writable()) this.bans.delete(`${kind} ${value}`);
+  }
+
+  async friendships(key: string): Promise<Friendship[]> {
+    this.checkOpen();
+    const mine = [...this.friends.values()].filter((f) => f.from === key || f.to === key);
+    return mine.map((f) => ({ ...f })).sort(byPair);
+  }
+
+  saveFriendship(friendship: Friendship): void {
+    if (!this.writable()) return;
+    friendship = storable(friendship);
+    this.friends.set(pairKey(friendship.from, friendship.to), friendship);
+  }
+
+  removeFriendship(keyA: string, keyB: string): void {
+    if (this.writable()) this.friends.delete(pairKey(keyA, keyB));
+  }
+
+  addNotice(accountKey: string, fields: Record<string, unknown>): void {
+    if (!this.writable()) return;
+    const notices = this.notices.get(accountKey) ?? [];
+    notices.push(noticeCopy(fields));
+    this.notices.set(accountKey, notices);
+  }
+
+  async takeNotices(accountKey: string): Promise<Record<string, unknown>[]> {
+    this.checkOpen();
+    const notices = this.notices.get(accountKey) ?? [];
+    this.notices.delete(accountKey);
+    return notices;
+  }
+
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private writable(): boolean {
+    return !this.closed;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+
+  private validId(id: string): boolean {
+    if (isChatId(id)) return true;
+    this.settings.onError(new Error(`chat id ${JSON.stringify(id)} is not ${CHAT_ID_DIGITS} digits: not stored`));
+    return false;
+  }
+
+  /** Files a chat in its conversation, in id order, and prunes that conversation to historyKeep. */
+  private insertChat(chat: StoredChat): void {
+    const ids = this.conversationIds(chat.conversation);
+    if (ids.length === 0 || ids[ids.length - 1]! < chat.id) ids.push(chat.id);
+    else ids.splice(lowerBound(ids, chat.id), 0, chat.id);
+    this.chats.set(chat.id, chat);
+    this.lastNumber = Math.max(this.lastNumber, Number(chat.id));
+    for (const pruned of ids.splice(0, Math.max(0, ids.length - this.settings.historyKeep))) this.chats.delete(pruned);
+  }
+
+  private conversationIds(conversation: string): string[] {
+    let ids = this.conversations.get(conversation);
+    if (!ids) this.conversations.set(conversation, (ids = []));
+    return ids;
+  }
+
+  private offlineIds(accountKey: string): Set<string> {
+    let ids = this.offline.get(accountKey);
+    if (!ids) this.offline.set(accountKey, (ids = new Set()));
+    return ids;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Opening a store
+
+/**
+ * The store for a server: `":memory:"` gives a `MemoryStore` (nothing
+ * outlives the process, so SQLite would only be slower); any other path
+ * opens (creating and migrating as needed) a SQLite database file. The
+ * SQLite module is loaded only then, so a server without a database never
+ * loads the native library.
+ */
+export async function openStore(path: string, options?: StoreOptions): Promise<Store> {
+  if (path === MEMORY_PATH) return new MemoryStore(options);
+  const { SqliteStore } = await import("./sqlite-store.js");
+  return SqliteStore.open(path, options);
+}
+
+/** The path `openStore()` takes for a store that lives in memory only. */
+export const MEMORY_PATH = ":memory:";

@@ -1,7 +1,9 @@
 /** Test helpers: a raw protocol peer over a real socket, and scripts run as child processes. */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
+import fs from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Decoder, encode, Message, ProtocolError, type MessageFields } from "../protocol.js";
@@ -126,6 +128,7 @@ export class Script {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private waiters = new Set<() => void>();
 
+  /** Runs in the project's directory: tap's TypeScript loader compiles by its tsconfig.json. */
   constructor(t: Teardown, file: string, args: string[], env: NodeJS.ProcessEnv = {}) {
     // Reusing this process's loader (tap's TypeScript support) keeps coverage correct.
     this.child = spawn(process.execPath, [...process.execArgv, path.join(ROOT, file), ...args], {
@@ -178,6 +181,13 @@ export class Script {
     this.waiters.clear();
     waiters.forEach((wake) => wake());
   }
+}
+
+/** A fresh directory, removed when the test ends. */
+export function tempDir(t: Teardown): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chat-test-"));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** Waits until `check()` holds, polling: for state with no event to await (another process's view, a counter). */

@@ -8,6 +8,7 @@ import {
   ERROR_CODES,
   MAX_BODY_BYTES,
   MAX_HEADER_BYTES,
+  MAX_HELD_CHUNKS,
   Message,
   nameKey,
   nameProblem,
@@ -124,6 +125,63 @@ t.test("Decoder", async (t) => {
   t.test("invalid UTF-8 inside a JSON string is bad_json", async (t) => {
     const body = Buffer.concat([Buffer.from('{"type":"chat","message":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
     t.match(decodeBody(body), { code: "bad_json" });
+  });
+
+  t.test("midFrame is true from a frame's first byte to its last, a header with no body yet included", async (t) => {
+    const decoder = new Decoder();
+    t.equal(decoder.midFrame, false, "nothing received");
+    decoder.push(Buffer.from("Conte"));
+    t.equal(decoder.midFrame, true, "part of a header");
+    decoder.push(Buffer.from("nt-length: 15\n"));
+    t.equal(decoder.bufferedBytes, 0, "bufferedBytes cannot tell: the header was consumed");
+    t.equal(decoder.midFrame, true, "a whole header, no body byte");
+    decoder.push(Buffer.from('{"type"'));
+    t.equal(decoder.midFrame, true, "part of the body");
+    t.match(decoder.push(Buffer.from(':"ping"}')), [{ type: "ping" }]);
+    t.equal(decoder.midFrame, false, "the frame ended");
+    decoder.push(Buffer.from("Content-length: 0\n"));
+    t.equal(decoder.midFrame, false, "an empty body ends with its header");
+    decoder.push(Buffer.from("Content-length: x\n"));
+    t.equal(decoder.midFrame, false, "a failed decoder holds no frame");
+  });
+
+  t.test("midFrame is false exactly at frame boundaries, whatever the chunks", async (t) => {
+    fc.assert(
+      fc.property(fc.array(chatArb, { minLength: 1, maxLength: 5 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 8 }), (messages, splits) => {
+        const frames = messages.map((m) => encode(m));
+        const boundaries = new Set(frames.map((_, i) => frames.slice(0, i + 1).reduce((sum, f) => sum + f.length, 0)));
+        const bytes = Buffer.concat(frames);
+        const decoder = new Decoder();
+        for (let offset = 0, i = 0; offset < bytes.length; i++) {
+          const end = Math.min(bytes.length, offset + splits[i % splits.length]!);
+          decoder.push(bytes.subarray(offset, end));
+          assert.equal(decoder.midFrame, !boundaries.has(end), `after byte ${end}`);
+          offset = end;
+        }
+      }),
+      { numRuns: 200 },
+    );
+    t.pass("midFrame matched the frame boundaries");
+  });
+
+  t.test("a 64 KiB body sent one byte at a time holds a bounded number of chunks", async (t) => {
+    const prefix = '{"type":"chat","message":"';
+    const text = "é".repeat((MAX_BODY_BYTES - prefix.length - 2) / 2);
+    const body = Buffer.from(`${prefix}${text}"}`);
+    t.equal(body.length, MAX_BODY_BYTES);
+    const frame = Buffer.concat([Buffer.from(`Content-length: ${body.length}\n`), body]);
+    const decoder = new Decoder();
+    let mostHeld = 0;
+    const out: Array<Message | ProtocolError> = [];
+    for (let i = 0; i < frame.length; i++) {
+      out.push(...decoder.push(frame.subarray(i, i + 1)));
+      mostHeld = Math.max(mostHeld, decoder.heldChunks);
+    }
+    t.ok(mostHeld <= MAX_HELD_CHUNKS, `held at most ${mostHeld} chunks (limit ${MAX_HELD_CHUNKS})`);
+    t.equal(out.length, 1);
+    t.equal((out[0] as Message).message, text, "the message decodes whole");
+    t.equal(decoder.heldChunks, 0);
+    t.equal(decoder.bufferedBytes, 0);
   });
 });
 

@@ -1,9 +1,12 @@
 /** server.ts run as a person runs it: a child process with arguments and signals. */
+import path from "node:path";
 import t from "tap";
-import { Peer, Script, testServer } from "./helpers.js";
+import { Peer, Script, tempDir, testServer } from "./helpers.js";
 
+/** The server script on a free port, with a database of its own unless `args` name one. */
 async function startScript(t: { teardown(fn: () => unknown): void }, args: string[] = []) {
-  const server = new Script(t, "server.ts", ["--port", "0", ...args]);
+  const db = args.includes("--db") ? [] : ["--db", path.join(tempDir(t), "chat.db")];
+  const server = new Script(t, "server.ts", ["--port", "0", ...db, ...args]);
   const [, port] = await server.waitFor(/^listening on 127\.0\.0\.1:(\d+)$/m);
   return { server, port: Number(port) };
 }
@@ -52,7 +55,7 @@ t.test("a port in use is one clear line and exit code 1", async (t) => {
 t.test("--help explains every option; a bad option is exit code 2", async (t) => {
   const help = new Script(t, "server.ts", ["--help"]);
   t.match(await help.exited, { code: 0 });
-  for (const option of ["--host", "--port", "--max-body-bytes", "--max-header-bytes", "--max-outbound-bytes", "--quiet"]) {
+  for (const option of ["--host", "--port", "--max-body-bytes", "--max-header-bytes", "--max-outbound-bytes", "--quiet", "--db", "--history", "--history-keep"]) {
     t.match(help.stdout, option);
   }
   const bad = new Script(t, "server.ts", ["--prot", "1"]);
@@ -66,3 +69,41 @@ t.test("limits given as options are applied", async (t) => {
   peer.send("Content-length: 101\n");
   t.match(await peer.next(), { type: "error", code: "frame_too_large", message: /limit of 100/ });
 });
+
+t.test("--max-header-bytes too small for any header is refused at start", async (t) => {
+  const server = new Script(t, "server.ts", ["--port", "0", "--db", ":memory:", "--max-header-bytes", "5"]);
+  t.match(await server.exited, { code: 2 });
+  t.match(server.stderr, /--max-header-bytes 5 is too small/);
+});
+
+t.test("the log escapes C1 controls and bidi overrides as it does C0 ones", async (t) => {
+  const { server, port } = await startScript(t);
+  const ana = await Peer.joined(t, port, "ana");
+  ana.send({ type: "chat", message: "a\u009b2Jb\u202eevil" });
+  await server.waitFor(/ana: a\\u009b2Jb\\u202eevil/);
+  server.child.kill("SIGTERM");
+  await server.exited;
+});
+
+for (const [how, signal] of [["SIGTERM", "SIGTERM"], ["kill -9 after the batch window", "SIGKILL"]] as const) {
+  t.test(`a restart on the same database after ${how} keeps accounts and history`, async (t) => {
+    const db = path.join(tempDir(t), "chat.db");
+    const first = await startScript(t, ["--db", db]);
+    const ana = await Peer.joined(t, first.port, "ana");
+    ana.send({ type: "register", password: "a long password" });
+    t.match(await ana.next(), { type: "registered" });
+    ana.send({ type: "chat", message: "kept" });
+    await ana.drain();
+    if (signal === "SIGKILL") await new Promise((resolve) => setTimeout(resolve, 500)); // past the batch window
+    first.server.child.kill(signal);
+    await first.server.exited;
+
+    const second = await startScript(t, ["--db", db]);
+    const back = await Peer.connect(t, second.port);
+    back.send({ type: "join", client_name: "ana", password: "a long password", features: ["history"] });
+    t.match(await back.next(), { type: "welcome", account: true });
+    t.match(await back.next(), { type: "chat", client_name: "ana", message: "kept", history: true });
+    second.server.child.kill("SIGTERM");
+    await second.server.exited;
+  });
+}

@@ -1,0 +1,522 @@
+/**
+ * The store on a SQLite file, through libsql (better-sqlite3's synchronous
+ * API on libSQL, with prebuilt binaries from npm: see README, "Storage").
+ *
+ * Writes are queued and committed together, one transaction per batch, a few
+ * milliseconds after the first of them; a read commits the queue first, so it
+ * sees every write made before it. Nothing here throws into the server once
+ * the store is open: failed writes are told to `onError` and the rest go on.
+ */
+
+import Database from "libsql";
+import { nameKey } from "./protocol.js";
+import {
+  byBan,
+  byPair,
+  byRoomKey,
+  CHAT_ID_DIGITS,
+  copyChat,
+  isChatId,
+  noticeCopy,
+  pageLimit,
+  StoreClosedError,
+  storeSettings,
+  type Account,
+  type BanRecord,
+  type Friendship,
+  type RoomRecord,
+  type Store,
+  type StoreOptions,
+  type StoredChat,
+} from "./store.js";
+
+type Db = Database.Database;
+type Statement = Database.Statement;
+
+/** Milliseconds between the first write of a batch and its commit: what a crash may lose. */
+export const FLUSH_DELAY_MS = 5;
+/** Milliseconds a statement waits for a lock held by another connection before failing. */
+export const BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * The schema, one step per version: step i takes `PRAGMA user_version` from
+ * i to i + 1, in one transaction with the version bump, so a step is applied
+ * once or not at all. Append steps; never edit one that has shipped.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: history and accounts.
+  `CREATE TABLE chats (
+     id TEXT PRIMARY KEY, -- chatId(n): fixed width, so text order is numeric order
+     conversation TEXT NOT NULL,
+     client_name TEXT NOT NULL,
+     "to" TEXT,
+     room TEXT,
+     subject TEXT NOT NULL,
+     message TEXT NOT NULL,
+     date TEXT NOT NULL
+   );
+   -- Serves "the latest N of a conversation", "before ID" and the pruning of old chats.
+   CREATE INDEX chats_by_conversation ON chats (conversation, id);
+   CREATE TABLE offline (
+     account_key TEXT NOT NULL,
+     chat_id TEXT NOT NULL,
+     PRIMARY KEY (account_key, chat_id)
+   ) WITHOUT ROWID;
+   CREATE TABLE accounts (
+     key TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     password_hash TEXT NOT NULL,
+     created TEXT NOT NULL
+   ) WITHOUT ROWID;`,
+  // 2: rooms and moderation. A room's lists are JSON arrays: they are short,
+  // always read and written whole with their room (loaded once at start,
+  // saved whole on every change) and never searched by element, so five link
+  // tables would only turn each save into a delete and reinsert of every list.
+  `CREATE TABLE rooms (
+     key TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     topic TEXT NOT NULL,
+     private INTEGER NOT NULL,
+     operators TEXT NOT NULL,
+     members TEXT NOT NULL,
+     banned TEXT NOT NULL,
+     muted TEXT NOT NULL,
+     invited TEXT NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE bans (
+     kind TEXT NOT NULL CHECK (kind IN ('name', 'address')),
+     value TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     date TEXT NOT NULL,
+     PRIMARY KEY (kind, value)
+   ) WITHOUT ROWID;`,
+  // 3: friends, and notices kept for the next login. A friendship is one row
+  // per unordered pair (a < b), whoever asked, so a request and its answer
+  // cannot disagree.
+  `CREATE TABLE friendships (
+     a TEXT NOT NULL,
+     b TEXT NOT NULL,
+     from_key TEXT NOT NULL,
+     to_key TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('requested', 'accepted')),
+     PRIMARY KEY (a, b)
+   ) WITHOUT ROWID;
+   CREATE INDEX friendships_by_b ON friendships (b);
+   CREATE TABLE notices (
+     seq INTEGER PRIMARY KEY, -- order of arrival
+     account_key TEXT NOT NULL,
+     fields TEXT NOT NULL -- the frame's fields, JSON
+   );
+   CREATE INDEX notices_by_account ON notices (account_key, seq);`,
+];
+
+/** The schema version of the open database (`PRAGMA user_version`). */
+export function schemaVersion(db: Db): number {
+  // libsql's pragma(..., { simple: true }) still returns the row: read the column.
+  const row = db.prepare("PRAGMA user_version").get() as { user_version: number };
+  return row.user_version;
+}
+
+/**
+ * Applies the steps the database has not had, up to `target` (default: all),
+ * each in its own transaction. The version is read inside that transaction,
+ * so two processes opening a new file at once do not both run a step. A
+ * database newer than this code is refused rather than written to.
+ */
+export function migrate(db: Db, target = MIGRATIONS.length): void {
+  let stepped = true;
+  while (stepped) {
+    stepped = inTransaction(db, () => {
+      const version = schemaVersion(db);
+      if (version > MIGRATIONS.length) {
+        throw new Error(`the database is at schema version ${version}; this program knows up to ${MIGRATIONS.length}`);
+      }
+      if (version >= target) return false;
+      db.exec(MIGRATIONS[version]!);
+      db.exec(`PRAGMA user_version = ${version + 1}`);
+      return true;
+    });
+  }
+}
+
+/** Runs `work` in one write transaction: all of it is committed, or none. */
+function inTransaction<T>(db: Db, work: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const result = work();
+    db.exec("COMMIT");
+    return result;
+  } catch (error) {
+    if (db.inTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+/** Opens a database file (created if missing) with the settings the store relies on. */
+export function openDatabase(path: string): Db {
+  const db = new Database(path);
+  // WAL: readers never block the writer, and a commit is one append. NORMAL:
+  // no fsync per commit, only at checkpoints; a power cut may lose the last
+  // commits, never corrupt the file. Both are per connection except WAL.
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = NORMAL");
+  db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  return db;
+}
+
+interface ChatRow {
+  id: string;
+  conversation: string;
+  client_name: string;
+  to: string | null;
+  room: string | null;
+  subject: string;
+  message: string;
+  date: string;
+}
+
+interface RoomRow {
+  name: string;
+  owner: string;
+  topic: string;
+  private: number;
+  operators: string;
+  members: string;
+  banned: string;
+  muted: string;
+  invited: string;
+}
+
+interface FriendRow {
+  from_key: string;
+  to_key: string;
+  status: Friendship["status"];
+}
+
+const CHAT_COLUMNS = `id, conversation, client_name, "to", room, subject, message, date`;
+
+/** Every statement the store runs, prepared once. */
+function prepareStatements(db: Db) {
+  const sql = (source: string) => db.prepare(source);
+  return {
+    insertChat: sql(`INSERT OR IGNORE INTO chats (${CHAT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    // Deletes all but the newest `keep` chats: below the keep-th newest id.
+    pruneChats: sql(`DELETE FROM chats WHERE conversation = ?1 AND id <
+      (SELECT id FROM chats WHERE conversation = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)`),
+    latestChats: sql(`SELECT ${CHAT_COLUMNS} FROM chats WHERE conversation = ? ORDER BY id DESC LIMIT ?`),
+    chatsBefore: sql(`SELECT ${CHAT_COLUMNS} FROM chats WHERE conversation = ? AND id < ? ORDER BY id DESC LIMIT ?`),
+    lastChatId: sql(`SELECT max(id) AS id FROM chats`),
+    addOffline: sql(`INSERT OR IGNORE INTO offline (account_key, chat_id) VALUES (?, ?)`),
+    offlineChats: sql(`SELECT c.id, c.conversation, c.client_name, c."to", c.room, c.subject, c.message, c.date
+      FROM offline o JOIN chats c ON c.id = o.chat_id WHERE o.account_key = ? ORDER BY o.chat_id`),
+    dropOffline: sql(`DELETE FROM offline WHERE account_key = ?`),
+    getAccount: sql(`SELECT key, name, password_hash, created FROM accounts WHERE key = ?`),
+    createAccount: sql(`INSERT OR IGNORE INTO accounts (key, name, password_hash, created) VALUES (?, ?, ?, ?)`),
+    loadRooms: sql(`SELECT name, owner, topic, private, operators, members, banned, muted, invited FROM rooms`),
+    saveRoom: sql(`INSERT OR REPLACE INTO rooms
+      (key, name, owner, topic, private, operators, members, banned, muted, invited)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    deleteRoom: sql(`DELETE FROM rooms WHERE key = ?`),
+    loadBans: sql(`SELECT kind, value, reason, actor, date FROM bans`),
+    saveBan: sql(`INSERT OR REPLACE INTO bans (kind, value, reason, actor, date) VALUES (?, ?, ?, ?, ?)`),
+    removeBan: sql(`DELETE FROM bans WHERE kind = ? AND value = ?`),
+    friendships: sql(`SELECT from_key, to_key, status FROM friendships WHERE a = ?1 OR b = ?1`),
+    saveFriendship: sql(`INSERT OR REPLACE INTO friendships (a, b, from_key, to_key, status) VALUES (?, ?, ?, ?, ?)`),
+    removeFriendship: sql(`DELETE FROM friendships WHERE a = ? AND b = ?`),
+    addNotice: sql(`INSERT INTO notices (account_key, fields) VALUES (?, ?)`),
+    notices: sql(`SELECT seq, fields FROM notices WHERE account_key = ? ORDER BY seq`),
+    dropNotices: sql(`DELETE FROM notices WHERE account_key = ? AND seq <= ?`),
+  };
+}
+
+/** One queued write: its statement and the values, taken when it was queued. */
+interface Write {
+  statement: Statement;
+  params: unknown[];
+}
+
+/**
+ * A string as libsql can bind it. libsql cuts a bound string at its first
+ * NUL ("a\u0000b" is stored as "a"), and a chat may hold any character: such
+ * a string goes as its UTF-8 bytes, a BLOB, which `fromSql` turns back.
+ * Valid keys never hold a NUL, so lookups and order are unaffected.
+ */
+function toSql(value: unknown): unknown {
+  return typeof value === "string" && value.includes("\u0000") ? Buffer.from(value, "utf8") : value;
+}
+
+/** A column's value as bound by `toSql`: a BLOB (an ArrayBuffer from libsql) is a string's UTF-8. */
+function fromSql(value: unknown): unknown {
+  return value instanceof ArrayBuffer ? Buffer.from(value).toString("utf8") : value;
+}
+
+/** A row with its BLOBs back as strings (and without libsql's `_metadata`, which `get` adds). */
+function decodeRow<Row>(row: Record<string, unknown>): Row {
+  const decoded: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) if (column !== "_metadata") decoded[column] = fromSql(value);
+  return decoded as Row;
+}
+
+/** Parameters always go as one array: libsql misreads a lone `null` argument. */
+function run(write: Write): Database.RunResult {
+  return write.statement.run(write.params.map(toSql));
+}
+
+function all<Row>(statement: Statement, params: unknown[]): Row[] {
+  return (statement.all(params.map(toSql)) as Record<string, unknown>[]).map((row) => decodeRow<Row>(row));
+}
+
+function get<Row>(statement: Statement, params: unknown[]): Row | undefined {
+  const row = statement.get(params.map(toSql)) as Record<string, unknown> | undefined;
+  return row && decodeRow<Row>(row);
+}
+
+/**
+ * The store on a SQLite file. Open it with `SqliteStore.open(path)` (or
+ * `openStore()`); writes are batched as described at the top of this file, reads are
+ * synchronous underneath and answered at once.
+ */
+export class SqliteStore implements Store {
+  private readonly settings: Required<StoreOptions>;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private queue: Write[] = [];
+  /** Conversations that got chats in the queued batch: the ones to prune. */
+  private touched = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  /** Opens (creating and migrating as needed) the database at `path`; `":memory:"` is an in-memory SQLite. */
+  static open(path: string, options?: StoreOptions): SqliteStore {
+    const settings = storeSettings(options);
+    const db = openDatabase(path);
+    try {
+      migrate(db);
+      return new SqliteStore(db, settings);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  private constructor(
+    private readonly db: Db,
+    settings: Required<StoreOptions>,
+  ) {
+    this.settings = settings;
+    this.statements = prepareStatements(db);
+  }
+
+  async lastChatNumber(): Promise<number> {
+    this.beforeRead();
+    const row = get<{ id: string | null }>(this.statements.lastChatId, [])!;
+    return row.id === null ? 0 : Number(row.id);
+  }
+
+  appendChat(chat: StoredChat, offlineFor?: string): void {
+    if (this.closed) return;
+    if (!isChatId(chat.id)) {
+      this.settings.onError(new Error(`chat id ${JSON.stringify(chat.id)} is not ${CHAT_ID_DIGITS} digits: not stored`));
+      return;
+    }
+    // An id is stored once (INSERT OR IGNORE): the hub numbers chats uniquely, so a repeat is a replay.
+    const c = copyChat(chat);
+    const params = [c.id, c.conversation, c.client_name, c.to ?? null, c.room ?? null, c.subject, c.message, c.date];
+    if (!this.enqueue(this.statements.insertChat, params)) return;
+    this.touched.add(c.conversation);
+    if (offlineFor !== undefined) this.enqueue(this.statements.addOffline, [offlineFor, c.id]);
+  }
+
+  async chatsBefore(conversation: string, limit: number, beforeId?: string) {
+    this.beforeRead();
+    const page = pageLimit(limit, this.settings.historyKeep);
+    // One row more than asked says whether older ones exist.
+    const rows = beforeId === undefined
+      ? all<ChatRow>(this.statements.latestChats, [conversation, page + 1])
+      : all<ChatRow>(this.statements.chatsBefore, [conversation, beforeId, page + 1]);
+    const chats = rows.slice(0, page).reverse().map(chatFromRow);
+    return { chats, more: rows.length > page };
+  }
+
+  async takeOffline(accountKey: string): Promise<StoredChat[]> {
+    this.beforeRead();
+    // A chat pruned from its conversation since is gone for its offline reader too: the join skips it.
+    const rows = all<ChatRow>(this.statements.offlineChats, [accountKey]);
+    this.enqueue(this.statements.dropOffline, [accountKey]);
+    return rows.map(chatFromRow);
+  }
+
+  async getAccount(key: string): Promise<Account | undefined> {
+    this.beforeRead();
+    const row = get<{ key: string; name: string; password_hash: string; created: string }>(this.statements.getAccount, [key]);
+    return row && { key: row.key, name: row.name, passwordHash: row.password_hash, created: row.created };
+  }
+
+  async createAccount(account: Account): Promise<boolean> {
+    this.beforeRead();
+    // Not queued: the answer depends on what is stored, and a registration is told only once it is.
+    const params = [account.key, account.name, account.passwordHash, account.created];
+    return run({ statement: this.statements.createAccount, params }).changes === 1;
+  }
+
+  async loadRooms(): Promise<RoomRecord[]> {
+    this.beforeRead();
+    return all<RoomRow>(this.statements.loadRooms, []).map(roomFromRow).sort(byRoomKey);
+  }
+
+  saveRoom(room: RoomRecord): void {
+    const lists = [room.operators, room.members, room.banned, room.muted, room.invited].map((l) => JSON.stringify(l));
+    const params = [nameKey(room.name), room.name, room.owner, room.topic, room.private ? 1 : 0, ...lists];
+    this.enqueue(this.statements.saveRoom, params);
+  }
+
+  deleteRoom(name: string): void {
+    this.enqueue(this.statements.deleteRoom, [nameKey(name)]);
+  }
+
+  async loadBans(): Promise<BanRecord[]> {
+    this.beforeRead();
+    const rows = all<BanRecord>(this.statements.loadBans, []);
+    return rows.map(({ kind, value, reason, actor, date }) => ({ kind, value, reason, actor, date })).sort(byBan);
+  }
+
+  saveBan(ban: BanRecord): void {
+    this.enqueue(this.statements.saveBan, [ban.kind, ban.value, ban.reason, ban.actor, ban.date]);
+  }
+
+  removeBan(kind: BanRecord["kind"], value: string): void {
+    this.enqueue(this.statements.removeBan, [kind, value]);
+  }
+
+  async friendships(key: string): Promise<Friendship[]> {
+    this.beforeRead();
+    const rows = all<FriendRow>(this.statements.friendships, [key]);
+    return rows.map((row) => ({ from: row.from_key, to: row.to_key, status: row.status })).sort(byPair);
+  }
+
+  saveFriendship(friendship: Friendship): void {
+    const { from, to, status } = friendship;
+    this.enqueue(this.statements.saveFriendship, [...orderedPair(from, to), from, to, status]);
+  }
+
+  removeFriendship(keyA: string, keyB: string): void {
+    this.enqueue(this.statements.removeFriendship, orderedPair(keyA, keyB));
+  }
+
+  addNotice(accountKey: string, fields: Record<string, unknown>): void {
+    this.enqueue(this.statements.addNotice, [accountKey, JSON.stringify(noticeCopy(fields))]);
+  }
+
+  async takeNotices(accountKey: string): Promise<Record<string, unknown>[]> {
+    this.beforeRead();
+    const rows = all<{ seq: number; fields: string }>(this.statements.notices, [accountKey]);
+    if (rows.length > 0) this.enqueue(this.statements.dropNotices, [accountKey, rows[rows.length - 1]!.seq]);
+    return rows.map((row) => JSON.parse(row.fields) as Record<string, unknown>);
+  }
+
+  async flush(): Promise<void> {
+    this.commitQueue();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.commitQueue();
+    this.closed = true;
+    try {
+      this.db.close();
+    } catch (error) {
+      this.report(error, "closing the database");
+    }
+  }
+
+  /** Queues a write and makes sure a commit is scheduled; false (ignored) once closed. */
+  private enqueue(statement: Statement, params: unknown[]): boolean {
+    // A write after close is the server shutting down around a late event: ignored, as MemoryStore does.
+    if (this.closed) return false;
+    this.queue.push({ statement, params });
+    // A ref'd timer: a script that writes and ends still gets its writes committed.
+    this.timer ??= setTimeout(() => this.commitQueue(), FLUSH_DELAY_MS);
+    return true;
+  }
+
+  /** What every read does first: refuse once closed, and commit the queue so the read sees it. */
+  private beforeRead(): void {
+    if (this.closed) throw new StoreClosedError();
+    this.commitQueue();
+  }
+
+  /** Commits the queued writes now, in one transaction, with the pruning they call for. */
+  private commitQueue(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    const touched = this.touched;
+    this.queue = [];
+    this.touched = new Set();
+    try {
+      inTransaction(this.db, () => this.apply(batch, touched));
+    } catch (error) {
+      this.salvage(batch, touched, error);
+    }
+  }
+
+  private apply(batch: Write[], touched: Set<string>): void {
+    for (const write of batch) run(write);
+    for (const conversation of touched) {
+      run({ statement: this.statements.pruneChats, params: [conversation, this.settings.historyKeep - 1] });
+    }
+  }
+
+  /**
+   * A batch that failed as a whole is tried again one write at a time, so
+   * that one bad write does not take the others with it; what still fails
+   * is reported once, with the first error.
+   */
+  private salvage(batch: Write[], touched: Set<string>, error: unknown): void {
+    let lost = 0;
+    for (const write of batch) {
+      try {
+        inTransaction(this.db, () => run(write));
+      } catch {
+        lost++;
+      }
+    }
+    try {
+      inTransaction(this.db, () => this.apply([], touched));
+    } catch {
+      // Pruning waits for the next batch that touches the conversation.
+    }
+    this.report(error, `committing a batch of ${batch.length} writes (${lost} lost)`);
+  }
+
+  private report(error: unknown, doing: string): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.settings.onError(new Error(`${doing}: ${message}`, { cause: error }));
+  }
+}
+
+function chatFromRow(row: ChatRow): StoredChat {
+  return copyChat(row as unknown as StoredChat);
+}
+
+function roomFromRow(row: RoomRow): RoomRecord {
+  const list = (json: string) => JSON.parse(json) as string[];
+  return {
+    name: row.name,
+    owner: row.owner,
+    topic: row.topic,
+    private: row.private !== 0,
+    operators: list(row.operators),
+    members: list(row.members),
+    banned: list(row.banned),
+    muted: list(row.muted),
+    invited: list(row.invited),
+  };
+}
+
+/** A pair of keys in the order the friendships table keeps them (a < b). */
+function orderedPair(keyA: string, keyB: string): [string, string] {
+  return keyA < keyB ? [keyA, keyB] : [keyB, keyA];
+}

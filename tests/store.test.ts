@@ -1,0 +1,485 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import fc from "fast-check";
+import Database from "libsql";
+import t from "tap";
+import {
+  chatId,
+  copyChat,
+  HISTORY_KEEP,
+  MemoryStore,
+  openStore,
+  privateConversation,
+  storable,
+  StoreClosedError,
+  type RoomRecord,
+  type Store,
+  type StoredChat,
+  type StoreOptions,
+} from "../store.js";
+import { migrate, MIGRATIONS, openDatabase, schemaVersion, SqliteStore } from "../sqlite-store.js";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chat-store-"));
+t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const freshFile = () => path.join(dir, `store-${++files}.db`);
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+/** The stores every shared behaviour runs against. */
+const KINDS: Array<{ name: string; open: (options?: StoreOptions) => Store }> = [
+  { name: "MemoryStore", open: (options) => new MemoryStore(options) },
+  { name: "SqliteStore on a file", open: (options) => SqliteStore.open(freshFile(), options) },
+];
+
+const GENERAL = "#general";
+const ANA_BOB = privateConversation("ana", "bob");
+
+/** The nth chat of a conversation, with fields that tell it apart. */
+function chat(n: number, conversation = GENERAL, extra: Partial<StoredChat> = {}): StoredChat {
+  const base: StoredChat = {
+    id: chatId(n),
+    conversation,
+    client_name: "ana",
+    subject: n % 2 ? "" : "Provas",
+    message: `message ${n}`,
+    date: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+  };
+  if (conversation.startsWith("#")) base.room = conversation;
+  else base.to = "bob";
+  return { ...base, ...extra };
+}
+
+const ids = (chats: StoredChat[]) => chats.map((c) => Number(c.id));
+
+function room(name: string, extra: Partial<RoomRecord> = {}): RoomRecord {
+  return { name, owner: "ana", topic: "", private: false, operators: ["ana"], members: ["ana"], banned: [], muted: [], invited: [], ...extra };
+}
+
+/** A store closed when the test ends; `errors` collects what it reported. */
+function use(t: Teardown, kind: (typeof KINDS)[number], options: StoreOptions = {}) {
+  const errors: Error[] = [];
+  const store = kind.open({ onError: (e) => errors.push(e), ...options });
+  t.teardown(() => store.close());
+  return { store, errors };
+}
+
+/** Pages a conversation back to its start, `limit` at a time, and returns every chat met, oldest first. */
+async function pageBack(store: Store, conversation: string, limit: number): Promise<StoredChat[]> {
+  const pages: StoredChat[][] = [];
+  let page = await store.chatsBefore(conversation, limit);
+  pages.unshift(page.chats);
+  while (page.more) {
+    page = await store.chatsBefore(conversation, limit, page.chats[0]!.id);
+    pages.unshift(page.chats);
+  }
+  return pages.flat();
+}
+
+for (const kind of KINDS) {
+  t.test(kind.name, async (t) => {
+    t.test("starts empty", async (t) => {
+      const { store } = use(t, kind);
+      t.equal(await store.lastChatNumber(), 0);
+      t.same(await store.chatsBefore(GENERAL, 10), { chats: [], more: false });
+      t.same(await store.takeOffline("bob"), []);
+      t.same(await store.takeNotices("bob"), []);
+      t.equal(await store.getAccount("ana"), undefined);
+      t.same(await store.loadRooms(), []);
+      t.same(await store.loadBans(), []);
+      t.same(await store.friendships("ana"), []);
+    });
+
+    t.test("gives the latest N oldest first, then pages back with before, more exact at the edges", async (t) => {
+      const { store } = use(t, kind);
+      for (let n = 1; n <= 7; n++) store.appendChat(chat(n));
+      store.appendChat(chat(8, "#other"));
+      t.same(await store.chatsBefore(GENERAL, 3), { chats: [chat(5), chat(6), chat(7)], more: true });
+      t.same(ids((await store.chatsBefore(GENERAL, 3, chatId(5))).chats), [2, 3, 4]);
+      t.same(await store.chatsBefore(GENERAL, 3, chatId(2)), { chats: [chat(1)], more: false });
+      t.same(await store.chatsBefore(GENERAL, 3, chatId(1)), { chats: [], more: false });
+      // A page that ends exactly at the first chat has nothing older.
+      t.same(ids((await store.chatsBefore(GENERAL, 3, chatId(4))).chats), [1, 2, 3]);
+      t.equal((await store.chatsBefore(GENERAL, 3, chatId(4))).more, false);
+      t.equal((await store.chatsBefore(GENERAL, 7)).more, false, "limit equal to the count");
+      t.equal((await store.chatsBefore(GENERAL, 6)).more, true, "limit one under the count");
+      t.same(await store.chatsBefore(GENERAL, 0), { chats: [], more: true }, "limit 0 still tells whether any exist");
+      t.same(ids((await store.chatsBefore(GENERAL, 100, chatId(99))).chats), [1, 2, 3, 4, 5, 6, 7], "before an id not stored");
+      t.same(ids((await store.chatsBefore("#other", 10)).chats), [8], "conversations do not mix");
+      t.equal(await store.lastChatNumber(), 8);
+    });
+
+    t.test("files chats by id whatever the order they come in, and stores an id once", async (t) => {
+      const { store } = use(t, kind, { historyKeep: 3 });
+      for (const n of [4, 2, 5, 1, 3]) store.appendChat(chat(n));
+      store.appendChat(chat(5, "#other", { message: "a replay" }));
+      t.same(await store.chatsBefore(GENERAL, 10), { chats: [chat(3), chat(4), chat(5)], more: false });
+      t.same(await store.chatsBefore("#other", 10), { chats: [], more: false });
+      store.appendChat(chat(1));
+      t.same(ids((await store.chatsBefore(GENERAL, 10)).chats), [3, 4, 5], "an old id comes back pruned");
+      t.equal(await store.lastChatNumber(), 5);
+    });
+
+    t.test("keeps every field, to and room only when set, and any text", async (t) => {
+      const { store } = use(t, kind);
+      const odd = chat(1, GENERAL, { message: "nul\u0000after, line\nbreak, 🎉 olá \u001b[2J", subject: "a\u0000" });
+      store.appendChat(odd);
+      store.appendChat(chat(2, ANA_BOB));
+      const [first] = (await store.chatsBefore(GENERAL, 1)).chats;
+      t.same(first, odd);
+      t.notOk("to" in first!, "no to on a room chat");
+      const [second] = (await store.chatsBefore(ANA_BOB, 1)).chats;
+      t.equal(second!.to, "bob");
+      t.notOk("room" in second!, "no room on a private chat");
+    });
+
+    t.test("sees writes queued just before a read, without flush()", async (t) => {
+      const { store } = use(t, kind);
+      store.appendChat(chat(1));
+      store.saveRoom(room("#dev"));
+      store.addNotice("bob", { type: "friend" });
+      t.equal(await store.lastChatNumber(), 1);
+      t.equal((await store.loadRooms()).length, 1);
+      t.same(await store.takeNotices("bob"), [{ type: "friend" }]);
+    });
+
+    t.test("keeps historyKeep chats per conversation and prunes the oldest", async (t) => {
+      const { store } = use(t, kind, { historyKeep: 3 });
+      for (let n = 1; n <= 5; n++) store.appendChat(chat(n));
+      store.appendChat(chat(6, "#other"));
+      t.same(await store.chatsBefore(GENERAL, 10), { chats: [chat(3), chat(4), chat(5)], more: false });
+      t.same(await store.chatsBefore(GENERAL, 10, chatId(3)), { chats: [], more: false });
+      await store.flush();
+      store.appendChat(chat(7));
+      t.same(ids((await store.chatsBefore(GENERAL, 10)).chats), [4, 5, 7], "across batches too");
+      t.same(ids((await store.chatsBefore("#other", 10)).chats), [6], "other conversations untouched");
+      t.equal(await store.lastChatNumber(), 7);
+      t.same(ids((await store.chatsBefore(GENERAL, Infinity)).chats), [4, 5, 7], "a limit over the cap");
+    });
+
+    t.test("refuses historyKeep below 1", async (t) => {
+      t.throws(() => kind.open({ historyKeep: 0 }), RangeError);
+      t.throws(() => kind.open({ historyKeep: 1.5 }), RangeError);
+    });
+
+    t.test("keeps offline chats for an account and gives them once, oldest first", async (t) => {
+      const { store } = use(t, kind);
+      store.appendChat(chat(1, ANA_BOB), "bob");
+      store.appendChat(chat(2, GENERAL));
+      store.appendChat(chat(3, ANA_BOB), "bob");
+      store.appendChat(chat(4, privateConversation("ana", "cid")), "cid");
+      t.same(await store.takeOffline("bob"), [chat(1, ANA_BOB), chat(3, ANA_BOB)]);
+      t.same(await store.takeOffline("bob"), [], "taken once");
+      t.same(ids((await store.chatsBefore(ANA_BOB, 10)).chats), [1, 3], "still in the history");
+      store.appendChat(chat(5, ANA_BOB), "bob");
+      t.same(ids(await store.takeOffline("bob")), [5], "kept again after a take");
+      t.same(ids(await store.takeOffline("cid")), [4]);
+    });
+
+    t.test("drops an offline chat pruned from its conversation", async (t) => {
+      const { store } = use(t, kind, { historyKeep: 2 });
+      for (let n = 1; n <= 3; n++) store.appendChat(chat(n, ANA_BOB), "bob");
+      t.same(ids(await store.takeOffline("bob")), [2, 3]);
+    });
+
+    t.test("keeps notices for an account and gives them once, in order", async (t) => {
+      const { store } = use(t, kind);
+      const fields = { type: "friend", client_name: "ana", target: "bob", status: "requested" };
+      store.addNotice("bob", fields);
+      store.addNotice("cid", { n: 0 });
+      store.addNotice("bob", { n: 2, dropped: undefined, nested: { list: [1, "x\u0000"] } });
+      fields.status = "changed after queueing";
+      t.same(await store.takeNotices("bob"), [
+        { type: "friend", client_name: "ana", target: "bob", status: "requested" },
+        { n: 2, nested: { list: [1, "x\u0000"] } },
+      ]);
+      t.same(await store.takeNotices("bob"), [], "taken once");
+      store.addNotice("bob", { n: 3 });
+      t.same(await store.takeNotices("bob"), [{ n: 3 }]);
+      t.same(await store.takeNotices("cid"), [{ n: 0 }]);
+    });
+
+    t.test("creates an account once", async (t) => {
+      const { store } = use(t, kind);
+      const account = { key: "ana", name: "Ana", passwordHash: "scrypt$salt$hash", created: "2026-01-01T00:00:00.000Z" };
+      t.equal(await store.createAccount(account), true);
+      t.equal(await store.createAccount({ ...account, name: "ANA", passwordHash: "other" }), false);
+      t.same(await store.getAccount("ana"), account);
+      t.equal(await store.getAccount("Ana"), undefined, "keys are exact: the caller gives nameKey()s");
+    });
+
+    t.test("saves, replaces by name key, and deletes rooms", async (t) => {
+      const { store } = use(t, kind);
+      const dev = room("#Dev", { topic: "builds", private: true, operators: ["ana", "bob"], members: ["ana", "bob"], banned: ["eve"], muted: ["dan"], invited: ["cid"] });
+      store.saveRoom(dev);
+      store.saveRoom(room("#art"));
+      dev.members.push("mutated after saving");
+      t.same(await store.loadRooms(), [room("#art"), { ...dev, members: ["ana", "bob"] }], "a snapshot, listed by key");
+      store.saveRoom(room("#DEV", { topic: "renamed" }));
+      t.same((await store.loadRooms()).map((r) => [r.name, r.topic]), [["#art", ""], ["#DEV", "renamed"]]);
+      store.deleteRoom("#dev");
+      t.same(await store.loadRooms(), [room("#art")]);
+    });
+
+    t.test("saves, replaces and removes bans", async (t) => {
+      const { store } = use(t, kind);
+      const ban = { kind: "name" as const, value: "eve", reason: "spam", actor: "ana", date: "2026-01-01T00:00:00.000Z" };
+      store.saveBan(ban);
+      store.saveBan({ ...ban, kind: "address", value: "::1" });
+      store.saveBan({ ...ban, reason: "again" });
+      t.same(await store.loadBans(), [{ ...ban, kind: "address", value: "::1" }, { ...ban, reason: "again" }]);
+      store.removeBan("name", "eve");
+      store.removeBan("name", "::1");
+      t.same((await store.loadBans()).map((b) => b.value), ["::1"]);
+    });
+
+    t.test("keeps one friendship per pair, whoever wrote it last", async (t) => {
+      const { store } = use(t, kind);
+      store.saveFriendship({ from: "bob", to: "ana", status: "requested" });
+      store.saveFriendship({ from: "cid", to: "dan", status: "requested" });
+      t.same(await store.friendships("ana"), [{ from: "bob", to: "ana", status: "requested" }]);
+      t.same(await store.friendships("bob"), [{ from: "bob", to: "ana", status: "requested" }]);
+      store.saveFriendship({ from: "ana", to: "bob", status: "accepted" });
+      store.saveFriendship({ from: "ana", to: "cid", status: "requested" });
+      t.same(await store.friendships("ana"), [
+        { from: "ana", to: "bob", status: "accepted" },
+        { from: "ana", to: "cid", status: "requested" },
+      ]);
+      store.removeFriendship("bob", "ana");
+      t.same(await store.friendships("bob"), []);
+      t.same((await store.friendships("cid")).length, 2);
+    });
+
+    t.test("has every write queued in one turn after flush()", async (t) => {
+      const { store } = use(t, kind);
+      for (let n = 1; n <= 2000; n++) store.appendChat(chat(n, n % 2 ? GENERAL : ANA_BOB), n % 2 ? undefined : "bob");
+      for (let n = 0; n < 50; n++) store.saveRoom(room(`#r${n}`));
+      for (let n = 0; n < 50; n++) store.addNotice("bob", { n });
+      await store.flush();
+      t.equal(await store.lastChatNumber(), 2000);
+      t.equal((await pageBack(store, GENERAL, 100)).length, 1000);
+      t.equal((await store.takeOffline("bob")).length, 1000);
+      t.equal((await store.loadRooms()).length, 50);
+      t.same((await store.takeNotices("bob")).map((f) => f.n), [...Array(50).keys()]);
+    });
+
+    t.test("reports a malformed chat id and stores nothing for it", async (t) => {
+      const { store, errors } = use(t, kind);
+      store.appendChat(chat(1, GENERAL, { id: "12" }));
+      store.appendChat(chat(2));
+      await store.flush();
+      t.equal(errors.length, 1);
+      t.match(errors[0]!.message, /"12"/);
+      t.same(ids((await store.chatsBefore(GENERAL, 10)).chats), [2]);
+    });
+
+    t.test("ignores writes after close, refuses reads, and closes twice quietly", async (t) => {
+      const { store, errors } = use(t, kind);
+      store.appendChat(chat(1));
+      await store.close();
+      t.doesNotThrow(() => {
+        store.appendChat(chat(2));
+        store.saveRoom(room("#late"));
+        store.saveBan({ kind: "name", value: "x", reason: "", actor: "", date: "" });
+        store.removeBan("name", "x");
+        store.deleteRoom("#late");
+        store.saveFriendship({ from: "a", to: "b", status: "requested" });
+        store.removeFriendship("a", "b");
+        store.addNotice("bob", {});
+      });
+      await t.rejects(store.chatsBefore(GENERAL, 1), StoreClosedError);
+      await t.rejects(store.getAccount("ana"), StoreClosedError);
+      await t.resolves(store.close());
+      t.same(errors, []);
+    });
+
+    t.test("pages any sequence of chats back in order, with no gap or duplicate", async (t) => {
+      const conversations = [GENERAL, "#dev", ANA_BOB];
+      const step = fc.record({ conversation: fc.constantFrom(...conversations), gap: fc.nat(3), flush: fc.boolean() });
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { maxLength: 60 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 30 }), async (steps, limit, keep) => {
+          const store = kind.open({ historyKeep: keep });
+          try {
+            const expected = new Map<string, string[]>(conversations.map((c) => [c, []]));
+            let n = 0;
+            for (const s of steps) {
+              n += 1 + s.gap;
+              store.appendChat(chat(n, s.conversation));
+              expected.get(s.conversation)!.push(chatId(n));
+              if (s.flush) await store.flush();
+            }
+            for (const conversation of conversations) {
+              const paged = (await pageBack(store, conversation, limit)).map((c) => c.id);
+              if (paged.join() !== expected.get(conversation)!.slice(-keep).join()) return false;
+            }
+            return (await store.lastChatNumber()) === n;
+          } finally {
+            await store.close();
+          }
+        }),
+        { numRuns: 40 },
+      );
+      t.pass("property held");
+    });
+
+    t.test("gives back any text as a UTF-8 database keeps it", async (t) => {
+      const text = fc.string({ unit: "binary", maxLength: 40 });
+      await fc.assert(
+        fc.asyncProperty(text, text, text, async (message, subject, clientName) => {
+          const store = kind.open();
+          try {
+            const stored = chat(1, GENERAL, { message, subject, client_name: clientName });
+            store.appendChat(stored);
+            const [back] = (await store.chatsBefore(GENERAL, 1)).chats;
+            return JSON.stringify(back) === JSON.stringify(storable(copyChat(stored)));
+          } finally {
+            await store.close();
+          }
+        }),
+        { numRuns: 30 },
+      );
+      t.pass("property held");
+    });
+  });
+}
+
+t.test("openStore", async (t) => {
+  t.test("gives a MemoryStore for :memory:", async (t) => {
+    const store = await openStore(":memory:");
+    t.teardown(() => store.close());
+    t.type(store, MemoryStore);
+  });
+
+  t.test("gives a SqliteStore for a path", async (t) => {
+    const store = await openStore(freshFile(), { historyKeep: 5 });
+    t.teardown(() => store.close());
+    t.type(store, SqliteStore);
+  });
+
+  t.test("uses HISTORY_KEEP by default", async (t) => {
+    // Only the boundary matters: HISTORY_KEEP + 1 chats in one batch keep HISTORY_KEEP.
+    const store = await openStore(freshFile());
+    t.teardown(() => store.close());
+    for (let n = 1; n <= HISTORY_KEEP + 1; n++) store.appendChat(chat(n));
+    const page = await store.chatsBefore(GENERAL, 1, chatId(3));
+    t.same(page, { chats: [chat(2)], more: false });
+  });
+});
+
+t.test("SqliteStore on a file", async (t) => {
+  /** Another connection to the same file: what a crash would leave. */
+  function peek(t: Teardown, file: string) {
+    const db = new Database(file);
+    t.teardown(() => db.close());
+    return db;
+  }
+  const count = (db: Database.Database, table: string) =>
+    (db.prepare(`SELECT count(*) AS n FROM ${table}`).get([]) as { n: number }).n;
+
+  t.test("creates the schema in an empty file, and reopening changes nothing", async (t) => {
+    const file = freshFile();
+    fs.writeFileSync(file, "");
+    const store = SqliteStore.open(file);
+    store.appendChat(chat(1));
+    await store.close();
+    const db = peek(t, file);
+    t.equal(schemaVersion(db), MIGRATIONS.length);
+    t.equal((db.prepare("PRAGMA journal_mode").get([]) as { journal_mode: string }).journal_mode, "wal");
+    const schema = () => db.prepare("SELECT name, sql FROM sqlite_schema ORDER BY name").all([]);
+    const before = schema();
+    t.same(before.map((r) => (r as { name: string }).name).filter((n) => !n.startsWith("sqlite_")), [
+      "accounts", "bans", "chats", "chats_by_conversation", "friendships", "friendships_by_b", "notices", "notices_by_account", "offline", "rooms",
+    ]);
+    const again = SqliteStore.open(file);
+    t.same(ids((await again.chatsBefore(GENERAL, 5)).chats), [1]);
+    await again.close();
+    t.equal(schemaVersion(db), MIGRATIONS.length);
+    t.same(schema(), before);
+  });
+
+  t.test("upgrades a database made at schema version 1", async (t) => {
+    const file = freshFile();
+    const old = openDatabase(file);
+    migrate(old, 1);
+    t.equal(schemaVersion(old), 1);
+    old.prepare(`INSERT INTO chats VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run([chatId(7), GENERAL, "ana", null, GENERAL, "", "from v1", "d"]);
+    old.prepare(`INSERT INTO accounts VALUES (?, ?, ?, ?)`).run(["ana", "Ana", "h", "c"]);
+    old.close();
+    const store = SqliteStore.open(file);
+    t.teardown(() => store.close());
+    t.equal(await store.lastChatNumber(), 7);
+    t.equal((await store.chatsBefore(GENERAL, 1)).chats[0]!.message, "from v1");
+    t.equal((await store.getAccount("ana"))!.name, "Ana");
+    store.saveRoom(room("#dev"));
+    store.addNotice("ana", { n: 1 });
+    t.equal((await store.loadRooms()).length, 1, "tables of later versions exist");
+    t.same(await store.takeNotices("ana"), [{ n: 1 }]);
+    t.equal(schemaVersion(peek(t, file)), MIGRATIONS.length);
+  });
+
+  t.test("refuses a database from a newer version", async (t) => {
+    const file = freshFile();
+    const db = openDatabase(file);
+    db.exec(`PRAGMA user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    t.throws(() => SqliteStore.open(file), /schema version/);
+  });
+
+  t.test("queues writes rather than writing each at once, and commits them on flush()", async (t) => {
+    const file = freshFile();
+    const { store } = use(t, { name: "file", open: (o) => SqliteStore.open(file, o) });
+    const db = peek(t, file);
+    for (let n = 1; n <= 100; n++) store.appendChat(chat(n));
+    t.equal(count(db, "chats"), 0, "nothing is written while the turn goes on");
+    await store.flush();
+    t.equal(count(db, "chats"), 100, "all of it after flush()");
+  });
+
+  t.test("keeps everything across close and reopen", async (t) => {
+    const file = freshFile();
+    const first = SqliteStore.open(file, { historyKeep: 4 });
+    for (let n = 1; n <= 6; n++) first.appendChat(chat(n, ANA_BOB), "bob");
+    await first.createAccount({ key: "ana", name: "Ana", passwordHash: "h", created: "c" });
+    first.saveRoom(room("#dev", { private: true, banned: ["eve"] }));
+    first.saveBan({ kind: "address", value: "10.0.0.1", reason: "flood", actor: "ana", date: "d" });
+    first.saveFriendship({ from: "ana", to: "bob", status: "accepted" });
+    first.addNotice("bob", { n: 1 });
+    await first.close();
+
+    const store = SqliteStore.open(file, { historyKeep: 4 });
+    t.teardown(() => store.close());
+    t.equal(await store.lastChatNumber(), 6);
+    t.same(ids((await store.chatsBefore(ANA_BOB, 10)).chats), [3, 4, 5, 6]);
+    t.same(ids(await store.takeOffline("bob")), [3, 4, 5, 6]);
+    t.equal((await store.getAccount("ana"))!.passwordHash, "h");
+    t.same(await store.loadRooms(), [room("#dev", { private: true, banned: ["eve"] })]);
+    t.same((await store.loadBans()).map((b) => b.value), ["10.0.0.1"]);
+    t.same(await store.friendships("bob"), [{ from: "ana", to: "bob", status: "accepted" }]);
+    t.same(await store.takeNotices("bob"), [{ n: 1 }]);
+  });
+
+  t.test("reports a failed write, keeps the others of its batch, and goes on", async (t) => {
+    const file = freshFile();
+    const { store, errors } = use(t, { name: "file", open: (o) => SqliteStore.open(file, o) });
+    peek(t, file).exec("DROP TABLE notices");
+    store.appendChat(chat(1));
+    store.addNotice("bob", { n: 1 });
+    store.appendChat(chat(2));
+    await store.flush();
+    t.equal(errors.length, 1);
+    t.match(errors[0]!.message, /3 writes \(1 lost\).*notices/);
+    t.same(ids((await store.chatsBefore(GENERAL, 10)).chats), [1, 2]);
+    store.appendChat(chat(3));
+    t.equal(await store.lastChatNumber(), 3, "later batches commit as usual");
+  });
+
+  t.test("is also an in-memory SQLite database when opened directly on :memory:", async (t) => {
+    const store = SqliteStore.open(":memory:");
+    t.teardown(() => store.close());
+    store.appendChat(chat(1));
+    t.equal(await store.lastChatNumber(), 1);
+  });
+});
