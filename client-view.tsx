@@ -104,6 +104,21 @@ export function inputText(input: string, width: number, masked: boolean): string
   return tailToWidth(shown, Math.max(1, width));
 }
 
+/** `text` cut to `width` terminal columns, ending with an ellipsis (ASCII "..." when asked) if it was longer. */
+export function fit(text: string, width: number, ascii = false): string {
+  if (stringWidth(text) <= width) return text;
+  const ellipsis = ascii ? "..." : "…";
+  let out = "";
+  let used = 0;
+  for (const char of text) {
+    const w = stringWidth(char);
+    if (used + w > width - ellipsis.length) break;
+    out += char;
+    used += w;
+  }
+  return out + ellipsis;
+}
+
 /** The conversation's size on screen, and its lines cut into rows of that width. */
 export function conversationRows(lines: DisplayLine[], columns: number, rows: number, t?: Texts) {
   const width = Math.max(10, columns - SIDEBAR_COLUMNS - 2);
@@ -138,7 +153,7 @@ export function ChatView(props: ChatViewProps) {
   const statusColor = status.kind === "connected" ? "green" : status.kind === "error" ? "red" : "yellow";
   const statusLine = (
     <Text wrap="truncate" color={statusColor} inverse>
-      {g(` ${statusText(status, props)} `).padEnd(columns)}
+      {fit(g(` ${statusText(status, props)} `), columns, ascii).padEnd(columns)}
     </Text>
   );
   if (self === undefined) {
@@ -176,7 +191,7 @@ export function ChatView(props: ChatViewProps) {
         <Box flexDirection="column" width={conversationWidth} marginRight={1}>
           {visible.map((row, i) => (
             <Text key={i} color={COLORS[row.kind]} dimColor={row.dim} wrap="truncate">
-              {g(row.text)}
+              {fit(g(row.text), conversationWidth, ascii)}
             </Text>
           ))}
         </Box>
@@ -193,17 +208,16 @@ export function ChatView(props: ChatViewProps) {
           <Text bold>{t.screen.online(users.length)}</Text>
           {sidebar.slice(0, conversationHeight - 1).map((name, i) => (
             <Text key={name + i} wrap="truncate" inverse={i === selected} dimColor={away && i === sidebar.length - 1} color={i === 0 ? "gray" : name === self ? "cyan" : undefined}>
-              {i === selected ? g("▸ ") : "  "}
-              {sanitize(name)}
+              {fit(`${i === selected ? g("▸ ") : "  "}${sanitize(name)}`, SIDEBAR_COLUMNS - 2, ascii)}
             </Text>
           ))}
         </Box>
       </Box>
       <Text wrap="truncate" color="yellow">
-        {scroll > 0 ? g(t.screen.unread(unread)) : " "}
+        {scroll > 0 ? fit(g(t.screen.unread(unread)), columns, ascii) : " "}
       </Text>
       <Text wrap="truncate" color={recipient ? "magenta" : "gray"}>
-        [{recipient ? t.screen.privateTo(sanitize(recipient)) : t.screen.everyone}] [{t.screen.subject(subject || t.noSubject)}]
+        {fit(`[${recipient ? t.screen.privateTo(sanitize(recipient)) : t.screen.everyone}] [${t.screen.subject(sanitize(subject) || t.noSubject)}]`, columns, ascii)}
       </Text>
       <Text wrap="truncate">
         {prompt}
@@ -211,7 +225,7 @@ export function ChatView(props: ChatViewProps) {
         {cursor}
       </Text>
       <Text wrap="truncate" color="gray">
-        {g(t.screen.keys)}
+        {fit(g(t.screen.keys), columns, ascii)}
       </Text>
     </Box>
   );

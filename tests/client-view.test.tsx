@@ -1,8 +1,9 @@
 import { render } from "ink-testing-library";
 import t from "tap";
-import { ChatApp, ChatView, wrapRows, type ChatViewProps } from "../client-view.js";
+import { ChatApp, ChatView, inputText, wrapRows, type ChatViewProps } from "../client-view.js";
 import { ChatClient } from "../client.js";
 import { TEXTS } from "../format.js";
+import { FakeServer, welcome } from "./fake-server.js";
 import { eventually, Peer, testServer } from "./helpers.js";
 
 const en = TEXTS.en;
@@ -139,4 +140,141 @@ t.test("the app against a real server: name, messages, sidebar recipient, histor
   await eventually(() => /Online \(3\)/.test(screen()) && /\*\*\* carla joined/.test(screen()), "carla in the sidebar");
   carla.socket.destroy();
   await eventually(() => /Online \(2\)/.test(screen()) && /carla left \(connection lost\)/.test(screen()), "carla gone");
+});
+
+t.test("a long input line scrolls sideways: its end, where one types, stays in view", async (t) => {
+  const screen = frame(props({ input: `${"x".repeat(300)}THE END` }));
+  const inputRow = screen.split("\n").find((row) => row.startsWith("> ")) ?? "";
+  t.match(inputRow, /^> x+THE END█$/);
+  t.notMatch(inputRow, /…/, "not cut with an ellipsis");
+  t.equal(inputText("漢字漢字", 5, false), "漢字", "by terminal columns");
+  t.equal(inputText("one\ntwo", 20, false), "one↵two", "a pasted line break shows as ↵");
+  t.equal(inputText("secret", 20, true), "••••••", "a password is masked");
+});
+
+t.test("40 wide characters show whole, wrapped by columns", async (t) => {
+  const text = `${"漢字".repeat(40)}END`;
+  const screen = frame(props({ lines: [{ kind: "chat", text }] }));
+  t.equal(screen.match(/漢字/g)?.length, 40, "nothing of the line is lost");
+  t.match(screen, /漢字END/);
+});
+
+t.test("one's own line is marked while pending; history is dimmed under its header", async (t) => {
+  const screen = frame(
+    props({
+      lines: [
+        { kind: "info", text: en.earlier, dim: true },
+        { kind: "chat", text: "[2020-03-04 05:06:07] bruno [No subject]: long ago", dim: true },
+        { kind: "own", text: "[10:00:00] you [No subject]: on its way", pending: "c1" },
+        { kind: "error", text: '✗ "psst": Not delivered: bruno is not online.' },
+      ],
+    }),
+  );
+  t.match(screen, /— earlier messages —/);
+  t.match(screen, /\[2020-03-04 05:06:07\] bruno/);
+  t.match(screen, /you \[No subject\]: on its way {2}\(sending…\)/);
+  t.match(screen, /✗ "psst": Not delivered: bruno is not online\./);
+});
+
+t.test("a chosen recipient who left stays chosen, shown in the sidebar", async (t) => {
+  const screen = frame(props({ users: ["ana", "carla"], recipient: "bruno" }));
+  t.match(screen, /\[private to bruno\]/);
+  t.match(screen, /▸ bruno/);
+});
+
+t.test("outside a UTF-8 locale the screen is drawn in ASCII", async (t) => {
+  const lines = [{ kind: "private" as const, text: "[10:00:00] bruno → you (private) [No subject]: hi" }];
+  const screen = frame(props({ ascii: true, lines, recipient: "bruno", input: "typing", scroll: 0 }));
+  t.notMatch(screen, /[▸→…╭╮╰╯│─█·↑↓]/u, "no symbol outside ASCII");
+  t.match(screen, /bruno -> you \(private\)/);
+  t.match(screen, /> bruno/);
+  t.match(screen, /> typing_/);
+  t.match(screen, /\|/, "the sidebar's border in ASCII");
+  const nameScreen = frame(props({ ascii: true, self: undefined }));
+  t.notMatch(nameScreen, /[╭╮╰╯│─█]/u);
+  t.match(nameScreen, /\+-+/, "the name box in ASCII");
+  t.match(frame(props({ ascii: true, lines: Array.from({ length: 40 }, (_, i) => ({ kind: "chat" as const, text: `m${i}` })), scroll: 5 })), /v scrolled back/);
+});
+
+t.test("Portuguese has its own words for every state of the screen", async (t) => {
+  const lines = Array.from({ length: 40 }, (_, i) => ({ kind: "chat" as const, text: `m${i}` }));
+  t.match(frame(props({ t: TEXTS.pt, lines, scroll: 5, unread: 1 })), /↓ 1 mensagem nova abaixo: PgDn/);
+  t.match(frame(props({ t: TEXTS.pt, lines, scroll: 5, unread: 3 })), /↓ 3 mensagens novas abaixo: PgDn/);
+  t.match(frame(props({ t: TEXTS.pt, lines, scroll: 5, unread: 0 })), /↓ rolado para trás: PgDn para voltar/);
+});
+
+t.test("the app: a recipient who leaves stays chosen and nothing reaches the others; pastes; errors that clear", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const bruno = await Peer.joined(t, port, "bruno");
+  const carla = await Peer.joined(t, port, "carla");
+  const client = new ChatClient({ port });
+  t.teardown(() => client.close());
+  await client.connect();
+  const { stdin, lastFrame, unmount } = render(<ChatApp client={client} t={en} name="ana" />);
+  t.teardown(unmount);
+  const screen = () => lastFrame() ?? "";
+  await eventually(() => /Online \(3\)/.test(screen()), "the sidebar");
+  await bruno.drain();
+  await carla.drain();
+
+  stdin.write("\t");
+  await eventually(() => /\[private to bruno\]/.test(screen()), "bruno chosen");
+  bruno.socket.destroy();
+  await eventually(() => /bruno left/.test(screen()), "bruno gone");
+  t.match(screen(), /\[private to bruno\]/, "still chosen");
+  stdin.write("bruno, my secret is 1234\r");
+  await eventually(() => /Not delivered: bruno is not online\./.test(screen()), "the refusal");
+  t.same((await carla.drain()).filter((m) => m.type === "chat"), [], "carla got nothing");
+
+  stdin.write("\x1b"); // everyone again
+  await eventually(() => /\[to everyone\]/.test(screen()), "everyone again");
+  stdin.write("line one\rline two\r");
+  let msg = await carla.next();
+  while (msg.type !== "chat") msg = await carla.next();
+  t.equal(msg.message, "line one\nline two", "a paste is one message");
+
+  stdin.write("/xyz hi\r");
+  await eventually(() => /Unknown command \/xyz\. Type \/help\./.test(screen().split("\n")[0] ?? ""), "the error on the status line");
+  stdin.write("a");
+  await eventually(() => /Connected to .* as ana/.test(screen().split("\n")[0] ?? ""), "the error cleared by the next key");
+
+  stdin.write("\x7f@CARLA psst\r");
+  await eventually(() => /you → carla \(private\) \[No subject\]: psst/.test(screen()), "the private echo with the name as the server knows it");
+});
+
+t.test("the app: a name refused on rejoining goes back to the name screen; PgUp past the oldest line fetches older ones", async (t) => {
+  const fake = await FakeServer.start(t);
+  const client = new ChatClient({ port: fake.port, reconnectDelayMs: 1 });
+  t.teardown(() => client.close());
+  await client.connect();
+  const { stdin, lastFrame, unmount } = render(<ChatApp client={client} t={en} name="ana" />);
+  t.teardown(unmount);
+  const screen = () => lastFrame() ?? "";
+  const first = await fake.connection(0);
+  await first.next("join");
+  first.send(welcome("ana"));
+  first.send({ type: "chat", client_name: "bruno", message: "second oldest", room: "#general", history: true, id: "00000010" });
+  first.send({ type: "history", room: "#general", count: 1, more: true });
+  await eventually(() => /second oldest/.test(screen()), "the replay");
+  t.match(screen(), /— earlier messages —/);
+
+  stdin.write("\x1b[5~"); // PgUp: everything fits, so this is past the oldest line
+  const ask = await first.next("history");
+  t.match(ask, { room: "#general", before: "00000010" });
+  first.send({ type: "chat", client_name: "bruno", message: "the very first", room: "#general", history: true, id: "00000001", ref: ask.ref! });
+  first.send({ type: "history", room: "#general", count: 1, more: false, ref: ask.ref! });
+  await eventually(() => /the very first/.test(screen()), "the older page");
+  const rows = screen().split("\n");
+  t.ok(rows.findIndex((r) => r.includes("the very first")) < rows.findIndex((r) => r.includes("second oldest")), "older lines on top");
+
+  first.socket.destroy();
+  const second = await fake.connection(1);
+  await second.next("join");
+  second.send({ type: "error", code: "name_taken", message: 'The name "ana" is already in use' });
+  await eventually(() => /Chat: choose your name/.test(screen()), "the name screen");
+  t.match(screen(), /Name refused: The name "ana" is already in use\. Try another\./);
+  stdin.write("ana2\r");
+  t.match(await second.next("join"), { client_name: "ana2" });
+  second.send(welcome("ana2"));
+  await eventually(() => /Connected to .* as ana2/.test(screen()), "joined again under another name");
 });
