@@ -1,5 +1,6 @@
 /** The real client in a real pseudo-terminal (tmux), against a real server: what a person sees. */
 import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import t from "tap";
 import { eventually, Peer, ROOT, testServer } from "./helpers.js";
@@ -36,3 +37,50 @@ t.test("the full-screen client in a terminal", { skip: hasTmux ? false : "tmux i
   t.match(await bruno.next(), { type: "leave", client_name: "ana", reason: "quit" });
   await eventually(() => spawnSync("tmux", ["-L", socket, "has-session", "-t", "chat"]).status !== 0, "the client to exit");
 });
+
+t.test("SIGTERM to the full-screen client gives the terminal back (leaves the alternate screen)", { skip: hasTmux ? false : "tmux is not installed" }, async (t) => {
+  const { port } = (await testServer(t)).address;
+  const bruno = await Peer.joined(t, port, "bruno");
+  const command = ["env", "CI=false", process.execPath, ...process.execArgv, path.join(ROOT, "client.ts"), "--port", String(port), "--name", "ana"];
+  tmux("-f", "/dev/null", "new-session", "-d", "-s", "chat", "-x", "100", "-y", "24", "-c", ROOT, command.map(shellQuote).join(" "));
+  tmux("set-option", "-t", "chat", "remain-on-exit", "on");
+  t.teardown(() => spawnSync("tmux", ["-L", socket, "kill-server"]));
+  await eventually(() => /Welcome, ana!/.test(screen()), "the welcome", 30_000);
+  t.equal(tmux("display-message", "-p", "-t", "chat", "#{alternate_on}").trim(), "1", "on the alternate screen");
+  t.match(await bruno.next(), { type: "join", client_name: "ana" });
+
+  process.kill(clientPid(Number(tmux("display-message", "-p", "-t", "chat", "#{pane_pid}").trim())), "SIGTERM");
+  t.match(await bruno.next(), { type: "leave", client_name: "ana", reason: "quit" }, "it said goodbye");
+  await eventually(() => tmux("display-message", "-p", "-t", "chat", "#{pane_dead}").trim() === "1", "the client to exit", 30_000);
+  t.equal(tmux("display-message", "-p", "-t", "chat", "#{alternate_on}").trim(), "0", "back on the normal screen");
+});
+
+t.test("LANG=C: the full screen is drawn in ASCII", { skip: hasTmux ? false : "tmux is not installed" }, async (t) => {
+  const { port } = (await testServer(t)).address;
+  await Peer.joined(t, port, "bruno");
+  const command = ["env", "CI=false", "LANG=C", "LC_ALL=", "LC_CTYPE=", process.execPath, ...process.execArgv, path.join(ROOT, "client.ts"), "--port", String(port), "--name", "ana"];
+  tmux("-f", "/dev/null", "new-session", "-d", "-s", "chat", "-x", "100", "-y", "24", "-c", ROOT, command.map(shellQuote).join(" "));
+  t.teardown(() => spawnSync("tmux", ["-L", socket, "kill-server"]));
+  await eventually(() => /Welcome, ana!/.test(screen()), "the welcome", 30_000);
+  tmux("send-keys", "-t", "chat", "Tab");
+  await eventually(() => /\[private to bruno\]/.test(screen()), "bruno chosen");
+  t.match(screen(), /> bruno/);
+  t.notMatch(screen(), /[▸→…│█·]/u, "nothing outside ASCII");
+  tmux("send-keys", "-t", "chat", "C-c");
+});
+
+/** The node process of the client: the pane's process itself, or its child when a shell started it. */
+function clientPid(panePid: number): number {
+  const isClient = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("client.ts");
+    } catch {
+      return false;
+    }
+  };
+  if (isClient(panePid)) return panePid;
+  const children = spawnSync("pgrep", ["-P", String(panePid)], { encoding: "utf8" }).stdout.split("\n").filter(Boolean).map(Number);
+  const child = children.find(isClient);
+  if (child === undefined) throw new Error(`No client process under pane ${panePid}`);
+  return child;
+}

@@ -1,6 +1,6 @@
 import t from "tap";
-import { chatLine, clock, describe, detectLang, sanitize, TEXTS } from "../format.js";
-import { Message } from "../protocol.js";
+import { chatLine, clock, describe, detectLang, errorText, LEAVE_REASONS, isUtf8Locale, sanitize, TEXTS, toAscii, when } from "../format.js";
+import { ERROR_CODES, Message, type LeaveReason } from "../protocol.js";
 
 const en = TEXTS.en;
 const pt = TEXTS.pt;
@@ -53,4 +53,46 @@ t.test("text from peers cannot drive the terminal", async (t) => {
 
 t.test("an unreadable date shows the current time", async (t) => {
   t.equal(clock("31/12/2024 10:00:00", new Date(2020, 0, 1, 9, 8, 7)), "09:08:07");
+});
+
+t.test("every error code and leave reason has English and Portuguese words of its own", async (t) => {
+  const reasons: LeaveReason[] = ["quit", "lost", "kicked", "banned", "part", "slow", "shutdown", "protocol_error", "timeout"];
+  for (const code of ERROR_CODES) {
+    const context = { detail: "SERVER SENTENCE", to: "bruno", name: "ana" };
+    const english = errorText(code, context, en);
+    const portuguese = errorText(code, context, pt);
+    t.notMatch(english, /SERVER SENTENCE/, `${code}: not the server's sentence`);
+    t.notMatch(portuguese, /SERVER SENTENCE/, `${code}: not the server's sentence (pt)`);
+    t.not(english, portuguese, `${code}: translated`);
+  }
+  for (const reason of reasons) {
+    const leave = new Message({ type: "leave", client_name: "ana", reason, date: at });
+    const english = describe(leave, "x", en)!.text;
+    const portuguese = describe(leave, "x", pt)!.text;
+    t.ok(LEAVE_REASONS.includes(reason), `${reason}: has words of its own`);
+    t.not(portuguese.replace(/^\[[^\]]*\] /, ""), english.replace(/^\[[^\]]*\] /, ""), `${reason}: translated`);
+    t.notMatch(portuguese, /\b(left|quit|lost|kicked|banned|timeout|timed out)\b/, `${reason}: no English in Portuguese`);
+  }
+  t.equal(errorText("unknown_recipient", { detail: "x", to: "bruno" }, pt), "Não entregue: bruno não está conectado(a).");
+  t.equal(errorText("name_invalid", { detail: "x", name: "ana maria" }, pt), 'Um nome não pode ter espaços: "ana maria"');
+  t.equal(errorText("brand_new", { detail: "A new sentence" }, pt), "Erro: A new sentence", "an unknown code falls back to the server's sentence");
+});
+
+t.test("history lines are dated when not from today and dimmed", async (t) => {
+  const now = new Date(2026, 5, 10, 12, 0, 0);
+  const old = new Message({ type: "chat", client_name: "bruno", message: "hi", history: true, id: "7", date: new Date(2026, 5, 9, 8, 7, 6).toISOString() });
+  t.same(chatLine(old, "ana", en, now), { kind: "chat", text: "[2026-06-09 08:07:06] bruno [No subject]: hi", dim: true, id: "7" });
+  const today = new Message({ type: "chat", client_name: "bruno", message: "hi", history: true, date: new Date(2026, 5, 10, 8, 7, 6).toISOString() });
+  t.equal(chatLine(today, "ana", en, now).text, "[08:07:06] bruno [No subject]: hi");
+  t.equal(when(old.date, false, now), "08:07:06", "live lines keep the time alone");
+});
+
+t.test("ASCII outside a UTF-8 locale", async (t) => {
+  t.ok(isUtf8Locale({ LANG: "pt_BR.UTF-8" }));
+  t.ok(isUtf8Locale({ LC_ALL: "en_US.utf8", LANG: "C" }));
+  t.notOk(isUtf8Locale({ LANG: "C" }));
+  t.notOk(isUtf8Locale({}));
+  t.notOk(isUtf8Locale({ LC_ALL: "C", LANG: "en_US.UTF-8" }), "LC_ALL wins");
+  t.equal(toAscii("▸ bruno → you … ↓ 2 new · — earlier —"), "> bruno -> you ... v 2 new | -- earlier --");
+  t.equal(toAscii("olá 漢字"), "olá 漢字", "what people write is left alone");
 });
