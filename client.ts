@@ -39,6 +39,8 @@ export const MAX_RECONNECT_DELAY_MS = 10_000;
 export const QUIT_TIMEOUT_MS = 2000;
 /** How long pipe mode waits for a version 1 server's pong before leaving. */
 export const SETTLE_TIMEOUT_MS = 10_000;
+/** How many ids of chats already shown are remembered, so that a replay after rejoining shows only what is new. */
+export const MAX_SEEN_IDS = 10_000;
 /** How many older messages `/history` asks for. */
 export const HISTORY_PAGE = 50;
 /** Exit code of pipe mode when a line it read was not delivered. */
@@ -179,6 +181,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private readonly requests = new Map<string, PendingRequest>();
   private readonly replay = new Map<string, Message[]>();
   private nextRef = 0;
+  private readonly seenIds = new Set<string>();
   private wakeUp: (() => void) | undefined;
   private reconnectAtOnce = false;
   private settledWaiters: Array<() => void> = [];
@@ -430,7 +433,6 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         this.name = msg.client_name;
         this.serverFeatures = new Set(msg.features ?? []);
         this.version2 = msg.features !== undefined;
-        this.oldestId = undefined;
         this.trackUsers(msg);
         pendingJoin.resolve(msg);
       } else {
@@ -444,6 +446,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       waiters.forEach((wake) => wake());
     }
     this.trackUsers(msg);
+    if (msg.type === "chat" && msg.id !== undefined && msg.history !== true) this.remember(msg.id);
     if (msg.type === "chat" && msg.id !== undefined && msg.to === undefined && (msg.room ?? LOBBY) === LOBBY) {
       if (this.oldestId === undefined || msg.id < this.oldestId) this.oldestId = msg.id;
     }
@@ -473,8 +476,11 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     }
     if (msg.type === "history") {
       const key = msg.room ?? "";
-      const messages = this.replay.get(key) ?? [];
+      let messages = this.replay.get(key) ?? [];
       this.replay.delete(key);
+      // A replay after rejoining repeats what was shown before the connection dropped: only the new ones.
+      if (msg.ref === undefined) messages = messages.filter((m) => m.id === undefined || !this.seenIds.has(m.id));
+      messages.forEach((m) => m.id !== undefined && this.remember(m.id));
       this.emit("history", { room: msg.room, with: msg.with, messages, more: msg.more === true, ref: msg.ref });
       return;
     }
@@ -494,6 +500,11 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     } else if (msg.type === "leave") {
       this.users = this.users.filter((user) => nameKey(user) !== nameKey(msg.client_name));
     }
+  }
+
+  private remember(id: string): void {
+    this.seenIds.add(id);
+    if (this.seenIds.size > MAX_SEEN_IDS) this.seenIds.delete(this.seenIds.values().next().value!);
   }
 
   /** Every pending chat is lost with the connection: none of them was taken. */

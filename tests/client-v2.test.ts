@@ -91,6 +91,35 @@ t.test("ChatClient and a version 2 server", async (t) => {
   });
 });
 
+t.test("a replay after rejoining shows only what was not shown before the connection dropped", async (t) => {
+  const fake = await FakeServer.start(t);
+  const client = new ChatClient({ port: fake.port, reconnectDelayMs: 1 });
+  t.teardown(() => client.close());
+  const batches: string[][] = [];
+  client.on("history", (batch) => batches.push(batch.messages.map((m) => m.message)));
+  await client.connect();
+  const joining = client.join("ana");
+  const first = await fake.connection(0);
+  await first.next("join");
+  first.send(welcome("ana"));
+  await joining;
+  const chat = (message: string, id: string, history = true) => ({ type: "chat" as const, client_name: "bruno", room: "#general", message, id, history });
+  first.send(chat("one", "01"));
+  first.send({ type: "history", room: "#general", count: 1, more: false });
+  first.send(chat("two", "02", false));
+  first.socket.destroy();
+  const second = await fake.connection(1);
+  await second.next("join");
+  second.send(welcome("ana"));
+  second.send(chat("one", "01"));
+  second.send(chat("two", "02"));
+  second.send(chat("three", "03"));
+  second.send({ type: "history", room: "#general", count: 3, more: false });
+  await within(once(client, "history"), "the second replay");
+  t.same(batches, [["one"], ["three"]]);
+  t.equal(client.oldestId, "01", "/history goes on from the oldest shown, across the rejoin");
+});
+
 t.test("pipe mode against a version 2 server", async (t) => {
   t.test("a line shows as sent when its echo comes, with the server's time; a refused one is marked; the exit code says so", async (t) => {
     const fake = await FakeServer.start(t);
