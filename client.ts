@@ -803,7 +803,12 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
       if (line === undefined) break;
       const command = parseCommand(line, client.users);
       const result = runCommand(client, command, t);
-      if (command.kind === "say" || command.kind === "private") eraseTyped(line);
+      if (command.kind === "say" || command.kind === "private") {
+        eraseTyped(line);
+        // Not sent at all (not connected, too long): not delivered either.
+        const refusal = result.lines.find((l) => l.kind === "error");
+        if (refusal) undelivered.push(t.notDelivered(sanitize(command.text), refusal.text));
+      }
       result.lines.filter((l) => l.pending === undefined).forEach(show); // a pending line shows when its echo comes
       if (result.askPassword) await registerInteractively(client, nextSecret, show, t);
       if (result.quit) break;

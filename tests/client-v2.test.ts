@@ -169,6 +169,22 @@ t.test("pipe mode against a version 2 server", async (t) => {
     t.match(ana.stdout, /✗ "into the void": Not delivered: the connection was lost before the server took it\./);
   });
 
+  t.test("a line read while the connection is down is not delivered either", async (t) => {
+    const fake = await FakeServer.start(t);
+    const ana = new Script(t, "client.ts", ["--port", String(fake.port), "--name", "ana"]);
+    const conn = await fake.connection(0);
+    await conn.next("join");
+    conn.send(welcome("ana"));
+    await ana.waitFor(/Welcome, ana!/, SLOW);
+    conn.socket.destroy();
+    await ana.waitFor(/Reconnecting in/, SLOW);
+    ana.type("while away");
+    await ana.waitFor(/Not connected to the server: message not sent/, SLOW);
+    ana.child.stdin.end();
+    t.match(await ana.exited, { code: EXIT_UNDELIVERED });
+    t.match(ana.stdout, /1 line was not delivered:\n {2}✗ "while away": Not connected/);
+  });
+
   t.test("a version 1 server (no features in its welcome): lines show at once, as before", async (t) => {
     const fake = await FakeServer.start(t);
     const ana = new Script(t, "client.ts", ["--port", String(fake.port), "--name", "ana"]);
