@@ -163,7 +163,7 @@ export function ChatView(props: ChatViewProps) {
         {statusLine}
         <Box flexDirection="column" borderStyle={ascii ? "classic" : "round"} paddingX={1} marginTop={1}>
           <Text bold>{secret?.kind === "login" ? g(t.screen.passwordTitle(sanitize(secret.name))) : g(t.screen.title)}</Text>
-          <Text>{g(t.nameRules)}</Text>
+          <Text>{g(secret?.kind === "login" ? t.screen.passwordHint : t.nameRules)}</Text>
           {refusal && <Text color="red">{g(secret?.kind === "login" ? refusal : t.nameRefused(refusal))}</Text>}
           <Text color="cyan">
             {prompt}
@@ -451,8 +451,10 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     else if (key.return) submit(state.input);
     else if (key.backspace || key.delete) state.input = withoutLastChar(state.input);
     else if (key.escape) {
-      if (state.secret && state.self !== undefined) state.secret = undefined; // gives up registering
-      else state.recipient = undefined;
+      if (state.secret) {
+        state.secret = undefined; // gives up registering, or this name for another
+        if (state.self === undefined) state.refusal = undefined;
+      } else state.recipient = undefined;
     } else if (key.tab) {
       const choices = [undefined, ...client.users.filter((u) => u !== state.self)];
       const at = choices.indexOf(state.recipient);

@@ -246,6 +246,7 @@ export const TEXTS = {
     screen: {
       title: "Chat: choose your name",
       passwordTitle: (name: string) => `The name ${name} is registered: type its password`,
+      passwordHint: "Esc: choose another name.",
       keys: "Enter send · Tab recipient · Esc everyone · ↑↓ recall · PgUp/PgDn scroll · Ctrl+L clear · Ctrl+C quit",
       everyone: "to everyone",
       privateTo: (name: string) => `private to ${name}`,
@@ -314,6 +315,7 @@ export const TEXTS = {
     screen: {
       title: "Chat: escolha seu nome",
       passwordTitle: (name: string) => `O nome ${name} é registrado: digite a senha`,
+      passwordHint: "Esc: escolher outro nome.",
       keys: "Enter envia · Tab destinatário · Esc todos · ↑↓ repete · PgUp/PgDn rola · Ctrl+L limpa · Ctrl+C sai",
       everyone: "para todos",
       privateTo: (name: string) => `privada para ${name}`,

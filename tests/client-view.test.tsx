@@ -278,3 +278,30 @@ t.test("the app: a name refused on rejoining goes back to the name screen; PgUp 
   second.send(welcome("ana2"));
   await eventually(() => /Connected to .* as ana2/.test(screen()), "joined again under another name");
 });
+
+t.test("the app: a registered name asks for its password, masked; a wrong one says so; Esc goes back to choosing a name", async (t) => {
+  const fake = await FakeServer.start(t);
+  const client = new ChatClient({ port: fake.port });
+  t.teardown(() => client.close());
+  await client.connect();
+  const { stdin, lastFrame, unmount } = render(<ChatApp client={client} t={en} name="ana" />);
+  t.teardown(unmount);
+  const screen = () => lastFrame() ?? "";
+  const conn = await fake.connection(0);
+  await conn.next("join");
+  conn.send({ type: "error", code: "password_required", message: "registered" });
+  await eventually(() => /The name ana is registered: type its password/.test(screen()), "the password screen");
+  stdin.write("hunter22");
+  await eventually(() => /Password for ana: ••••••••█/.test(screen()), "the masked password");
+  t.notMatch(screen(), /hunter22/);
+  stdin.write("\r");
+  t.match(await conn.next("join"), { client_name: "ana", password: "hunter22" });
+  conn.send({ type: "error", code: "bad_password", message: "Wrong password" });
+  await eventually(() => /Wrong password/.test(screen()), "the refusal");
+  stdin.write("\x1b");
+  await eventually(() => /Chat: choose your name/.test(screen()), "back to the name");
+  stdin.write("bia\r");
+  t.match(await conn.next("join"), { client_name: "bia" });
+  conn.send(welcome("bia"));
+  await eventually(() => /Welcome/.test(screen()), "joined");
+});
