@@ -90,11 +90,13 @@ export interface ServerOptions {
   historyKeep?: number;
   /** log2 of scrypt's cost for new passwords (tests lower it). @default PASSWORD_COST_LOG2 */
   passwordCostLog2?: number;
+  /** The server's admins: registered names, operators of every room (the lobby included) once logged in. */
+  admins?: string[];
   /** Receives one line per event (joins, leaves, messages, errors). @default no log */
   log?: (line: string) => void;
 }
 
-type Settings = Required<Omit<ServerOptions, "log" | "db" | "store">>;
+type Settings = Required<Omit<ServerOptions, "log" | "db" | "store" | "admins">>;
 
 /** Checks option combinations at start (as ws does): a server whose limits no frame can meet is a mistake. */
 export function validateOptions(settings: Pick<Settings, "maxHeaderBytes" | "maxBodyBytes">): void {
@@ -258,6 +260,7 @@ export class ChatServer {
       store,
       historyReplay: settings.history,
       passwordCostLog2: settings.passwordCostLog2,
+      admins: options.admins,
       log: options.log,
     });
     const server = new ChatServer(options, hub, store);
@@ -369,7 +372,7 @@ export class ChatServer {
 }
 
 function serverSettings(options: ServerOptions): Settings {
-  const { log: _log, db: _db, store: _store, ...rest } = options;
+  const { log: _log, db: _db, store: _store, admins: _admins, ...rest } = options;
   return {
     host: DEFAULT_HOST,
     port: DEFAULT_PORT,
@@ -431,6 +434,8 @@ Options:
   --history N              messages replayed to a client that asks for history
                            (default ${HISTORY_REPLAY})
   --history-keep N         messages kept per room or conversation (default ${HISTORY_KEEP})
+  --admin NAME,...         server admins: registered names that, logged in with
+                           their password, are operators of every room
   --quiet                  print only the "listening on" line and errors
   --exit-on-stdin-end      stop when standard input closes (for supervisors
                            such as launcher.ts: the server cannot outlive them)
@@ -454,6 +459,7 @@ async function main(): Promise<void> {
     db: { type: "string" },
     history: { type: "string" },
     "history-keep": { type: "string" },
+    admin: { type: "string" },
     quiet: { type: "boolean" },
     "exit-on-stdin-end": { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -488,6 +494,7 @@ async function main(): Promise<void> {
       db: values.db ?? DEFAULT_DB,
       history: count("--history", values.history, 0),
       historyKeep: count("--history-keep", values["history-keep"]),
+      admins: values.admin?.split(",").map((name) => name.trim()).filter(Boolean),
       log,
     });
   } catch (error) {
