@@ -184,6 +184,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private readonly seenIds = new Set<string>();
   private wakeUp: (() => void) | undefined;
   private reconnectAtOnce = false;
+  /** Another connection logged in to this account: coming back would take it over again, so this one stays away. */
+  private takenOver = false;
   private settledWaiters: Array<() => void> = [];
   private pongWaiters: Array<() => void> = [];
   /** The server speaks version 2 (its welcome lists features). */
@@ -445,6 +447,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       this.pongWaiters = [];
       waiters.forEach((wake) => wake());
     }
+    if (msg.type === "error" && msg.code === "logged_in_elsewhere") this.takenOver = true;
     this.trackUsers(msg);
     if (msg.type === "chat" && msg.id !== undefined && msg.history !== true) this.remember(msg.id);
     if (msg.type === "chat" && msg.id !== undefined && msg.to === undefined && (msg.room ?? LOBBY) === LOBBY) {
@@ -533,7 +536,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     if (phase === "quitting" || phase === "closed" || phase === "reconnecting") return;
     this.report("disconnected");
     this.emit("lost");
-    if (phase === "joined" && this.options.reconnect) void this.reconnect();
+    if (phase === "joined" && this.options.reconnect && !this.takenOver) void this.reconnect();
     else this.finish();
   }
 
@@ -787,6 +790,7 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
   client.on("reconnecting", (delay, attempt) => show({ kind: "info", text: t.reconnecting(delay / 1000, attempt) }));
   client.on("reconnectFailed", (error) => show({ kind: "error", text: t.reconnectFailed(socketErrorText(error, t)) }));
   client.on("rejoined", (welcome) => show({ kind: "info", text: rejoinedText(welcome, t) }));
+  client.on("closed", () => stop(EXIT_FAILURE)); // for good, not by quitting: logged in elsewhere
   client.on("rejoinRefused", (error) => {
     show({ kind: "error", text: t.nameLostOnRejoin(refusalText(error, t)) });
     stop(EXIT_FAILURE);

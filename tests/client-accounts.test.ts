@@ -90,6 +90,20 @@ t.test("pipe mode: accounts, rejoining, supervision", async (t) => {
     t.equal(fake.connections.length, 2);
   });
 
+  t.test("logged in from elsewhere: it says so and stops, without taking the account back", async (t) => {
+    const fake = await FakeServer.start(t);
+    const ana = new Script(t, "client.ts", ["--port", String(fake.port), "--name", "ana", "--password", "right pass"]);
+    const conn = await fake.connection(0);
+    await conn.next("join");
+    conn.send({ ...welcome("ana"), account: true });
+    await ana.waitFor(/Welcome, ana!/, SLOW);
+    conn.send({ type: "error", code: "logged_in_elsewhere", message: "Logged in elsewhere" });
+    conn.socket.end();
+    t.match(await ana.exited, { code: EXIT_FAILURE });
+    t.match(ana.stdout, /You logged in from somewhere else: this session was closed\./);
+    t.equal(fake.connections.length, 1, "no reconnection");
+  });
+
   t.test("--supervised prints a machine-readable line on each change of state", async (t) => {
     const fake = await FakeServer.start(t);
     const ana = new Script(t, "client.ts", ["--port", String(fake.port), "--name", "ana", "--supervised", "--lang", "pt"]);
