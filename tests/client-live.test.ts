@@ -2,6 +2,9 @@
  * The client and protocol version 2 against the real server: these need the
  * server's version 2 (echo, flow control, accounts, history).
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import t from "tap";
 import { EXIT_UNDELIVERED } from "../client.js";
 import { startServer } from "../server.js";
@@ -40,10 +43,11 @@ t.test("against the real server", async (t) => {
     t.match(ana.stdout, /✗ "hi": Not delivered: zed is not online\./);
   });
 
-  t.test("register, then the name needs its password; history comes back after a restart of the chat", async (t) => {
-    const server = await startServer({ port: 0 });
-    t.teardown(() => server.close());
-    const { port } = server.address;
+  t.test("register; across a restart on the same database the client logs back in; the name needs its password; the history comes back", async (t) => {
+    const db = path.join(mkdtempSync(path.join(tmpdir(), "chat-client-")), "chat.db");
+    t.teardown(() => rmSync(path.dirname(db), { recursive: true, force: true }));
+    const first = await startServer({ port: 0, db });
+    const { port } = first.address;
     const ana = new Script(t, "client.ts", ["--port", String(port), "--name", "ana"]);
     await ana.waitFor(/Welcome, ana!/, SLOW);
     ana.type("/register");
@@ -52,6 +56,10 @@ t.test("against the real server", async (t) => {
     await ana.waitFor(/The name ana is now registered/, SLOW);
     ana.type("remember this");
     await ana.waitFor(/you \[No subject\]: remember this/, SLOW);
+
+    await first.close();
+    await testServer(t, { port, db });
+    await ana.waitFor(/Reconnected as ana/, SLOW);
     ana.child.stdin.end();
     t.match(await ana.exited, { code: 0 });
 
@@ -61,8 +69,8 @@ t.test("against the real server", async (t) => {
     t.match(stranger.stdout, /registered: its password is needed/);
 
     const back = new Script(t, "client.ts", ["--port", String(port), "--name", "ana", "--password", "a good password"]);
-    await back.waitFor(/Welcome, ana!/, SLOW);
     await back.waitFor(/— earlier messages —\n.*you \[No subject\]: remember this/, SLOW);
+    await back.waitFor(/Welcome, ana!/, SLOW);
     back.child.stdin.end();
     t.match(await back.exited, { code: 0 });
   });
