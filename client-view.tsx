@@ -304,6 +304,8 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
       state.noOlder = !batch.more;
       const older = lines.filter((line) => line.text !== t.earlierMore);
       if (batch.messages.length > 0) {
+        // The hint to fetch more is spent: it would now sit in the middle.
+        state.lines = state.lines.filter((line) => !(line.dim && line.text === t.earlierMore));
         const top = state.lines[0]?.text === t.earlier ? 1 : 0;
         state.lines.splice(top, 0, ...older.slice(top === 1 ? 1 : 0));
       } else show(older[0]!);

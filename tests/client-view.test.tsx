@@ -266,6 +266,8 @@ t.test("the app: a name refused on rejoining goes back to the name screen; PgUp 
   await eventually(() => /the very first/.test(screen()), "the older page");
   const rows = screen().split("\n");
   t.ok(rows.findIndex((r) => r.includes("the very first")) < rows.findIndex((r) => r.includes("second oldest")), "older lines on top");
+  t.equal(screen().match(/— earlier messages —/g)?.length, 1, "under the same header");
+  t.notMatch(screen(), /older messages: \/history/, "the hint to fetch more is gone once used");
 
   first.socket.destroy();
   const second = await fake.connection(1);
