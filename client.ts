@@ -12,6 +12,7 @@ import { EventEmitter } from "node:events";
 import net from "node:net";
 import readline from "node:readline";
 import { Writable } from "node:stream";
+import stringWidth from "string-width";
 import { parseCommand, type Command } from "./commands.js";
 import {
   chatLine,
@@ -765,7 +766,7 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
   const eraseTyped = (typed: string) => {
     if (!tty) return;
     const columns = (output as { columns?: number }).columns ?? 80;
-    const rows = Math.max(1, Math.ceil((rl.getPrompt().length + typed.length) / columns));
+    const rows = Math.max(1, Math.ceil(stringWidth(rl.getPrompt() + typed) / columns)); // columns, not characters: 漢字 take two
     for (let i = 0; i < rows; i++) output.write("\x1b[1A\x1b[2K");
   };
 
