@@ -598,6 +598,7 @@ export class Hub implements SessionHandler {
     const online = this.clients.get(key);
     this.tellRoom(room, out);
     if (online && !room.online.has(key)) online.deliver(out); // the target hears of it wherever it is
+    if (!room.online.has(session.key!) && session !== online) session.deliver(out); // so does an actor from outside (an admin, an owner who left)
     switch (action) {
       case "kick":
       case "ban":
