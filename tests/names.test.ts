@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import t from "tap";
-import { caseFold, MAX_MARKS_PER_LETTER } from "../names.js";
+import { caseFold, foldUntilStable, MAX_MARKS_PER_LETTER } from "../names.js";
 import { nameKey, nameProblem } from "../protocol.js";
 
 // Real names, one script (or one writing system) each.
@@ -24,6 +24,7 @@ t.test("look-alike names have the same key", async (t) => {
     ["Jose\u0301", "José", "accents typed composed or decomposed"],
     ["ΟΔΟΣ", "οδος", "a word-final sigma"],
     ["ﬁona", "fiona", "a ligature"],
+    ["rnaria", "maria", "r and n side by side pass for m"],
   ];
   for (const [a, b, why] of pairs) t.equal(nameKey(a), nameKey(b), `${JSON.stringify(a)} ≡ ${JSON.stringify(b)}: ${why}`);
 });
@@ -33,6 +34,14 @@ t.test("names that only resemble each other at a glance stay different", async (
   for (const [a, b] of pairs) {
     t.not(nameKey(a), nameKey(b), `${a} ≠ ${b}`);
   }
+});
+
+t.test("keys keep digits, so that lists sorted by key stay in numeric order", async (t) => {
+  const names = ["Usuario10", "Usuario2", "usuario1", "Usuario0", "maria", "ana", "paulo"];
+  t.same(
+    names.map(nameKey).sort(),
+    ["ana", "maria", "paulo", "usuario0", "usuario1", "usuario10", "usuario2"],
+  );
 });
 
 t.test("keys are composed (NFC) however the name was typed", async (t) => {
@@ -136,6 +145,12 @@ t.test("properties of nameKey", async (t) => {
       { numRuns: 500 },
     );
     t.pass("nameKey(x.toUpperCase()) === nameKey(x)");
+  });
+
+  t.test("the shortcut for ASCII names agrees with the general path", async (t) => {
+    const ascii = fc.string({ unit: fc.constantFrom(..."abcdmnrlIO01_MRN"), maxLength: 16 });
+    fc.assert(fc.property(ascii, (name) => nameKey(name) === foldUntilStable(name)), { numRuns: 1000 });
+    t.pass("the same keys both ways");
   });
 
   t.test("never throws, and always gives an NFC string, on any string", async (t) => {
