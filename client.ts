@@ -31,7 +31,7 @@ import {
   type Texts,
 } from "./format.js";
 import { isMain, parseOptions, parsePort, runMain, UsageError } from "./cli.js";
-import { DEFAULT_HOST, DEFAULT_PORT, Decoder, encode, FEATURES, LOBBY, Message, nameKey, ProtocolError, type MessageFields } from "./protocol.js";
+import { DEFAULT_HOST, DEFAULT_PORT, Decoder, encode, FEATURES, LOBBY, Message, nameKey, ProtocolError, sortNames, type MessageFields } from "./protocol.js";
 
 /** First wait before reconnecting; it doubles on each failed attempt. */
 export const RECONNECT_DELAY_MS = 1000;
@@ -498,9 +498,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     } else if (msg.type === "join") {
       const key = nameKey(msg.client_name);
       if (this.users.some((user) => nameKey(user) === key)) return;
-      const at = this.users.findIndex((user) => nameKey(user) > key);
-      const before = at < 0 ? this.users.length : at;
-      this.users = [...this.users.slice(0, before), msg.client_name, ...this.users.slice(before)];
+      this.users = sortNames([...this.users, msg.client_name]); // the server's order
+
     } else if (msg.type === "leave") {
       this.users = this.users.filter((user) => nameKey(user) !== nameKey(msg.client_name));
     }
