@@ -74,4 +74,22 @@ t.test("against the real server", async (t) => {
     back.child.stdin.end();
     t.match(await back.exited, { code: 0 });
   });
+
+  t.test("private messages sent to an account while it was away arrive at its next login, as private lines", async (t) => {
+    const { port } = (await testServer(t)).address;
+    const owner = await Peer.joined(t, port, "dora");
+    owner.send({ type: "register", password: "dora's password" });
+    let answer = await owner.next();
+    while (answer.type !== "registered") answer = await owner.next();
+    owner.send({ type: "quit" });
+    await owner.expectClosed();
+    const bruno = await Peer.joined(t, port, "bruno");
+    bruno.send({ type: "chat", to: "dora", message: "while you were away", ref: "1" });
+    t.same((await bruno.drain()).filter((m) => m.type === "error"), [], "accepted for an account that is offline");
+    const dora = new Script(t, "client.ts", ["--port", String(port), "--name", "dora"], { CHAT_PASSWORD: "dora's password" });
+    await dora.waitFor(/bruno → you \(private\) \[No subject\]: while you were away/, SLOW);
+    t.match(dora.stdout, /— earlier messages —\n\[[^\]]+\] bruno → you \(private\)/);
+    dora.child.stdin.end();
+    t.match(await dora.exited, { code: 0 });
+  });
 });
