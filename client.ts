@@ -13,7 +13,8 @@ import net from "node:net";
 import readline from "node:readline";
 import { Writable } from "node:stream";
 import stringWidth from "string-width";
-import { parseCommand, type Command } from "./commands.js";
+import { EMPTY_CHAT_STATE, findRoom, reduceChat, type ChatState } from "./chat-state.js";
+import { parseCommand, sameRoom, type Command } from "./commands.js";
 import {
   chatLine,
   describe,
@@ -31,7 +32,20 @@ import {
   type Texts,
 } from "./format.js";
 import { isMain, parseOptions, parsePort, runMain, UsageError } from "./cli.js";
-import { DEFAULT_HOST, DEFAULT_PORT, Decoder, encode, FEATURES, LOBBY, Message, nameKey, ProtocolError, sortNames, type MessageFields } from "./protocol.js";
+import {
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  Decoder,
+  encode,
+  FEATURES,
+  LOBBY,
+  Message,
+  nameKey,
+  ProtocolError,
+  sortNames,
+  type MessageFields,
+  type ModerationType,
+} from "./protocol.js";
 
 /** First wait before reconnecting; it doubles on each failed attempt. */
 export const RECONNECT_DELAY_MS = 1000;
@@ -174,6 +188,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   oldestId: string | undefined;
   /** Own chats sent and not yet echoed or refused, by ref. */
   readonly pending = new Map<string, Message>();
+  /** Rooms this client is in (members, operators, topic) and friends: `reduceChat` over every frame. */
+  chat: ChatState = EMPTY_CHAT_STATE;
+  /** The current room: chats without a recipient and moderation go there. The lobby until another is chosen. */
+  room: string = LOBBY;
   private readonly options: Required<Omit<ClientOptions, "host" | "port" | "password">>;
   private phase: Phase = "idle";
   private reported: ConnectionState | undefined;
@@ -191,6 +209,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private pongWaiters: Array<() => void> = [];
   /** The server speaks version 2 (its welcome lists features). */
   private version2 = false;
+  /** The room last asked to enter: it becomes the current room when entered. */
+  private entering: string | undefined;
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -253,11 +273,13 @@ export class ChatClient extends EventEmitter<ClientEvents> {
    * message stays in `pending` until its echo (`delivered`) or an error
    * (`refused`) comes. Throws ProtocolError `frame_too_large` when too long.
    */
-  sendChat(text: string, to?: string): { ref: string; message: Message } | undefined {
+  sendChat(text: string, to?: string, room = this.room): { ref: string; message: Message } | undefined {
     if (!this.joined) return undefined;
     const ref = this.newRef("c");
-    const message = new Message({ type: "chat", client_name: this.name, subject: this.subject, message: text, to, ref });
-    this.write({ type: "chat", subject: this.subject, message: text, ref, ...(to !== undefined && { to }) });
+    // The lobby is spelled out only on the message kept here: a chat without `room` goes there (version 1).
+    const inRoom = to === undefined && !sameRoom(room, LOBBY) ? room : undefined;
+    const message = new Message({ type: "chat", client_name: this.name, subject: this.subject, message: text, to, ref, room: to === undefined ? (inRoom ?? LOBBY) : undefined });
+    this.write({ type: "chat", subject: this.subject, message: text, ref, ...(to !== undefined && { to }), ...(inRoom !== undefined && { room: inRoom }) });
     if (this.echoes) this.pending.set(ref, message);
     return { ref, message };
   }
@@ -295,6 +317,34 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     const ref = this.newRef("h");
     this.write({ type: "history", room: LOBBY, limit, ref, ...(this.oldestId !== undefined && { before: this.oldestId }) });
     return ref;
+  }
+
+  /** Sends a request of version 2 (rooms, moderation, friends) with a ref; false when not joined. */
+  request(fields: MessageFields): boolean {
+    if (!this.joined) return false;
+    this.write({ ...fields, ref: this.newRef("q") });
+    return true;
+  }
+
+  /** Enters a room (creating it; `isPrivate` makes a new one a group). It becomes the current room once entered. */
+  enter(room: string, isPrivate = false): boolean {
+    this.entering = room;
+    return this.request({ type: "enter", room, ...(isPrivate && { private: true }) });
+  }
+
+  part(room = this.room): boolean {
+    return this.request({ type: "part", room });
+  }
+
+  /** Makes `room` the current room; false when this client is not in it. */
+  switchRoom(room: string): boolean {
+    const found = findRoom(this.chat, room);
+    if (found) this.room = found.name;
+    return found !== undefined;
+  }
+
+  moderate(action: ModerationType, target: string, reason = "", room = this.room): boolean {
+    return this.request({ type: action, room, target, ...(reason !== "" && { reason }) });
   }
 
   /** Registers the joined name with a password: resolves with `registered` or the `error`. */
@@ -437,6 +487,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         this.serverFeatures = new Set(msg.features ?? []);
         this.version2 = msg.features !== undefined;
         this.trackUsers(msg);
+        this.applyChat(msg);
+        this.afterWelcome(msg);
         pendingJoin.resolve(msg);
       } else {
         pendingJoin.reject(new JoinError(msg.code ?? "", msg.message, pendingJoin.name));
@@ -450,6 +502,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     }
     if (msg.type === "error" && msg.code === "logged_in_elsewhere") this.takenOver = true;
     this.trackUsers(msg);
+    this.applyChat(msg);
     if (msg.type === "chat" && msg.id !== undefined && msg.history !== true) this.remember(msg.id);
     if (msg.type === "chat" && msg.id !== undefined && msg.to === undefined && (msg.room ?? LOBBY) === LOBBY) {
       if (this.oldestId === undefined || msg.id < this.oldestId) this.oldestId = msg.id;
@@ -489,6 +542,29 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       return;
     }
     this.emit("message", msg);
+  }
+
+  /** Keeps `chat` current; the current room falls back to the lobby when this client is out of it. */
+  private applyChat(msg: Message): void {
+    this.chat = reduceChat(this.chat, msg);
+    if (msg.type === "entered" && msg.room !== undefined && this.entering !== undefined && sameRoom(msg.room, this.entering)) {
+      this.room = msg.room;
+      this.entering = undefined;
+    }
+    if (!findRoom(this.chat, this.room)) this.room = LOBBY;
+  }
+
+  /** After a welcome: the members of the rooms an account is back in, and its friends. */
+  private afterWelcome(welcome: Message): void {
+    for (const room of this.chat.rooms) if (!sameRoom(room.name, LOBBY)) this.quietly({ type: "list", room: room.name });
+    if (welcome.account === true) this.quietly({ type: "friends" });
+  }
+
+  /** A request whose answer only updates `chat`: it is not shown. */
+  private quietly(fields: MessageFields): void {
+    const ref = this.newRef("s");
+    this.requests.set(ref, { resolve: () => {} });
+    this.write({ ...fields, ref });
   }
 
   private trackUsers(msg: Message): void {
@@ -606,6 +682,8 @@ export function knownName(client: ChatClient, name: string): string {
 export function runCommand(client: ChatClient, command: Command, t: Texts): CommandResult {
   const error = (text: string): CommandResult => ({ lines: [{ kind: "error", text }] });
   const info = (text: string): CommandResult => ({ lines: [{ kind: "info", text }] });
+  /** A request went out: its answer comes from the server. */
+  const sent = (ok: boolean): CommandResult => (ok ? { lines: [] } : error(t.notConnected));
   switch (command.kind) {
     case "say":
     case "private": {
@@ -625,6 +703,29 @@ export function runCommand(client: ChatClient, command: Command, t: Texts): Comm
     }
     case "list":
       return client.list() ? { lines: [] } : error(t.notConnected);
+    case "enter":
+      return sent(client.enter(command.room, command.private));
+    case "part":
+      if (sameRoom(command.room ?? client.room, LOBBY)) return error(t.cannotPartLobby);
+      return sent(client.part(command.room ?? client.room));
+    case "switch":
+      if (!client.joined) return error(t.notConnected);
+      return client.switchRoom(command.room) ? info(t.nowIn(client.room)) : error(t.notInRoom(command.room));
+    case "rooms":
+      return sent(client.request({ type: "rooms" }));
+    case "who": {
+      const room = command.room ?? client.room;
+      return sent(sameRoom(room, LOBBY) ? client.list() : client.request({ type: "list", room }));
+    }
+    case "topic":
+      return sent(client.request({ type: "topic", room: client.room, topic: command.topic }));
+    case "moderate":
+      return sent(client.moderate(command.action, command.target, command.reason));
+    case "friend":
+    case "unfriend":
+      return sent(client.request({ type: command.kind, target: command.target }));
+    case "friends":
+      return sent(client.request({ type: "friends" }));
     case "history":
       if (!client.joined) return error(t.notConnected);
       return client.requestHistory() === undefined ? info(t.noHistory) : { lines: [] };
@@ -772,14 +873,14 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
   let stop: (code: number) => void = () => {};
   const stopped = new Promise<number>((resolve) => (stop = resolve));
   client.on("message", (msg) => {
-    const line = describe(msg, client.name, t);
+    const line = describe(msg, client.name, t, client.room);
     if (line) show(line);
     // A version 1 server echoes nothing and puts no ref on errors: count what it says was not delivered.
     if (msg.type === "error" && !client.echoes && (msg.code === "unknown_recipient" || msg.code === "rate_limited")) {
       undelivered.push(line?.text ?? msg.message);
     }
   });
-  client.on("delivered", (_ref, echo) => show(chatLine(echo, client.name, t)));
+  client.on("delivered", (_ref, echo) => show(chatLine(echo, client.name, t, new Date(), client.room)));
   client.on("refused", (_ref, sent, error) => {
     const line = refusedLine(sent, error, t);
     undelivered.push(line.text);
@@ -802,7 +903,7 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
     if (!welcome) return EXIT_FAILURE;
     show(describe(welcome, client.name, t)!);
     for (;;) {
-      const line = await Promise.race([nextLine("> "), stopped]);
+      const line = await Promise.race([nextLine(promptFor(client)), stopped]);
       if (typeof line === "number") return line;
       if (line === undefined) break;
       const command = parseCommand(line, client.users);
@@ -829,6 +930,11 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
     rl.close();
     await client.quit();
   }
+}
+
+/** The line mode's prompt: the current room, when it is not the lobby. */
+export function promptFor(client: ChatClient): string {
+  return sameRoom(client.room, LOBBY) ? "> " : `${sanitize(client.room)}> `;
 }
 
 /** Asks for a new password twice, hidden, and registers the name with it. */

@@ -3,7 +3,8 @@
  * messages and local events into display lines; no I/O.
  */
 import type { Message } from "./protocol.js";
-import { MAX_NAME_CHARS, SERVER_NAME } from "./protocol.js";
+import { LOBBY, MAX_NAME_CHARS, MODERATION_TYPES, SERVER_NAME, type ModerationType, type RoomSummary } from "./protocol.js";
+import { MAX_ROOM_CHARS, roomKey } from "./rooms.js";
 import type { InputProblem } from "./commands.js";
 
 export type Lang = "en" | "pt";
@@ -175,6 +176,21 @@ const HELP_EN = `Commands:
   /subject [text]      subject of your next messages; empty clears it (also /assunto)
   /history             older messages (also /historico)
   /register            protect your name with a password (also /registrar)
+Rooms (your messages go to the current room):
+  /join #room [private]  enter a room, creating it (private: a group by invitation) (also /entrar)
+  /room #room          make a room you are in the current one (also /sala)
+  /part [#room]        leave a room, the current one by default (also /deixar)
+  /rooms               the rooms you can enter (also /salas)
+  /who [#room]         who is in a room (also /quem)
+  /topic [text]        set the current room's topic, operators only (also /topico)
+Operators, in the current room:
+  /kick name [reason]  put out (also /expulsar)    /ban name [reason]  ban (also /banir)
+  /unban name          (also /desbanir)            /mute name  (also /silenciar)
+  /unmute name         (also /liberar)             /op name, /deop name
+  /invite name         to a private group (also /convidar)
+Friends (registered names):
+  /friend name         ask, or accept (also /amigo)   /unfriend name  (also /desamigo)
+  /friends             your friends, who is online (also /amigos)
   /quit                leave the chat (also /exit, /sair)
   /help                this help (also /ajuda)`;
 
@@ -186,6 +202,21 @@ const HELP_PT = `Comandos:
   /assunto [texto]     assunto das próximas mensagens; vazio limpa (ou /subject)
   /historico           mensagens anteriores (ou /history)
   /registrar           protege seu nome com uma senha (ou /register)
+Salas (suas mensagens vão para a sala atual):
+  /entrar #sala [privada]  entra numa sala, criando-a (privada: um grupo só com convite) (ou /join)
+  /sala #sala          torna atual uma sala em que você está (ou /room)
+  /deixar [#sala]      sai de uma sala, por padrão a atual (ou /part)
+  /salas               as salas em que você pode entrar (ou /rooms)
+  /quem [#sala]        quem está numa sala (ou /who)
+  /topico [texto]      muda o tópico da sala atual, só operadores (ou /topic)
+Operadores, na sala atual:
+  /expulsar nome [motivo]  (ou /kick)        /banir nome [motivo]  (ou /ban)
+  /desbanir nome       (ou /unban)           /silenciar nome  (ou /mute)
+  /liberar nome        (ou /unmute)          /op nome, /deop nome
+  /convidar nome       para um grupo privado (ou /invite)
+Amigos (nomes registrados):
+  /amigo nome          pede ou aceita amizade (ou /friend)   /desamigo nome  (ou /unfriend)
+  /amigos              seus amigos, quem está online (ou /friends)
   /sair                sai do chat (ou /quit, /exit)
   /ajuda               esta ajuda (ou /help)`;
 
@@ -243,6 +274,42 @@ export const TEXTS = {
     nameLostOnRejoin: (reason: string) => `Could not rejoin after reconnecting: ${reason}.`,
     noPassword: "No password was given.",
     error: (detail: string) => `Error: ${detail}`,
+    cannotPartLobby: `Everyone stays in ${LOBBY}: /quit leaves the chat.`,
+    nowIn: (room: string) => `Now talking in ${room}.`,
+    notInRoom: (room: string) => `You are not in ${room}: /join ${room} first.`,
+    roomMissing: (word: string) => `${word} needs a room: ${word} #name`,
+    roomInvalid: (typed: string) => `Not a room name: ${JSON.stringify(typed)}. A room is # then 1 to ${MAX_ROOM_CHARS} letters, digits, _ or -.`,
+    targetMissing: (word: string) => `${word} needs a name: ${word} name`,
+    unexpectedText: (text: string) => `Unexpected ${JSON.stringify(text)}: type /help.`,
+    entered: (room: string, users: string, count: number, topic: string, group: boolean) =>
+      `You are in ${room}${group ? " (private group)" : ""}${topic ? `, topic: ${topic}` : ""}. Members (${count}): ${users}`,
+    parted: (room: string) => `You left ${room}.`,
+    joinedRoom: (name: string, room: string) => `*** ${name} entered ${room}`,
+    leftRoom: (name: string, room: string) => `*** ${name} left ${room}`,
+    members: (room: string, users: string, count: number) => `${room} (${count}): ${users}`,
+    rooms: (rooms: string) => `Rooms: ${rooms}`,
+    roomSummary: (room: string, members: number, topic: string, group: boolean) =>
+      `${room} (${members})${group ? " private" : ""}${topic ? `: ${topic}` : ""}`,
+    topicSet: (actor: string, room: string, topic: string) => `*** ${actor} set the topic of ${room}: ${topic}`,
+    topicCleared: (actor: string, room: string) => `*** ${actor} cleared the topic of ${room}`,
+    moderation: {
+      kick: (a: string, n: string, r: string) => `${a} kicked ${n} out of ${r}`,
+      ban: (a: string, n: string, r: string) => `${a} banned ${n} from ${r}`,
+      unban: (a: string, n: string, r: string) => `${a} lifted the ban on ${n} in ${r}`,
+      mute: (a: string, n: string, r: string) => `${a} muted ${n} in ${r}`,
+      unmute: (a: string, n: string, r: string) => `${a} unmuted ${n} in ${r}`,
+      op: (a: string, n: string, r: string) => `${a} made ${n} an operator of ${r}`,
+      deop: (a: string, n: string, r: string) => `${a} removed ${n} as operator of ${r}`,
+      invite: (a: string, n: string, r: string) => `${a} invited ${n} to ${r}: /join ${r}`,
+    } satisfies Record<ModerationType, (actor: string, target: string, room: string) => string>,
+    because: (reason: string) => ` (reason: ${reason})`,
+    friendRequested: (name: string) => `${name} wants to be your friend: /friend ${name} to accept.`,
+    friendAsked: (name: string) => `Friend request sent to ${name}.`,
+    friendAccepted: (name: string) => `You and ${name} are now friends.`,
+    friendRemoved: (name: string) => `You and ${name} are no longer friends.`,
+    friendsList: (list: string, requests: string) => `Friends: ${list || "none yet"}${requests ? `. Asking you: ${requests}` : ""}`,
+    friendState: (name: string, online: boolean) => `${name} (${online ? "online" : "offline"})`,
+    presence: (name: string, online: boolean) => `*** ${name} ${online ? "is online" : "went offline"}`,
     screen: {
       title: "Chat: choose your name",
       passwordTitle: (name: string) => `The name ${name} is registered: type its password`,
@@ -312,6 +379,42 @@ export const TEXTS = {
     nameLostOnRejoin: (reason: string) => `Não foi possível voltar após reconectar: ${reason}.`,
     noPassword: "Nenhuma senha foi dada.",
     error: (detail: string) => `Erro: ${detail}`,
+    cannotPartLobby: `Todos ficam em ${LOBBY}: /sair sai do chat.`,
+    nowIn: (room: string) => `Agora falando em ${room}.`,
+    notInRoom: (room: string) => `Você não está em ${room}: primeiro /entrar ${room}.`,
+    roomMissing: (word: string) => `${word} precisa de uma sala: ${word} #nome`,
+    roomInvalid: (typed: string) => `Não é nome de sala: ${JSON.stringify(typed)}. Uma sala é # e de 1 a ${MAX_ROOM_CHARS} letras, dígitos, _ ou -.`,
+    targetMissing: (word: string) => `${word} precisa de um nome: ${word} nome`,
+    unexpectedText: (text: string) => `${JSON.stringify(text)} inesperado: digite /ajuda.`,
+    entered: (room: string, users: string, count: number, topic: string, group: boolean) =>
+      `Você está em ${room}${group ? " (grupo privado)" : ""}${topic ? `, tópico: ${topic}` : ""}. Membros (${count}): ${users}`,
+    parted: (room: string) => `Você saiu de ${room}.`,
+    joinedRoom: (name: string, room: string) => `*** ${name} entrou em ${room}`,
+    leftRoom: (name: string, room: string) => `*** ${name} saiu de ${room}`,
+    members: (room: string, users: string, count: number) => `${room} (${count}): ${users}`,
+    rooms: (rooms: string) => `Salas: ${rooms}`,
+    roomSummary: (room: string, members: number, topic: string, group: boolean) =>
+      `${room} (${members})${group ? " privada" : ""}${topic ? `: ${topic}` : ""}`,
+    topicSet: (actor: string, room: string, topic: string) => `*** ${actor} mudou o tópico de ${room}: ${topic}`,
+    topicCleared: (actor: string, room: string) => `*** ${actor} removeu o tópico de ${room}`,
+    moderation: {
+      kick: (a: string, n: string, r: string) => `${a} expulsou ${n} de ${r}`,
+      ban: (a: string, n: string, r: string) => `${a} baniu ${n} de ${r}`,
+      unban: (a: string, n: string, r: string) => `${a} desbaniu ${n} de ${r}`,
+      mute: (a: string, n: string, r: string) => `${a} silenciou ${n} em ${r}`,
+      unmute: (a: string, n: string, r: string) => `${a} liberou ${n} em ${r}`,
+      op: (a: string, n: string, r: string) => `${a} tornou ${n} operador(a) de ${r}`,
+      deop: (a: string, n: string, r: string) => `${a} tirou ${n} de operador(a) de ${r}`,
+      invite: (a: string, n: string, r: string) => `${a} convidou ${n} para ${r}: /entrar ${r}`,
+    } satisfies Record<ModerationType, (actor: string, target: string, room: string) => string>,
+    because: (reason: string) => ` (motivo: ${reason})`,
+    friendRequested: (name: string) => `${name} quer ser seu(sua) amigo(a): /amigo ${name} para aceitar.`,
+    friendAsked: (name: string) => `Pedido de amizade enviado para ${name}.`,
+    friendAccepted: (name: string) => `Você e ${name} agora são amigos.`,
+    friendRemoved: (name: string) => `Você e ${name} não são mais amigos.`,
+    friendsList: (list: string, requests: string) => `Amigos: ${list || "nenhum ainda"}${requests ? `. Pedindo sua amizade: ${requests}` : ""}`,
+    friendState: (name: string, online: boolean) => `${name} (${online ? "online" : "offline"})`,
+    presence: (name: string, online: boolean) => `*** ${name} ${online ? "está online" : "ficou offline"}`,
     screen: {
       title: "Chat: escolha seu nome",
       passwordTitle: (name: string) => `O nome ${name} é registrado: digite a senha`,
@@ -366,7 +469,7 @@ function indentLines(text: string): string {
  * A chat message as shown: time, sender (and recipient), subject, text.
  * Replayed history (`history: true`) is dimmed and dated when not from today.
  */
-export function chatLine(msg: Message, self: string | undefined, t: Texts, now = new Date()): DisplayLine {
+export function chatLine(msg: Message, self: string | undefined, t: Texts, now = new Date(), current: string = LOBBY): DisplayLine {
   const own = self !== undefined && msg.client_name === self;
   const isPrivate = msg.to !== undefined;
   const from = own ? t.you : sanitize(msg.client_name);
@@ -375,25 +478,73 @@ export function chatLine(msg: Message, self: string | undefined, t: Texts, now =
   const history = msg.history === true;
   return {
     kind: own ? "own" : isPrivate ? "private" : "chat",
-    text: `[${when(msg.date, history, now)}] ${from}${to} [${subject}]: ${indentLines(sanitize(msg.message))}`,
+    text: `${roomTag(msg, current)}[${when(msg.date, history, now)}] ${from}${to} [${subject}]: ${indentLines(sanitize(msg.message))}`,
     ...(history && { dim: true }),
     ...(msg.id !== undefined && { id: msg.id }),
   };
 }
 
-/** A frame from the server as shown, or undefined for frames that show nothing (pong). */
-export function describe(msg: Message, self: string | undefined, t: Texts): DisplayLine | undefined {
+/** `[#room] ` before a line of a room that is not the current one; nothing for the current room or a private line. */
+export function roomTag(msg: Message, current: string = LOBBY): string {
+  if (msg.room === undefined || msg.to !== undefined || roomKey(msg.room) === roomKey(current)) return "";
+  return `[${sanitize(msg.room)}] `;
+}
+
+/** A name as shown: "you" for oneself. */
+function who(name: string, self: string | undefined, t: Texts): string {
+  return self !== undefined && name === self ? t.you : sanitize(name);
+}
+
+/**
+ * A frame from the server as shown, or undefined for frames that show
+ * nothing (pong). `current` is the room the user is in: lines of other rooms
+ * say which room they are from. Rooms, moderation, topics and friends are
+ * told by the frame's type and fields, in the user's language, never by the
+ * server's sentence.
+ */
+export function describe(msg: Message, self: string | undefined, t: Texts, current: string = LOBBY): DisplayLine | undefined {
   const at = `[${clock(msg.date)}] `;
   const name = sanitize(msg.client_name);
+  const room = sanitize(msg.room ?? LOBBY);
   switch (msg.type) {
     case "chat":
-      return chatLine(msg, self, t);
+      return chatLine(msg, self, t, new Date(), current);
     case "join":
-      return { kind: "notice", text: at + t.joined(name) };
+      return { kind: "notice", text: at + (msg.room === undefined ? t.joined(name) : t.joinedRoom(name, room)) };
     case "leave":
+      if (msg.room !== undefined && msg.reason === "part") return { kind: "notice", text: at + t.leftRoom(name, room) };
       return { kind: "notice", text: at + t.left(name, msg.reason ?? "") };
     case "list":
+      if (msg.room !== undefined) return { kind: "info", text: t.members(room, membersText(msg.users ?? [], msg.operators ?? []), msg.users?.length ?? 0) };
       return { kind: "info", text: onlineText(msg, t) };
+    case "entered": {
+      const users = msg.users ?? [];
+      return { kind: "info", text: t.entered(room, membersText(users, msg.operators ?? [], msg.owner), users.length, sanitize(msg.topic ?? ""), msg.private === true) };
+    }
+    case "parted":
+      return { kind: "info", text: t.parted(room) };
+    case "rooms": {
+      const rooms = (msg.rooms ?? []).filter((r): r is RoomSummary => typeof r === "object" && r !== null);
+      return { kind: "info", text: t.rooms(rooms.map((r) => t.roomSummary(sanitize(r.room), r.members, sanitize(r.topic), r.private)).join(", ")) };
+    }
+    case "topic": {
+      const topic = sanitize(msg.topic ?? "");
+      return { kind: "notice", text: at + (topic ? t.topicSet(who(msg.client_name, self, t), room, topic) : t.topicCleared(who(msg.client_name, self, t), room)) };
+    }
+    case "friends": {
+      const list = (msg.friends ?? []).map((f) => t.friendState(sanitize(f.client_name), f.online)).join(", ");
+      return { kind: "info", text: t.friendsList(list, (msg.requests ?? []).map(sanitize).join(", ")) };
+    }
+    case "friend": {
+      const mine = self !== undefined && msg.client_name === self;
+      const other = sanitize(mine ? (msg.target ?? "") : msg.client_name);
+      if (msg.status === "requested") return { kind: "notice", text: at + (mine ? t.friendAsked(other) : t.friendRequested(other)) };
+      if (msg.status === "accepted") return { kind: "notice", text: at + t.friendAccepted(other) };
+      if (msg.status === "removed") return { kind: "notice", text: at + t.friendRemoved(other) };
+      return { kind: "info", text: sanitize(msg.message) };
+    }
+    case "presence":
+      return { kind: "notice", text: at + t.presence(name, msg.online === true) };
     case "welcome":
       return { kind: "info", text: t.welcome(name, onlineText(msg, t)) };
     case "registered":
@@ -401,8 +552,25 @@ export function describe(msg: Message, self: string | undefined, t: Texts): Disp
     case "error":
       return { kind: "error", text: errorText(msg.code ?? "", { detail: sanitize(msg.message) }, t) };
     default:
+      if ((MODERATION_TYPES as readonly string[]).includes(msg.type)) {
+        const action = msg.type as ModerationType;
+        const reason = sanitize(msg.reason ?? "");
+        const text = t.moderation[action](who(msg.client_name, self, t), who(msg.target ?? "", self, t), room) + (reason ? t.because(reason) : "");
+        const aboutMe = self !== undefined && msg.target === self && action !== "unban" && action !== "unmute" && action !== "op" && action !== "invite";
+        return { kind: aboutMe ? "error" : "notice", text: at + text };
+      }
       return undefined;
   }
+}
+
+/** A room's members, operators marked `@` as IRC does: "@ana, bruno". */
+export function membersText(users: readonly string[], operators: readonly string[], owner?: string): string {
+  return users.map((user) => `${isOp(user, operators, owner) ? "@" : ""}${sanitize(user)}`).join(", ");
+}
+
+/** Whether `user` is one of `operators` or the owner. */
+export function isOp(user: string, operators: readonly string[], owner?: string): boolean {
+  return user === owner || operators.includes(user);
 }
 
 /** Who is online, as a welcome or a list carries it. */
@@ -429,5 +597,13 @@ export function inputProblemText(problem: InputProblem, word: string, t: Texts):
       return t.privateWithoutName(word);
     case "unknown_command":
       return t.unknownCommand(word);
+    case "room_missing":
+      return t.roomMissing(word);
+    case "room_invalid":
+      return t.roomInvalid(word);
+    case "target_missing":
+      return t.targetMissing(word);
+    case "unexpected_text":
+      return t.unexpectedText(word);
   }
 }
