@@ -132,6 +132,8 @@ export interface ClientEvents {
   state: [ConnectionState];
   /** The client is closed for good. */
   closed: [];
+  /** What it knows of rooms and friends changed (`chat`), or the current room did. */
+  rooms: [ChatState];
 }
 
 /** Refused by the server while joining: `code` is name_invalid, name_taken, ... */
@@ -339,7 +341,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   /** Makes `room` the current room; false when this client is not in it. */
   switchRoom(room: string): boolean {
     const found = findRoom(this.chat, room);
-    if (found) this.room = found.name;
+    if (found && found.name !== this.room) {
+      this.room = found.name;
+      this.emit("rooms", this.chat);
+    }
     return found !== undefined;
   }
 
@@ -546,12 +551,14 @@ export class ChatClient extends EventEmitter<ClientEvents> {
 
   /** Keeps `chat` current; the current room falls back to the lobby when this client is out of it. */
   private applyChat(msg: Message): void {
+    const before = { chat: this.chat, room: this.room };
     this.chat = reduceChat(this.chat, msg);
     if (msg.type === "entered" && msg.room !== undefined && this.entering !== undefined && sameRoom(msg.room, this.entering)) {
       this.room = msg.room;
       this.entering = undefined;
     }
     if (!findRoom(this.chat, this.room)) this.room = LOBBY;
+    if (this.chat !== before.chat || this.room !== before.room) this.emit("rooms", this.chat);
   }
 
   /** After a welcome: the members of the rooms an account is back in, and its friends. */

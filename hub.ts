@@ -323,6 +323,7 @@ export class Hub implements SessionHandler {
       return;
     }
     session.account = true;
+    this.friendsOf.set(session.key!, new Set()); // a new account has no friends yet, but presence is told to those it makes now
     this.log?.(`${session.name} registered`);
     this.reply(session, msg, {
       type: "registered",
