@@ -130,21 +130,20 @@ export function parseCommand(line: string, online: readonly string[] = []): Comm
       const [room, option] = splitWord(rest);
       if (room === "") return { kind: "invalid", problem: "room_missing", word: typed };
       const isPrivate = PRIVATE_WORDS.includes(option.toLowerCase());
-      if (option !== "" && !isPrivate) return { kind: "invalid", problem: "unexpected_text", word: option };
-      return withRoom(room, (name) => ({ kind: "enter", room: name, private: isPrivate }));
+      return withRoom(room, (name) =>
+        option !== "" && !isPrivate ? { kind: "invalid", problem: "unexpected_text", word: option } : { kind: "enter", room: name, private: isPrivate },
+      );
     }
     case "switch": {
       const [room, extra] = splitWord(rest);
       if (room === "") return { kind: "invalid", problem: "room_missing", word: typed };
-      if (extra !== "") return { kind: "invalid", problem: "unexpected_text", word: extra };
-      return withRoom(room, (name) => ({ kind: "switch", room: name }));
+      return withRoom(room, (name) => (extra !== "" ? { kind: "invalid", problem: "unexpected_text", word: extra } : { kind: "switch", room: name }));
     }
     case "part":
     case "who": {
       const [room, extra] = splitWord(rest);
-      if (extra !== "") return { kind: "invalid", problem: "unexpected_text", word: extra };
       if (room === "") return { kind, room: undefined };
-      return withRoom(room, (name) => ({ kind, room: name }));
+      return withRoom(room, (name) => (extra !== "" ? { kind: "invalid", problem: "unexpected_text", word: extra } : { kind, room: name }));
     }
     case "friend":
     case "unfriend": {
