@@ -1,5 +1,5 @@
 import t from "tap";
-import { chatLine, clock, describe, detectLang, errorText, LEAVE_REASONS, isUtf8Locale, sanitize, TEXTS, toAscii, when } from "../format.js";
+import { chatLine, clock, describe, detectLang, errorText, inputProblemText, LEAVE_REASONS, isUtf8Locale, sanitize, TEXTS, toAscii, when } from "../format.js";
 import { ERROR_CODES, Message, type LeaveReason } from "../protocol.js";
 
 const en = TEXTS.en;
@@ -95,4 +95,72 @@ t.test("ASCII outside a UTF-8 locale", async (t) => {
   t.notOk(isUtf8Locale({ LC_ALL: "C", LANG: "en_US.UTF-8" }), "LC_ALL wins");
   t.equal(toAscii("▸ bruno → you … ↓ 2 new · — earlier —"), "> bruno -> you ... v 2 new | -- earlier --");
   t.equal(toAscii("olá 漢字"), "olá 漢字", "what people write is left alone");
+});
+
+t.test("room lines: a chat of another room says its room; the current room's and private ones do not", async (t) => {
+  const time = clock(at);
+  const inProvas = new Message({ type: "chat", client_name: "ana", message: "oi", date: at, room: "#provas" });
+  t.equal(describe(inProvas, "bruno", pt, "#general")!.text, `[#provas] [${time}] ana [Sem Assunto]: oi`);
+  t.equal(describe(inProvas, "bruno", pt, "#PROVAS")!.text, `[${time}] ana [Sem Assunto]: oi`, "rooms compared without case");
+  const lobby = new Message({ type: "chat", client_name: "ana", message: "oi", date: at, room: "#general" });
+  t.equal(describe(lobby, "bruno", en, "#provas")!.text, `[#general] [${time}] ana [No subject]: oi`);
+  t.equal(describe(lobby, "bruno", en)!.text, `[${time}] ana [No subject]: oi`, "the lobby is the default current room");
+  const v1 = new Message({ type: "chat", client_name: "ana", message: "oi", date: at });
+  t.equal(describe(v1, "bruno", en, "#provas")!.text, `[${time}] ana [No subject]: oi`, "a version 1 chat has no room to show");
+});
+
+t.test("rooms, moderation, topics, friends and presence in words, English and Portuguese, by type and fields", async (t) => {
+  const time = clock(at);
+  const frame = (fields: ConstructorParameters<typeof Message>[0]) => new Message({ date: at, message: "the server's sentence, never shown", ...fields });
+  const says = (msg: Message, self: string, lang: typeof en) => describe(msg, self, lang)!.text;
+  const entered = frame({ type: "entered", room: "#provas", users: ["ana", "bruno"], operators: ["ana"], owner: "ana", topic: "Exam" });
+  t.equal(says(entered, "bruno", en), "You are in #provas, topic: Exam. Members (2): @ana, bruno");
+  t.equal(says(entered, "bruno", pt), "Você está em #provas, tópico: Exam. Membros (2): @ana, bruno");
+  t.equal(says(frame({ type: "entered", room: "#grupo", users: ["ana"], owner: "ana", private: true }), "ana", pt), "Você está em #grupo (grupo privado). Membros (1): @ana");
+  t.equal(says(frame({ type: "parted", room: "#provas" }), "ana", pt), "Você saiu de #provas.");
+  t.equal(says(frame({ type: "join", client_name: "carla", room: "#provas" }), "ana", en), `[${time}] *** carla entered #provas`);
+  t.equal(says(frame({ type: "leave", client_name: "carla", room: "#provas", reason: "part" }), "ana", pt), `[${time}] *** carla saiu de #provas`);
+  t.equal(says(frame({ type: "list", room: "#provas", users: ["ana", "bruno"], operators: ["bruno"] }), "ana", en), "#provas (2): ana, @bruno");
+  const rooms = frame({ type: "rooms", rooms: [{ room: "#general", members: 3, topic: "", private: false }, { room: "#grupo", members: 2, topic: "nosso", private: true }] });
+  t.equal(says(rooms, "ana", en), "Rooms: #general (3), #grupo (2) private: nosso");
+  t.equal(says(rooms, "ana", pt), "Salas: #general (3), #grupo (2) privada: nosso");
+  t.equal(says(frame({ type: "topic", client_name: "ana", room: "#provas", topic: "Prova sexta" }), "bruno", pt), `[${time}] *** ana mudou o tópico de #provas: Prova sexta`);
+  t.equal(says(frame({ type: "topic", client_name: "ana", room: "#provas", topic: "" }), "ana", en), `[${time}] *** you cleared the topic of #provas`);
+
+  const kick = frame({ type: "kick", client_name: "ana", room: "#provas", target: "bruno", reason: "spam" });
+  t.same(describe(kick, "bruno", en), { kind: "error", text: `[${time}] ana kicked you out of #provas (reason: spam)` }, "about oneself: in red");
+  t.same(describe(kick, "carla", pt), { kind: "notice", text: `[${time}] ana expulsou bruno de #provas (motivo: spam)` });
+  const expected = {
+    ban: ["ana banned bruno from #provas", "ana baniu bruno de #provas"],
+    unban: ["ana lifted the ban on bruno in #provas", "ana desbaniu bruno de #provas"],
+    mute: ["ana muted bruno in #provas", "ana silenciou bruno em #provas"],
+    unmute: ["ana unmuted bruno in #provas", "ana liberou bruno em #provas"],
+    op: ["ana made bruno an operator of #provas", "ana tornou bruno operador(a) de #provas"],
+    deop: ["ana removed bruno as operator of #provas", "ana tirou bruno de operador(a) de #provas"],
+    invite: ["ana invited bruno to #provas: /join #provas", "ana convidou bruno para #provas: /entrar #provas"],
+  };
+  for (const [type, [english, portuguese]] of Object.entries(expected)) {
+    const msg = frame({ type: type as "ban", client_name: "ana", room: "#provas", target: "bruno" });
+    t.equal(says(msg, "carla", en), `[${time}] ${english}`, type);
+    t.equal(says(msg, "carla", pt), `[${time}] ${portuguese}`, type);
+  }
+
+  t.equal(says(frame({ type: "friend", client_name: "ana", target: "bruno", status: "requested" }), "bruno", en), `[${time}] ana wants to be your friend: /friend ana to accept.`);
+  t.equal(says(frame({ type: "friend", client_name: "ana", target: "bruno", status: "requested" }), "ana", pt), `[${time}] Pedido de amizade enviado para bruno.`);
+  t.equal(says(frame({ type: "friend", client_name: "bruno", target: "ana", status: "accepted" }), "ana", pt), `[${time}] Você e bruno agora são amigos.`);
+  t.equal(says(frame({ type: "friend", client_name: "ana", target: "bruno", status: "removed" }), "ana", en), `[${time}] You and bruno are no longer friends.`);
+  const friends = frame({ type: "friends", friends: [{ client_name: "bruno", online: true }, { client_name: "carla", online: false }], requests: ["dora"] });
+  t.equal(says(friends, "ana", en), "Friends: bruno (online), carla (offline). Asking you: dora");
+  t.equal(says(frame({ type: "friends", friends: [], requests: [] }), "ana", pt), "Amigos: nenhum ainda");
+  t.equal(says(frame({ type: "presence", client_name: "bruno", online: true }), "ana", pt), `[${time}] *** bruno está online`);
+  t.equal(says(frame({ type: "presence", client_name: "bruno", online: false }), "ana", en), `[${time}] *** bruno went offline`);
+});
+
+t.test("every new input problem has a sentence in both languages", async (t) => {
+  for (const lang of [en, pt]) {
+    for (const problem of ["room_missing", "room_invalid", "target_missing", "unexpected_text"] as const) {
+      t.ok(inputProblemText(problem, "/join", lang).length > 0, problem);
+    }
+  }
+  t.equal(inputProblemText("room_invalid", "#", en), 'Not a room name: "#". A room is # then 1 to 32 letters, digits, _ or -.');
 });
