@@ -20,9 +20,12 @@ class FakeSupervisor extends EventEmitter {
   constructor(readonly instances: Instance[]) {
     super();
   }
-  send(name: string, text: string): boolean {
+  /** Clients named here have quit: what is typed into them is refused. */
+  readonly quit = new Set<string>();
+  send(name: string, text: string): string | undefined {
+    if (this.quit.has(name)) return `${name} has quit; its line was not sent`;
     this.typed.push([name, text]);
-    return true;
+    return undefined;
   }
 }
 
