@@ -20,8 +20,12 @@ import { DEFAULT_HOST, DEFAULT_NAME_PREFIX, DEFAULT_PORT, nameKey, nameProblem }
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Lines of output kept per instance for the full-screen view. */
 export const KEPT_LINES = 500;
-/** How long start() waits for the clients to join. */
-export const CLIENT_START_TIMEOUT_MS = 15_000;
+/**
+ * How long start() waits for a client to join once it says it is connecting
+ * (loading the program, slow on a busy machine, does not count): longer, and
+ * its name was refused or its server does not answer.
+ */
+export const CLIENT_JOIN_TIMEOUT_MS = 15_000;
 /** How long a child may take to stop cleanly before it is killed. */
 export const STOP_TIMEOUT_MS = 3000;
 /** How long the demo waits for every client to show its user list. */
@@ -328,14 +332,24 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Starts the servers, then the clients; rejects with StartError if a server cannot listen. */
   async start(): Promise<void> {
     const servers = this.instances.filter((i) => i.kind === "server");
-    await Promise.all(servers.map((s) => this.startOne(s)));
+    await Promise.all(servers.map((s) => this.startOne(s, "listening", "stopped", "dead")));
     const failed = servers.find((s) => s.state !== "listening");
     if (failed) {
       const why = failed.lines.find((l) => /in use|Cannot listen|Not allowed/.test(l)) ?? failed.ended ?? "it did not start";
       throw new StartError(`${failed.name} could not start: ${why}`);
     }
-    // A client that cannot join (its name refused by a server already there) stays "connecting" on screen.
-    await Promise.race([Promise.all(this.clients.map((c) => this.startOne(c))), sleep(CLIENT_START_TIMEOUT_MS)]);
+    await Promise.all(this.clients.map((c) => this.startClient(c)));
+  }
+
+  /**
+   * Starts a client and waits until it has joined, has ended, or has been
+   * connecting for CLIENT_JOIN_TIMEOUT_MS: one that cannot join (its name
+   * refused by a server already there) stays "connecting" on screen.
+   */
+  private async startClient(client: Instance): Promise<void> {
+    const ended = ["closed", "stopped", "dead"] as const;
+    await this.startOne(client, "connecting", "connected", ...ended);
+    await Promise.race([this.until(client, "connected", ...ended), sleep(CLIENT_JOIN_TIMEOUT_MS)]);
   }
 
   /**
@@ -389,8 +403,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     );
   }
 
-  /** Spawns one child; resolves when it is ready (listening, connected) or has ended. */
-  private startOne(instance: Instance): Promise<void> {
+  /** Spawns one child; resolves once it is in one of `states`. */
+  private startOne(instance: Instance, ...states: InstanceState[]): Promise<void> {
     const [program, ...args] = this.options.commands?.[instance.kind] ?? defaultCommand(instance.kind);
     const child = spawn(program!, [...args, ...childArgs(instance, this.options)], {
       stdio: "pipe",
@@ -405,8 +419,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       instance.ended = signal ? `signal ${signal}` : `exit code ${code}`;
       this.setState(instance, code === 0 || this.stopping ? "stopped" : "dead");
     });
-    const ready = instance.kind === "server" ? "listening" : "connected";
-    return this.until(instance, ready, "closed", "stopped", "dead");
+    return this.until(instance, ...states);
   }
 
   private onLine(instance: Instance, line: string): void {

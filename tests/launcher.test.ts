@@ -249,7 +249,7 @@ t.test("without a terminal: 2 servers, 5 clients, routed input, and nothing left
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     t.test(`stopped by ${signal}`, async (t) => {
       const port = await freePorts(2);
-      const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "5", "--port", String(port)]);
+      const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "5", "--port", String(port), "--db-dir", t.testdir()]);
       // Seven processes starting at once on a small machine, each loading TypeScript: give them time.
       await launcher.waitFor(/\[launcher\] 2 servers and 5 clients running\. Servers are independent/, { ms: 60_000 });
       const children = childPids(launcher.child.pid!);
@@ -267,6 +267,7 @@ t.test("without a terminal: 2 servers, 5 clients, routed input, and nothing left
       t.notMatch(launcher.stdout, /\[Usuario[13]\] .*hello from zero/, "the other server's clients see nothing");
       launcher.type("nobody hi");
       await launcher.waitFor(/\[launcher\] No client named "nobody"/);
+      t.notMatch(launcher.stdout, /#status/, "the clients' status lines are the launcher's alone");
 
       launcher.child.kill(signal);
       t.match(await launcher.exited, { code: 0 });
@@ -279,7 +280,7 @@ t.test("without a terminal: 2 servers, 5 clients, routed input, and nothing left
 
 t.test("--demo shows the exchange, and the launcher exits at end of input", async (t) => {
   const port = await freePorts(2);
-  const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "4", "--port", String(port), "--demo"]);
+  const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "4", "--port", String(port), "--demo", "--db-dir", t.testdir()]);
   launcher.child.stdin.end();
   t.match(await launcher.exited, { code: 0 });
   t.match(launcher.stdout, /\[Usuario2\] .*Usuario0 → you \(private\) \[No subject\]: psst, a private hello from Usuario0/);
@@ -293,26 +294,45 @@ t.test("a port in use is reported by number, and what started is stopped", async
   const blocker = net.createServer().listen(port + 1, "127.0.0.1");
   await once(blocker, "listening");
   t.teardown(() => blocker.close());
-  const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "2", "--port", String(port)]);
+  const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "2", "--port", String(port), "--db-dir", t.testdir()]);
   t.match(await launcher.exited, { code: 1 });
   t.match(launcher.stdout, `[launcher] server:${port + 1} could not start: Port ${port + 1} on 127.0.0.1 is already in use`);
   t.ok(await portIsFree(port), "the server that did start was stopped");
 });
 
-t.test("--duration stops it while its input stays open", async (t) => {
+t.test("--duration stops it while its input stays open; each server has its database file", async (t) => {
   const port = await freePorts(1);
-  const launcher = new Script(t, "launcher.ts", ["--clients", "1", "--port", String(port), "--duration", "1"]);
+  const dir = t.testdir();
+  const launcher = new Script(t, "launcher.ts", ["--clients", "1", "--port", String(port), "--duration", "1", "--db-dir", dir]);
   t.match(await launcher.exited, { code: 0 });
   t.match(launcher.stdout, /\[Usuario0\] Welcome, Usuario0![\s\S]*\[launcher\] stopping/);
+  t.ok(existsSync(path.join(dir, `chat-${port}.db`)), `chat-${port}.db was made, for the next run to find`);
+});
+
+t.test("a line typed into a client that has quit is not sent, and the launcher says so", async (t) => {
+  const port = await freePorts(1);
+  const launcher = new Script(t, "launcher.ts", ["--clients", "2", "--port", String(port), "--db-dir", t.testdir()]);
+  await launcher.waitFor(/clients running/, { ms: 60_000 });
+  launcher.type("Usuario0 /quit");
+  await launcher.waitFor(/\[launcher\] Usuario0 has quit\n/);
+  launcher.type("Usuario0 anyone there?");
+  await launcher.waitFor(/\[launcher\] Usuario0 has quit; its line was not sent/);
+  launcher.type("Usuario1 still here");
+  await launcher.waitFor(/\[server:\d+\] .*Usuario1: still here/);
+  t.notMatch(launcher.stdout, /anyone there/, "not sent");
+  launcher.child.stdin.end();
+  t.match(await launcher.exited, { code: 0 });
 });
 
 t.test("a child that dies is shown as dead, and the others go on", async (t) => {
   const port = await freePorts(1);
-  const launcher = new Script(t, "launcher.ts", ["--clients", "2", "--port", String(port)]);
+  const launcher = new Script(t, "launcher.ts", ["--clients", "2", "--port", String(port), "--db-dir", t.testdir()]);
   await launcher.waitFor(/clients running/, { ms: 60_000 });
   const [client] = childPids(launcher.child.pid!).slice(-1);
   process.kill(client!, "SIGKILL");
   await launcher.waitFor(/\[launcher\] Usuario1 died \(signal SIGKILL\); the others go on/);
+  launcher.type("Usuario1 hello?");
+  await launcher.waitFor(/\[launcher\] Usuario1 has died \(signal SIGKILL\); its line was not sent/);
   launcher.type("Usuario0 still alive");
   await launcher.waitFor(/\[server:\d+\] .*Usuario0: still alive/);
   launcher.child.kill("SIGTERM");
