@@ -335,7 +335,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await Promise.all(servers.map((s) => this.startOne(s, "listening", "stopped", "dead")));
     const failed = servers.find((s) => s.state !== "listening");
     if (failed) {
-      const why = failed.lines.find((l) => /in use|Cannot listen|Not allowed/.test(l)) ?? failed.ended ?? "it did not start";
+      // The server's own sentence: a port in use, an option it refused, a database it could not open.
+      const why = failed.lines.find((l) => /in use|Cannot listen|Not allowed/.test(l)) ?? failed.lines[0] ?? failed.ended ?? "it did not start";
       throw new StartError(`${failed.name} could not start: ${why}`);
     }
     await Promise.all(this.clients.map((c) => this.startClient(c)));

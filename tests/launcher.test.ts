@@ -21,6 +21,11 @@ import {
 } from "../launcher.js";
 import { freePorts, ROOT, Script } from "./helpers.js";
 
+// This file starts about forty child processes, each loading TypeScript, one
+// test after another: on a busy two-core machine that alone can pass the
+// default two minutes per file.
+t.setTimeout(300_000);
+
 /** Speaks the `#status` lines of `client.ts --supervised` without a server (see the file). */
 const FAKE_CLIENT = path.join(ROOT, "tests", "fixtures", "supervised-client.mjs");
 
