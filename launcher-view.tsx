@@ -15,28 +15,140 @@ import {
   type LauncherOptions,
   type Supervisor,
 } from "./launcher.js";
+import stringWidth from "string-width";
 import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "./terminal.js";
 
 const STATE_COLORS: Record<InstanceState, string> = {
   starting: "yellow",
   listening: "green",
+  connecting: "yellow",
   connected: "green",
+  reconnecting: "yellow",
   disconnected: "yellow",
+  closed: "gray",
   stopped: "gray",
   dead: "red",
 };
 
-export const KEYS_HELP = "Tab/Shift+Tab or ←/→: focus · Enter: send to the focused client · Ctrl+C or q on an empty line: quit";
+export const KEYS_HELP = "Tab/arrows: focus · Enter: send · Ctrl+C or q on an empty line: quit";
+
+/** Rows above the instances (the title) and below them (help or notice, the input line). */
+export const HEADER_ROWS = 1;
+export const FOOTER_ROWS = 2;
+/** A pane's rows besides its lines: two borders and the title. */
+export const PANE_CHROME_ROWS = 3;
+/** The grid (a column per server, a pane per instance) is used only when every pane gets at least this much. */
+export const GRID_MIN_PANE_ROWS = 7;
+export const GRID_MIN_PANE_COLUMNS = 30;
+/** Otherwise the focused instance is large and the others are one-line summaries; the large pane keeps at least this many rows. */
+export const FOCUSED_MIN_ROWS = 8;
+/** Widest name and state columns in the summaries. */
+export const MAX_NAME_COLUMNS = 20;
+export const MAX_STATE_COLUMNS = 24;
 
 export function stateText(instance: Instance): string {
+  const as = instance.joinedAs && instance.joinedAs !== instance.name ? ` as ${instance.joinedAs}` : "";
   switch (instance.state) {
     case "connected":
-      return `connected to :${instance.port}`;
+      return `connected to :${instance.port}${as}`;
+    case "reconnecting":
+      return `reconnecting to :${instance.port}`;
+    case "closed":
+      return "quit";
+    case "stopped":
+      return instance.kind === "client" ? "quit" : "stopped";
     case "dead":
       return `dead (${instance.ended})`;
     default:
       return instance.state;
   }
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/** Cuts a word wider than `width` columns into pieces that fit, never inside a character. */
+function breakWord(word: string, width: number): string[] {
+  const pieces: string[] = [];
+  let piece = "";
+  let pieceWidth = 0;
+  for (const { segment } of graphemes.segment(word)) {
+    const w = stringWidth(segment);
+    if (pieceWidth + w > width && piece !== "") {
+      pieces.push(piece);
+      piece = "";
+      pieceWidth = 0;
+    }
+    piece += segment;
+    pieceWidth += w;
+  }
+  pieces.push(piece);
+  return pieces;
+}
+
+/**
+ * Wraps a line into rows at most `width` columns wide (as the terminal counts
+ * them: string-width, so wide characters take two), at spaces; a word wider
+ * than a row is cut.
+ */
+export function wrapText(text: string, width: number): string[] {
+  const max = Math.max(1, width);
+  const rows: string[] = [];
+  let row: string | undefined;
+  let rowWidth = 0;
+  for (const word of text.split(" ")) {
+    const wordWidth = stringWidth(word);
+    if (row !== undefined && rowWidth + 1 + wordWidth <= max) {
+      row += ` ${word}`;
+      rowWidth += 1 + wordWidth;
+      continue;
+    }
+    if (row !== undefined) rows.push(row);
+    const pieces = wordWidth <= max ? [word] : breakWord(word, max);
+    rows.push(...pieces.slice(0, -1));
+    row = pieces.at(-1)!;
+    rowWidth = stringWidth(row);
+  }
+  rows.push(row ?? "");
+  return rows;
+}
+
+/** The newest `rows` rows of `lines` wrapped to `width`: what a pane of that size shows. */
+export function lastRows(lines: readonly string[], width: number, rows: number): string[] {
+  if (rows <= 0) return [];
+  const shown: string[] = [];
+  for (let i = lines.length - 1; i >= 0 && shown.length < rows; i--) shown.unshift(...wrapText(lines[i]!, width));
+  return shown.slice(-rows);
+}
+
+export type Layout =
+  /** A column per server, its pane on top of its clients' panes. */
+  | { kind: "grid"; paneRows: number; paneColumns: number }
+  /** A one-line summary per instance (`listRows` rows, paged), then the focused instance's pane. */
+  | { kind: "focus"; listRows: number; paneRows: number };
+
+/** The grid when every pane is big enough to read, else the focused instance large and the rest as summaries. */
+export function chooseLayout(instances: readonly Instance[], columns: number, rows: number): Layout {
+  const body = Math.max(1, rows - HEADER_ROWS - FOOTER_ROWS);
+  const servers = Math.max(1, instances.filter((i) => i.kind === "server").length);
+  const stackSizes = Array.from({ length: servers }, (_, s) => instances.filter((i) => i.server === s).length);
+  const paneRows = Math.floor(body / Math.max(1, ...stackSizes));
+  const paneColumns = Math.floor(columns / servers);
+  if (paneRows >= GRID_MIN_PANE_ROWS && paneColumns >= GRID_MIN_PANE_COLUMNS) return { kind: "grid", paneRows, paneColumns };
+  const listRows = Math.max(1, Math.min(instances.length, body - FOCUSED_MIN_ROWS));
+  return { kind: "focus", listRows, paneRows: body - listRows };
+}
+
+/**
+ * The summaries that fit in `rows`: all of them, or the page holding the
+ * focused one, with a last row saying which page this is.
+ */
+export function summaryPage(order: readonly Instance[], focused: Instance | undefined, rows: number) {
+  if (order.length <= rows) return { shown: order, position: undefined };
+  const perPage = Math.max(1, rows - 1);
+  const first = Math.floor(Math.max(0, order.indexOf(focused!)) / perPage) * perPage;
+  const shown = order.slice(first, first + perPage);
+  const position = rows > 1 ? `${first + 1}–${first + shown.length} of ${order.length} · Tab or arrows for the others` : undefined;
+  return { shown, position };
 }
 
 interface PaneProps {
@@ -46,8 +158,9 @@ interface PaneProps {
   width: number;
 }
 
+/** An instance in a box: its name and state, then its newest lines, wrapped. */
 export function Pane({ instance, focused, height, width }: PaneProps) {
-  const visible = instance.lines.slice(-Math.max(0, height - 2));
+  const rows = lastRows(instance.lines, width - 2, height - PANE_CHROME_ROWS);
   return (
     <Box
       flexDirection="column"
@@ -56,16 +169,42 @@ export function Pane({ instance, focused, height, width }: PaneProps) {
       height={height}
       width={width}
       overflow="hidden"
+      flexShrink={0}
     >
       <Text wrap="truncate">
         <Text bold>{instance.name}</Text> <Text color={STATE_COLORS[instance.state]}>{stateText(instance)}</Text>
       </Text>
-      {visible.slice(-(height - 3)).map((line, i) => (
+      {rows.map((row, i) => (
         <Text key={i} wrap="truncate">
-          {line}
+          {row}
         </Text>
       ))}
     </Box>
+  );
+}
+
+interface SummaryProps {
+  instance: Instance;
+  focused: boolean;
+  nameColumns: number;
+  stateColumns: number;
+}
+
+/** `text` and spaces up to `columns` columns. */
+function padded(text: string, columns: number): string {
+  return text + " ".repeat(Math.max(0, columns - stringWidth(text)));
+}
+
+/** One line: a marker for the focus, the name (clients indented under their server), the state, the last line. */
+export function Summary({ instance, focused, nameColumns, stateColumns }: SummaryProps) {
+  const name = instance.kind === "client" ? `  ${instance.name}` : instance.name;
+  return (
+    <Text wrap="truncate">
+      <Text color="cyan">{focused ? "▸ " : "  "}</Text>
+      <Text bold={focused}>{padded(name, nameColumns)}</Text>{" "}
+      <Text color={STATE_COLORS[instance.state]}>{padded(stateText(instance), stateColumns)}</Text>{" "}
+      <Text color="gray">{instance.lines.at(-1) ?? ""}</Text>
+    </Text>
   );
 }
 
@@ -81,10 +220,7 @@ export interface LauncherViewProps {
 export function LauncherView({ instances, focused, input, columns, rows, notice }: LauncherViewProps) {
   const servers = instances.filter((i) => i.kind === "server");
   const clientCount = instances.length - servers.length;
-  const stacks = servers.map((server, s) => [server, ...instances.filter((i) => i.kind === "client" && i.server === s)]);
-  const tallest = Math.max(1, ...stacks.map((stack) => stack.length));
-  const paneHeight = Math.max(3, Math.floor((rows - 4) / tallest));
-  const paneWidth = Math.max(10, Math.floor(columns / Math.max(1, servers.length)));
+  const layout = chooseLayout(instances, columns, rows);
   const prompt =
     focused?.kind === "client" ? `${focused.name}> ${input}█` : "(a server takes no input: focus a client with Tab)";
   return (
@@ -93,20 +229,12 @@ export function LauncherView({ instances, focused, input, columns, rows, notice 
         Chat launcher: {servers.length} server{servers.length === 1 ? "" : "s"}, {clientCount} client
         {clientCount === 1 ? "" : "s"}. {INDEPENDENT_SERVERS}
       </Text>
-      <Box flexDirection="row" flexGrow={1}>
-        {stacks.map((stack, s) => (
-          <Box key={s} flexDirection="column" width={paneWidth}>
-            {stack.map((instance) => (
-              <Pane
-                key={instance.name}
-                instance={instance}
-                focused={instance === focused}
-                height={paneHeight}
-                width={paneWidth}
-              />
-            ))}
-          </Box>
-        ))}
+      <Box flexDirection="column" flexGrow={1}>
+        {layout.kind === "grid" ? (
+          <Grid instances={instances} focused={focused} layout={layout} />
+        ) : (
+          <Focus instances={instances} focused={focused} layout={layout} columns={columns} />
+        )}
       </Box>
       <Text wrap="truncate" color={notice ? "red" : "gray"}>
         {notice ?? KEYS_HELP}
@@ -114,6 +242,57 @@ export function LauncherView({ instances, focused, input, columns, rows, notice 
       <Text wrap="truncate" color="cyan">
         {prompt}
       </Text>
+    </Box>
+  );
+}
+
+function Grid({ instances, focused, layout }: { instances: Instance[]; focused: Instance | undefined; layout: Layout & { kind: "grid" } }) {
+  const servers = instances.filter((i) => i.kind === "server");
+  const stacks = servers.map((server) => [server, ...instances.filter((i) => i.kind === "client" && i.server === server.server)]);
+  return (
+    <Box flexDirection="row">
+      {stacks.map((stack, s) => (
+        <Box key={s} flexDirection="column" width={layout.paneColumns}>
+          {stack.map((instance) => (
+            <Pane
+              key={instance.name}
+              instance={instance}
+              focused={instance === focused}
+              height={layout.paneRows}
+              width={layout.paneColumns}
+            />
+          ))}
+        </Box>
+      ))}
+    </Box>
+  );
+}
+
+function Focus(props: { instances: Instance[]; focused: Instance | undefined; layout: Layout & { kind: "focus" }; columns: number }) {
+  const { instances, focused, layout, columns } = props;
+  const order = screenOrder(instances);
+  const { shown, position } = summaryPage(order, focused, layout.listRows);
+  const nameColumns = Math.min(MAX_NAME_COLUMNS, Math.max(...order.map((i) => stringWidth(i.name) + (i.kind === "client" ? 2 : 0))));
+  const stateColumns = Math.min(MAX_STATE_COLUMNS, Math.max(...shown.map((i) => stringWidth(stateText(i)))));
+  return (
+    <Box flexDirection="column">
+      <Box flexDirection="column" height={layout.listRows} flexShrink={0}>
+        {shown.map((instance) => (
+          <Summary
+            key={instance.name}
+            instance={instance}
+            focused={instance === focused}
+            nameColumns={nameColumns}
+            stateColumns={stateColumns}
+          />
+        ))}
+        {position && (
+          <Text wrap="truncate" color="gray">
+            {position}
+          </Text>
+        )}
+      </Box>
+      {focused && <Pane instance={focused} focused height={layout.paneRows} width={columns} />}
     </Box>
   );
 }
@@ -138,6 +317,8 @@ export function LauncherApp({ supervisor, notice }: LauncherAppProps) {
   // handler reads and writes refs, never state captured by an older render.
   const focus = useRef(Math.max(0, order.findIndex((i) => i.kind === "client")));
   const input = useRef("");
+  /** Why the last line was not sent; cleared by the next key. */
+  const refusal = useRef<string | undefined>(undefined);
   const size = useTerminalSize();
 
   useEffect(() => {
@@ -151,7 +332,7 @@ export function LauncherApp({ supervisor, notice }: LauncherAppProps) {
 
   const submit = (line: string) => {
     const target = order[focus.current];
-    if (target?.kind === "client") supervisor.send(target.name, line);
+    if (target?.kind === "client") refusal.current = supervisor.send(target.name, line);
     input.current = "";
   };
   const moveFocus = (step: number) => {
@@ -161,11 +342,12 @@ export function LauncherApp({ supervisor, notice }: LauncherAppProps) {
   useInput((text, key) => {
     if (key.ctrl && text === "c") return exit();
     if (text === "q" && input.current === "") return exit();
-    if ((key.tab && key.shift) || key.leftArrow) moveFocus(-1);
-    else if (key.tab || key.rightArrow) moveFocus(1);
+    refusal.current = undefined;
+    if ((key.tab && key.shift) || key.leftArrow || key.upArrow) moveFocus(-1);
+    else if (key.tab || key.rightArrow || key.downArrow) moveFocus(1);
     else if (key.return) submit(input.current);
     else if (key.backspace || key.delete) input.current = withoutLastChar(input.current);
-    else if (!(key.ctrl || key.meta || key.escape || key.upArrow || key.downArrow || key.pageUp || key.pageDown)) {
+    else if (!(key.ctrl || key.meta || key.escape || key.pageUp || key.pageDown)) {
       input.current = typeChunk(input.current, text, { submit, tab: () => moveFocus(1) });
     }
     refresh();
@@ -178,7 +360,7 @@ export function LauncherApp({ supervisor, notice }: LauncherAppProps) {
       input={input.current}
       columns={size.columns}
       rows={size.rows}
-      notice={notice}
+      notice={notice ?? refusal.current}
     />
   );
 }

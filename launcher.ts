@@ -14,15 +14,28 @@ import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { isMain, parseCount, parseOptions, parsePort, runMain, UsageError } from "./cli.js";
+import { LANGS, TEXTS } from "./format.js";
 import { DEFAULT_HOST, DEFAULT_NAME_PREFIX, DEFAULT_PORT, nameKey, nameProblem } from "./protocol.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Lines of output kept per instance for the full-screen view. */
 export const KEPT_LINES = 500;
-/** How long start() waits for the clients to join. */
-export const CLIENT_START_TIMEOUT_MS = 15_000;
+/**
+ * How long start() waits for a client to join once it says it is connecting
+ * (loading the program, slow on a busy machine, does not count): longer, and
+ * its name was refused or its server does not answer.
+ */
+export const CLIENT_JOIN_TIMEOUT_MS = 15_000;
 /** How long a child may take to stop cleanly before it is killed. */
 export const STOP_TIMEOUT_MS = 3000;
+/** How long the demo waits for every client to show its user list. */
+export const DEMO_TIMEOUT_MS = 15_000;
+/** The line a server prints once ready, `listening on HOST:PORT` (stable, never translated). */
+export const LISTENING_PREFIX = "listening on ";
+/** How a client started with `--supervised` announces its state: `#status {"state":S,"name":N}`. */
+export const STATUS_PREFIX = "#status ";
+/** Each server's database, in the database folder (the working directory by default). */
+export const DATABASE_FILE_PATTERN = "chat-<port>.db";
 
 // ---------------------------------------------------------------------------
 // Pure parts: arguments, plan, routing, demo
@@ -37,6 +50,8 @@ export interface LauncherOptions {
   /** Stop after this many seconds; undefined to run until input ends (or Ctrl+C). */
   durationSeconds: number | undefined;
   lang: string | undefined;
+  /** Folder of the servers' databases; undefined for the working directory. */
+  dbDir: string | undefined;
 }
 
 export const USAGE = `Usage: npx tsx launcher.ts [options]
@@ -53,13 +68,17 @@ Options:
                     list the users
   --duration S      stop after S seconds
   --lang en|pt      the clients' language
+  --db-dir DIR      where each server keeps its database, ${DATABASE_FILE_PATTERN}
+                    (default: the working directory, so a second run finds
+                    the history again)
   -h, --help        show this help
 
 Servers are independent: a client talks only with the clients on its own server.
 
-In a terminal: one screen with every instance. Tab / Shift+Tab (or the arrow
-keys) move the focus, Enter sends the line to the focused client, Ctrl+C (or
-q on an empty line) stops everything.
+In a terminal: one screen with every instance (the focused one large when
+they do not all fit). Tab / Shift+Tab (or the arrow keys) move the focus,
+Enter sends the line to the focused client, Ctrl+C (or q on an empty line)
+stops everything.
 Without a terminal: output lines are prefixed with the instance's name, and
 each input line "NAME text" is typed into client NAME; the launcher stops when
 its input ends (after the demo, if any) or after --duration.`;
@@ -75,6 +94,7 @@ export function parseLauncherArgs(args: string[]): LauncherOptions | undefined {
     demo: { type: "boolean" },
     duration: { type: "string" },
     lang: { type: "string" },
+    "db-dir": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return undefined;
@@ -102,6 +122,7 @@ export function parseLauncherArgs(args: string[]): LauncherOptions | undefined {
     demo: values.demo ?? false,
     durationSeconds: values.duration === undefined ? undefined : parseCount(values.duration, "--duration"),
     lang: values.lang,
+    dbDir: values["db-dir"],
   };
 }
 
@@ -156,14 +177,89 @@ export function demoScript(specs: InstanceSpec[]): Array<{ to: string; text: str
   return [...steps, ...clients.map((c) => ({ to: c.name, text: "/clientes" }))];
 }
 
-export type InstanceState = "starting" | "listening" | "connected" | "disconnected" | "stopped" | "dead";
+export type InstanceState =
+  | "starting"
+  | "listening"
+  | "connecting"
+  | "connected"
+  | "reconnecting"
+  | "disconnected"
+  | "closed"
+  | "stopped"
+  | "dead";
 
-/** How an output line changes an instance's state (the client's lines in English or Portuguese). */
+/** The states a supervised client announces, in its `#status` lines. */
+export const CLIENT_STATUSES = ["connecting", "joined", "reconnecting", "disconnected", "closed"] as const;
+export type ClientStatus = (typeof CLIENT_STATUSES)[number];
+
+/** A supervised client's `#status` line: its connection state and the name it joined under (null before). */
+export interface StatusLine {
+  state: ClientStatus;
+  name: string | null;
+}
+
+/** The instance state each client status is shown as. */
+export const STATE_OF_STATUS: Record<ClientStatus, InstanceState> = {
+  connecting: "connecting",
+  joined: "connected",
+  reconnecting: "reconnecting",
+  disconnected: "disconnected",
+  closed: "closed",
+};
+
+/** Reads `#status {"state":S,"name":N}`; undefined for any other line, or a status line that is malformed. */
+export function parseStatusLine(line: string): StatusLine | undefined {
+  if (!line.startsWith(STATUS_PREFIX)) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(line.slice(STATUS_PREFIX.length));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  const { state, name } = value as { state?: unknown; name?: unknown };
+  if (!CLIENT_STATUSES.includes(state as ClientStatus)) return undefined;
+  if (name !== null && typeof name !== "string") return undefined;
+  return { state: state as ClientStatus, name };
+}
+
+/**
+ * How an output line changes an instance's state: a server's `listening on`
+ * line, a client's `#status` line. Nothing else a child prints (translated,
+ * reworded at will) is read.
+ */
 export function nextState(kind: InstanceKind, state: InstanceState, line: string): InstanceState {
-  if (kind === "server") return /^listening on /.test(line) ? "listening" : state;
-  if (/^(Welcome|Bem-vindo|Reconnected as|Reconectado como)/.test(line)) return "connected";
-  if (/^(Connection to the server|Conexão com o servidor) .* (lost|perdida)\.$/.test(line)) return "disconnected";
-  return state;
+  if (kind === "server") return line.startsWith(LISTENING_PREFIX) ? "listening" : state;
+  const status = parseStatusLine(line);
+  return status ? STATE_OF_STATUS[status.state] : state;
+}
+
+/** The database file of the server on `port`: `chat-PORT.db` in `dbDir`, or in the working directory. */
+export function databaseFile(port: number, dbDir?: string): string {
+  const file = DATABASE_FILE_PATTERN.replace("<port>", String(port));
+  return dbDir === undefined ? file : path.join(dbDir, file);
+}
+
+export interface ChildOptions {
+  host: string;
+  lang?: string | undefined;
+  dbDir?: string | undefined;
+}
+
+/** The command-line arguments of one instance's script (server.ts or client.ts). */
+export function childArgs(instance: InstanceSpec, options: ChildOptions): string[] {
+  const address = ["--host", options.host, "--port", String(instance.port)];
+  if (instance.kind === "server") {
+    return [...address, "--db", databaseFile(instance.port, options.dbDir), "--exit-on-stdin-end"];
+  }
+  return [...address, "--name", instance.name, "--supervised", ...(options.lang ? ["--lang", options.lang] : [])];
+}
+
+/** Why a line typed into a client that is no longer running was not sent. */
+export function notSentText(instance: Pick<Instance, "name" | "state" | "ended">): string {
+  return instance.state === "dead"
+    ? `${instance.name} has died (${instance.ended}); its line was not sent`
+    : `${instance.name} has quit; its line was not sent`;
 }
 
 // ---------------------------------------------------------------------------
@@ -174,6 +270,9 @@ export interface Instance extends InstanceSpec {
   state: InstanceState;
   /** How the child ended: "exit code 1", "signal SIGKILL"; undefined while it runs. */
   ended: string | undefined;
+  /** The name a client joined under, from its `#status` lines; undefined before it joins. */
+  joinedAs?: string | undefined;
+  /** What it printed, newest last, without the `#status` lines. */
   lines: string[];
 }
 
@@ -182,19 +281,40 @@ export interface SupervisorEvents {
   state: [Instance];
 }
 
+export interface SupervisorOptions extends ChildOptions {
+  /**
+   * The program and first arguments each kind of instance runs, before childArgs().
+   * @default this Node with its loader (tsx from the command line, tap's in tests) and server.ts or client.ts
+   */
+  commands?: Partial<Record<InstanceKind, string[]>>;
+}
+
+/** The command each kind of instance runs, unless SupervisorOptions.commands says otherwise. */
+export function defaultCommand(kind: InstanceKind): string[] {
+  return [process.execPath, ...process.execArgv, path.join(HERE, kind === "server" ? "server.ts" : "client.ts")];
+}
+
 /** A server that could not start: `port` in use, usually. */
 export class StartError extends Error {
   override readonly name = "StartError";
 }
 
+interface Waiter {
+  instance: Instance;
+  states: InstanceState[];
+  resolve(): void;
+}
+
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly instances: Instance[];
   private readonly children = new Map<Instance, ChildProcessWithoutNullStreams>();
-  private stopping: Promise<void> | undefined;
+  /** Everyone waiting in until(): one list, so any number of waiters adds no listener. */
+  private readonly waiters = new Set<Waiter>();
+  private stopped: Promise<void> | undefined;
 
   constructor(
     specs: InstanceSpec[],
-    private readonly options: { host: string; lang?: string | undefined },
+    private readonly options: SupervisorOptions,
   ) {
     super();
     this.instances = specs.map((spec) => ({ ...spec, state: "starting", ended: undefined, lines: [] }));
@@ -204,43 +324,64 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.instances.filter((i) => i.kind === "client");
   }
 
+  /** True once stop() has been called. */
+  get stopping(): boolean {
+    return this.stopped !== undefined;
+  }
+
   /** Starts the servers, then the clients; rejects with StartError if a server cannot listen. */
   async start(): Promise<void> {
     const servers = this.instances.filter((i) => i.kind === "server");
-    await Promise.all(servers.map((s) => this.startOne(s)));
+    await Promise.all(servers.map((s) => this.startOne(s, "listening", "stopped", "dead")));
     const failed = servers.find((s) => s.state !== "listening");
     if (failed) {
-      const why = failed.lines.find((l) => /in use|Cannot listen|Not allowed/.test(l)) ?? failed.ended ?? "it did not start";
+      // The server's own sentence: a port in use, an option it refused, a database it could not open.
+      const why = failed.lines.find((l) => /in use|Cannot listen|Not allowed/.test(l)) ?? failed.lines[0] ?? failed.ended ?? "it did not start";
       throw new StartError(`${failed.name} could not start: ${why}`);
     }
-    // A client that cannot join (its name refused by a server already there) stays "starting" on screen.
-    await Promise.race([Promise.all(this.clients.map((c) => this.startOne(c))), sleep(CLIENT_START_TIMEOUT_MS)]);
+    await Promise.all(this.clients.map((c) => this.startClient(c)));
   }
 
-  /** Types a line into a client, as at its own prompt. */
-  send(name: string, text: string): boolean {
+  /**
+   * Starts a client and waits until it has joined, has ended, or has been
+   * connecting for CLIENT_JOIN_TIMEOUT_MS: one that cannot join (its name
+   * refused by a server already there) stays "connecting" on screen.
+   */
+  private async startClient(client: Instance): Promise<void> {
+    const ended = ["closed", "stopped", "dead"] as const;
+    await this.startOne(client, "connecting", "connected", ...ended);
+    await Promise.race([this.until(client, "connected", ...ended), sleep(CLIENT_JOIN_TIMEOUT_MS)]);
+  }
+
+  /**
+   * Types a line into a client, as at its own prompt. Returns undefined once
+   * written, or a sentence saying why it was not sent (the client has quit or died).
+   */
+  send(name: string, text: string): string | undefined {
     const instance = this.instances.find((i) => i.name === name && i.kind === "client");
-    const child = instance && this.children.get(instance);
-    if (!child || child.exitCode !== null || !child.stdin.writable) return false;
+    if (!instance) return `No client named "${name}"`;
+    const child = this.children.get(instance);
+    const gone = instance.state === "closed" || instance.state === "stopped" || instance.state === "dead";
+    if (!child || gone || child.exitCode !== null || child.signalCode !== null || !child.stdin.writable) {
+      return notSentText(instance);
+    }
     child.stdin.write(`${text}\n`);
-    return true;
+    return undefined;
   }
 
   /** Resolves once `instance` is in one of `states`. */
-  async until(instance: Instance, ...states: InstanceState[]): Promise<void> {
-    while (!states.includes(instance.state)) {
-      const [changed] = await once(this, "state");
-      if (changed !== instance) continue;
-    }
+  until(instance: Instance, ...states: InstanceState[]): Promise<void> {
+    if (states.includes(instance.state)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.add({ instance, states, resolve }));
   }
 
   /** Clients leave first (end of input: a clean /quit), then servers; stragglers are killed. */
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
+    this.stopped ??= (async () => {
       await this.stopAll(this.clients);
       await this.stopAll(this.instances.filter((i) => i.kind === "server"));
     })();
-    return this.stopping;
+    return this.stopped;
   }
 
   /** Last resort for exit handlers: kills every child at once. */
@@ -263,16 +404,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     );
   }
 
-  /** Spawns one child; resolves when it is ready (listening, connected) or has exited. */
-  private startOne(instance: Instance): Promise<void> {
-    const script = instance.kind === "server" ? "server.ts" : "client.ts";
-    const args =
-      instance.kind === "server"
-        ? ["--host", this.options.host, "--port", String(instance.port), "--exit-on-stdin-end"]
-        : ["--host", this.options.host, "--port", String(instance.port), "--name", instance.name];
-    if (instance.kind === "client" && this.options.lang) args.push("--lang", this.options.lang);
-    // The same Node and loader as this process (tsx from the command line, tap's in tests).
-    const child = spawn(process.execPath, [...process.execArgv, path.join(HERE, script), ...args], {
+  /** Spawns one child; resolves once it is in one of `states`. */
+  private startOne(instance: Instance, ...states: InstanceState[]): Promise<void> {
+    const [program, ...args] = this.options.commands?.[instance.kind] ?? defaultCommand(instance.kind);
+    const child = spawn(program!, [...args, ...childArgs(instance, this.options)], {
       stdio: "pipe",
       env: process.env,
     });
@@ -285,39 +420,75 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       instance.ended = signal ? `signal ${signal}` : `exit code ${code}`;
       this.setState(instance, code === 0 || this.stopping ? "stopped" : "dead");
     });
-    return this.until(instance, instance.kind === "server" ? "listening" : "connected", "stopped", "dead");
+    return this.until(instance, ...states);
   }
 
   private onLine(instance: Instance, line: string): void {
     if (/^npm warn /.test(line)) return; // npm's notes about its own configuration
-    instance.lines.push(line);
-    if (instance.lines.length > KEPT_LINES) instance.lines.splice(0, instance.lines.length - KEPT_LINES);
-    this.emit("line", instance, line);
-    this.setState(instance, nextState(instance.kind, instance.state, line));
+    if (instance.kind === "client" && line.startsWith(STATUS_PREFIX)) {
+      // For the launcher only: never shown, even when malformed.
+      const status = parseStatusLine(line);
+      if (status?.name) instance.joinedAs = status.name;
+    } else {
+      instance.lines.push(line);
+      if (instance.lines.length > KEPT_LINES) instance.lines.splice(0, instance.lines.length - KEPT_LINES);
+      this.emit("line", instance, line);
+    }
+    // Output can still be read after the exit: the exit has the last word.
+    if (instance.ended === undefined) this.setState(instance, nextState(instance.kind, instance.state, line));
   }
 
   private setState(instance: Instance, state: InstanceState): void {
     if (instance.state === state) return;
     instance.state = state;
+    for (const waiter of this.waiters) {
+      if (waiter.instance === instance && waiter.states.includes(state)) {
+        this.waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
     this.emit("state", instance);
   }
 }
 
-/** Types the demo, then waits until every client has shown its user list. */
-export async function runDemo(supervisor: Supervisor): Promise<void> {
+/**
+ * The start of the line a client shows for /clientes ("Online (" today), in
+ * each language, taken from the client's own texts so a rewording follows.
+ */
+export const LIST_LINE_PREFIXES: readonly string[] = LANGS.map((lang) => {
+  const sample = TEXTS[lang].online([], 0);
+  return sample.slice(0, sample.indexOf("0"));
+});
+
+/**
+ * Types the demo, then waits until every client has shown its user list (or
+ * has stopped), at most DEMO_TIMEOUT_MS. Resolves with the names of the
+ * clients whose list did not come.
+ */
+export async function runDemo(supervisor: Supervisor): Promise<string[]> {
   const listed = new Set<string>();
+  const waiting = () =>
+    supervisor.clients.filter((c) => !listed.has(c.name) && (c.state === "connected" || c.state === "connecting"));
+  let onEvent = () => {};
   const allListed = new Promise<void>((resolve) => {
-    const onLine = (instance: Instance, line: string) => {
-      if (instance.kind === "client" && line.startsWith("Online (")) listed.add(instance.name);
-      if (supervisor.clients.every((c) => listed.has(c.name) || c.state === "dead")) {
-        supervisor.off("line", onLine);
-        resolve();
-      }
+    onEvent = () => {
+      if (waiting().length === 0) resolve();
     };
-    supervisor.on("line", onLine);
   });
-  for (const step of demoScript(supervisor.instances)) supervisor.send(step.to, step.text);
-  await allListed;
+  const onLine = (instance: Instance, line: string) => {
+    if (instance.kind === "client" && LIST_LINE_PREFIXES.some((prefix) => line.startsWith(prefix))) listed.add(instance.name);
+    onEvent();
+  };
+  supervisor.on("line", onLine);
+  supervisor.on("state", onEvent);
+  try {
+    for (const step of demoScript(supervisor.instances)) supervisor.send(step.to, step.text);
+    await Promise.race([allListed, sleep(DEMO_TIMEOUT_MS)]);
+    return waiting().map((c) => c.name);
+  } finally {
+    supervisor.off("line", onLine);
+    supervisor.off("state", onEvent);
+  }
 }
 
 export const INDEPENDENT_SERVERS =
@@ -332,6 +503,7 @@ async function runPiped(supervisor: Supervisor, options: LauncherOptions, stoppe
   supervisor.on("line", (instance, line) => process.stdout.write(`[${instance.name}] ${line}\n`));
   supervisor.on("state", (instance) => {
     if (instance.state === "dead") say(`${instance.name} died (${instance.ended}); the others go on`);
+    else if (instance.state === "stopped" && !supervisor.stopping) say(`${instance.name} has quit`);
   });
   try {
     await supervisor.start();
@@ -343,14 +515,17 @@ async function runPiped(supervisor: Supervisor, options: LauncherOptions, stoppe
   }
   const servers = options.servers === 1 ? "1 server" : `${options.servers} servers`;
   say(`${servers} and ${supervisor.clients.length} clients running. ${INDEPENDENT_SERVERS}`);
-  if (options.demo) await runDemo(supervisor);
+  if (options.demo) {
+    const silent = await runDemo(supervisor);
+    if (silent.length > 0) say(`the demo did not get a user list from ${silent.join(", ")}`);
+  }
 
   const input = readline.createInterface({ input: process.stdin });
   const clientNames = supervisor.clients.map((c) => c.name);
   input.on("line", (line) => {
     const route = routeLine(line, clientNames);
-    if (route && "error" in route) say(route.error);
-    else if (route && !supervisor.send(route.to, route.text)) say(`${route.to} is not running`);
+    const problem = route && ("error" in route ? route.error : supervisor.send(route.to, route.text));
+    if (problem) say(problem);
   });
   const inputEnded = once(input, "close");
   const timeUp = options.durationSeconds === undefined ? new Promise(() => {}) : sleep(options.durationSeconds * 1000);
@@ -375,7 +550,11 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const supervisor = new Supervisor(planInstances(options), { host: options.host, lang: options.lang });
+  const supervisor = new Supervisor(planInstances(options), {
+    host: options.host,
+    lang: options.lang,
+    dbDir: options.dbDir,
+  });
   // However the launcher stops, its children stop too: signals stop them
   // cleanly, 'exit' kills what is left, and every child also exits when its
   // standard input (a pipe from here) closes, which covers even SIGKILL.

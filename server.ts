@@ -9,6 +9,7 @@
  * chat's rules (hub.ts) and the store (store.ts); and it holds the CLI.
  */
 import net from "node:net";
+import path from "node:path";
 import {
   DEFAULT_HOST,
   DEFAULT_PORT,
@@ -506,6 +507,8 @@ async function main(): Promise<void> {
   }
   const { host: boundHost, port: boundPort } = server.address;
   console.log(`listening on ${boundHost}:${boundPort}`);
+  const db = values.db ?? DEFAULT_DB;
+  log?.(db === MEMORY_PATH ? "database: none (--db :memory:): nothing is kept across restarts" : `database: ${path.resolve(db)}`);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,9 +1,62 @@
 import { execFileSync } from "node:child_process";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
 import net from "node:net";
+import path from "node:path";
 import t from "tap";
-import { demoScript, nextState, parseLauncherArgs, planInstances, routeLine } from "../launcher.js";
-import { freePorts, Script } from "./helpers.js";
+import {
+  childArgs,
+  databaseFile,
+  demoScript,
+  LIST_LINE_PREFIXES,
+  nextState,
+  notSentText,
+  parseLauncherArgs,
+  parseStatusLine,
+  planInstances,
+  routeLine,
+  Supervisor,
+  type Instance,
+  type InstanceSpec,
+} from "../launcher.js";
+import { freePorts, ROOT, Script } from "./helpers.js";
+
+// This file starts about forty child processes, each loading TypeScript, one
+// test after another: on a busy two-core machine that alone can pass the
+// default two minutes per file. A fail-safe, not a measure.
+t.setTimeout(600_000);
+
+/** How long seven processes may take to load and join on a busy two-core machine: a fail-safe. */
+const START_MS = 120_000;
+
+/** Speaks the `#status` lines of `client.ts --supervised` without a server (see the file). */
+const FAKE_CLIENT = path.join(ROOT, "tests", "fixtures", "supervised-client.mjs");
+
+/** Client specs only (no server), for a Supervisor running the fake client. */
+function fakeClients(names: string[]): InstanceSpec[] {
+  return planInstances({ port: 1, servers: 1, names }).filter((spec) => spec.kind === "client");
+}
+
+function supervise(t: { teardown(fn: () => unknown): void }, names: string[]): Supervisor {
+  const supervisor = new Supervisor(fakeClients(names), {
+    host: "127.0.0.1",
+    commands: { client: [process.execPath, FAKE_CLIENT] }, // plain Node: it needs no TypeScript loader
+  });
+  t.teardown(() => supervisor.stop());
+  return supervisor;
+}
+
+/** The next line `instance` prints that satisfies `wanted`. */
+function lineFrom(supervisor: Supervisor, instance: Instance, wanted: (line: string) => boolean): Promise<string> {
+  return new Promise((resolve) => {
+    const onLine = (from: Instance, line: string) => {
+      if (from !== instance || !wanted(line)) return;
+      supervisor.off("line", onLine);
+      resolve(line);
+    };
+    supervisor.on("line", onLine);
+  });
+}
 
 async function portIsFree(port: number): Promise<boolean> {
   const probe = net.createServer();
@@ -102,21 +155,111 @@ t.test("the demo greets, whispers on each server that has two clients, and lists
   ]);
 });
 
-t.test("states follow the children's output", async (t) => {
+t.test("servers get their own database, named by port; clients are started supervised", async (t) => {
+  const [server, client] = planInstances({ port: 7000, servers: 1, names: ["ana"] }) as [InstanceSpec, InstanceSpec];
+  t.same(childArgs(server, { host: "127.0.0.1" }), [
+    "--host", "127.0.0.1", "--port", "7000", "--db", "chat-7000.db", "--exit-on-stdin-end",
+  ], "chat-PORT.db in the working directory: a second run finds the same file");
+  t.same(childArgs(server, { host: "0.0.0.0", dbDir: "/var/chat" }).slice(4, 6), ["--db", path.join("/var/chat", "chat-7000.db")]);
+  t.same(childArgs(client, { host: "127.0.0.1" }), ["--host", "127.0.0.1", "--port", "7000", "--name", "ana", "--supervised"]);
+  t.same(childArgs(client, { host: "127.0.0.1", lang: "pt" }).slice(-2), ["--lang", "pt"]);
+  const servers = planInstances({ port: 7000, servers: 3, names: [] });
+  t.same(new Set(servers.map((s) => databaseFile(s.port))).size, 3, "one database per server");
+  t.match(parseLauncherArgs(["--db-dir", "/tmp/x"]), { dbDir: "/tmp/x" });
+  t.match(parseLauncherArgs([]), { dbDir: undefined });
+});
+
+t.test("a client's state comes from its #status lines, and nothing else it prints", async (t) => {
+  const status = (state: string, name: string | null) => `#status ${JSON.stringify({ state, name })}`;
+  t.same(parseStatusLine('#status {"state":"joined","name":"ana"}'), { state: "joined", name: "ana" });
+  t.same(parseStatusLine('#status {"state":"connecting","name":null}'), { state: "connecting", name: null });
+  const expected = [
+    ["connecting", "connecting"],
+    ["joined", "connected"],
+    ["reconnecting", "reconnecting"],
+    ["disconnected", "disconnected"],
+    ["closed", "closed"],
+  ] as const;
+  for (const [announced, shown] of expected) t.equal(nextState("client", "starting", status(announced, "ana")), shown, announced);
+  const ignored = [
+    "Welcome, ana! Online (1): ana.",
+    "Connection to the server at 127.0.0.1:9999 lost.",
+    "[10:00:00] bob [No subject]: #status {\"state\":\"closed\",\"name\":null}",
+    "#status",
+    "#status not json",
+    '#status {"state":"asleep","name":"ana"}',
+    '#status {"state":"joined","name":7}',
+    '#status ["joined"]',
+    '#status null',
+    '#statu {"state":"joined","name":"ana"}',
+  ];
+  for (const line of ignored) t.equal(nextState("client", "connected", line), "connected", line);
   t.equal(nextState("server", "starting", "listening on 127.0.0.1:9999"), "listening");
-  t.equal(nextState("client", "starting", "Welcome, ana! Online (1): ana."), "connected");
-  t.equal(nextState("client", "connected", "Connection to the server at 127.0.0.1:9999 lost."), "disconnected");
-  t.equal(nextState("client", "disconnected", "Reconectado como ana. Online (1): ana"), "connected");
-  t.equal(nextState("client", "connected", "[10:00:00] bob [No subject]: Welcome, everyone"), "connected");
+  t.equal(nextState("server", "listening", status("closed", null)), "listening", "servers have no #status lines");
+});
+
+t.test("why a line was not sent", async (t) => {
+  t.equal(notSentText({ name: "ana", state: "stopped", ended: "exit code 0" }), "ana has quit; its line was not sent");
+  t.equal(notSentText({ name: "ana", state: "closed", ended: undefined }), "ana has quit; its line was not sent");
+  t.equal(notSentText({ name: "ana", state: "dead", ended: "signal SIGKILL" }), "ana has died (signal SIGKILL); its line was not sent");
+});
+
+t.test("the demo waits for the user list as the client's own texts write it", async (t) => {
+  t.ok(LIST_LINE_PREFIXES.length >= 2, "one per language");
+  for (const prefix of LIST_LINE_PREFIXES) t.ok(prefix.length > 0 && "Online (2): ana, bruno".startsWith(prefix), prefix);
+});
+
+t.test("Supervisor, with a stand-in for client.ts --supervised", async (t) => {
+  t.test("states from #status lines, which are never shown; a line to a client that quit is refused", async (t) => {
+    const supervisor = supervise(t, ["ana", "bruno"]);
+    const [ana, bruno] = supervisor.clients as [Instance, Instance];
+    const seen: string[] = [];
+    supervisor.on("line", (_, line) => seen.push(line));
+    await supervisor.start();
+    t.equal(ana.state, "connected");
+    t.equal(ana.joinedAs, "ana");
+    t.equal(supervisor.send("ana", "/lose"), undefined);
+    await supervisor.until(ana, "reconnecting");
+    supervisor.send("ana", "/bad");
+    supervisor.send("ana", "/back");
+    await supervisor.until(ana, "connected");
+    supervisor.send("ana", "hello");
+    await lineFrom(supervisor, ana, (line) => line === "you: hello");
+    t.same(ana.lines, ["Welcome, ana!", "you: hello"], "no #status line is kept, even a malformed one");
+    t.notOk(seen.some((line) => line.startsWith("#status")), "nor passed on");
+
+    supervisor.send("bruno", "/quit");
+    await supervisor.until(bruno, "stopped");
+    t.equal(bruno.ended, "exit code 0");
+    t.equal(supervisor.send("bruno", "still there?"), "bruno has quit; its line was not sent");
+    t.equal(supervisor.send("nobody", "hi"), 'No client named "nobody"');
+    t.equal(ana.state, "connected", "the others go on");
+  });
+
+  t.test("12 clients and 20 more waiters: no MaxListenersExceededWarning", async (t) => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    t.teardown(() => void process.off("warning", onWarning));
+    const supervisor = supervise(t, Array.from({ length: 12 }, (_, i) => `c${i}`));
+    const last = supervisor.clients.at(-1)!;
+    const waiters = Array.from({ length: 20 }, () => supervisor.until(last, "connected"));
+    await supervisor.start();
+    await Promise.all(waiters);
+    t.ok(supervisor.clients.every((c) => c.state === "connected"), "all 12 joined");
+    t.ok(supervisor.listenerCount("state") <= 1, "waiting adds no listeners");
+    await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    t.same(warnings.map((w) => w.name), []);
+  });
 });
 
 t.test("without a terminal: 2 servers, 5 clients, routed input, and nothing left behind", async (t) => {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     t.test(`stopped by ${signal}`, async (t) => {
       const port = await freePorts(2);
-      const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "5", "--port", String(port)]);
+      const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "5", "--port", String(port), "--db-dir", t.testdir()]);
       // Seven processes starting at once on a small machine, each loading TypeScript: give them time.
-      await launcher.waitFor(/\[launcher\] 2 servers and 5 clients running\. Servers are independent/, { ms: 60_000 });
+      await launcher.waitFor(/\[launcher\] 2 servers and 5 clients running\. Servers are independent/, { ms: START_MS });
       const children = childPids(launcher.child.pid!);
       t.equal(children.length, 7, "seven children");
 
@@ -126,12 +269,13 @@ t.test("without a terminal: 2 servers, 5 clients, routed input, and nothing left
       launcher.type("usuario1 @Usuario3 psst");
       await launcher.waitFor(/\[Usuario3\] .*Usuario1 → you \(private\) \[No subject\]: psst/);
       launcher.type("Usuario3 /clientes");
-      await launcher.waitFor(/\[Usuario3\] Online \(2\): Usuario1, Usuario3/);
+      await launcher.waitFor(/\[Usuario3\] Online \(2\): (Usuario1, Usuario3|Usuario3, Usuario1)\n/); // the server's order
       launcher.type("Usuario0 marker");
       await launcher.waitFor(/\[Usuario2\] .*Usuario0 \[No subject\]: marker/);
       t.notMatch(launcher.stdout, /\[Usuario[13]\] .*hello from zero/, "the other server's clients see nothing");
       launcher.type("nobody hi");
       await launcher.waitFor(/\[launcher\] No client named "nobody"/);
+      t.notMatch(launcher.stdout, /#status/, "the clients' status lines are the launcher's alone");
 
       launcher.child.kill(signal);
       t.match(await launcher.exited, { code: 0 });
@@ -144,12 +288,12 @@ t.test("without a terminal: 2 servers, 5 clients, routed input, and nothing left
 
 t.test("--demo shows the exchange, and the launcher exits at end of input", async (t) => {
   const port = await freePorts(2);
-  const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "4", "--port", String(port), "--demo"]);
+  const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "4", "--port", String(port), "--demo", "--db-dir", t.testdir()]);
   launcher.child.stdin.end();
   t.match(await launcher.exited, { code: 0 });
   t.match(launcher.stdout, /\[Usuario2\] .*Usuario0 → you \(private\) \[No subject\]: psst, a private hello from Usuario0/);
   t.match(launcher.stdout, /\[Usuario3\] .*Usuario1 \[No subject\]: Hello everyone, I am Usuario1!/);
-  t.match(launcher.stdout, /\[Usuario1\] Online \(2\): Usuario1, Usuario3/);
+  t.match(launcher.stdout, /\[Usuario1\] Online \(2\): (Usuario1, Usuario3|Usuario3, Usuario1)\n/);
   t.match(launcher.stdout, /\[launcher\] stopping/);
 });
 
@@ -158,26 +302,45 @@ t.test("a port in use is reported by number, and what started is stopped", async
   const blocker = net.createServer().listen(port + 1, "127.0.0.1");
   await once(blocker, "listening");
   t.teardown(() => blocker.close());
-  const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "2", "--port", String(port)]);
+  const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "2", "--port", String(port), "--db-dir", t.testdir()]);
   t.match(await launcher.exited, { code: 1 });
   t.match(launcher.stdout, `[launcher] server:${port + 1} could not start: Port ${port + 1} on 127.0.0.1 is already in use`);
   t.ok(await portIsFree(port), "the server that did start was stopped");
 });
 
-t.test("--duration stops it while its input stays open", async (t) => {
+t.test("--duration stops it while its input stays open; each server has its database file", async (t) => {
   const port = await freePorts(1);
-  const launcher = new Script(t, "launcher.ts", ["--clients", "1", "--port", String(port), "--duration", "1"]);
+  const dir = t.testdir();
+  const launcher = new Script(t, "launcher.ts", ["--clients", "1", "--port", String(port), "--duration", "1", "--db-dir", dir]);
   t.match(await launcher.exited, { code: 0 });
   t.match(launcher.stdout, /\[Usuario0\] Welcome, Usuario0![\s\S]*\[launcher\] stopping/);
+  t.ok(existsSync(path.join(dir, `chat-${port}.db`)), `chat-${port}.db was made, for the next run to find`);
+});
+
+t.test("a line typed into a client that has quit is not sent, and the launcher says so", async (t) => {
+  const port = await freePorts(1);
+  const launcher = new Script(t, "launcher.ts", ["--clients", "2", "--port", String(port), "--db-dir", t.testdir()]);
+  await launcher.waitFor(/clients running/, { ms: START_MS });
+  launcher.type("Usuario0 /quit");
+  await launcher.waitFor(/\[launcher\] Usuario0 has quit\n/);
+  launcher.type("Usuario0 anyone there?");
+  await launcher.waitFor(/\[launcher\] Usuario0 has quit; its line was not sent/);
+  launcher.type("Usuario1 still here");
+  await launcher.waitFor(/\[server:\d+\] .*Usuario1: still here/);
+  t.notMatch(launcher.stdout, /anyone there/, "not sent");
+  launcher.child.stdin.end();
+  t.match(await launcher.exited, { code: 0 });
 });
 
 t.test("a child that dies is shown as dead, and the others go on", async (t) => {
   const port = await freePorts(1);
-  const launcher = new Script(t, "launcher.ts", ["--clients", "2", "--port", String(port)]);
-  await launcher.waitFor(/clients running/, { ms: 60_000 });
+  const launcher = new Script(t, "launcher.ts", ["--clients", "2", "--port", String(port), "--db-dir", t.testdir()]);
+  await launcher.waitFor(/clients running/, { ms: START_MS });
   const [client] = childPids(launcher.child.pid!).slice(-1);
   process.kill(client!, "SIGKILL");
   await launcher.waitFor(/\[launcher\] Usuario1 died \(signal SIGKILL\); the others go on/);
+  launcher.type("Usuario1 hello?");
+  await launcher.waitFor(/\[launcher\] Usuario1 has died \(signal SIGKILL\); its line was not sent/);
   launcher.type("Usuario0 still alive");
   await launcher.waitFor(/\[server:\d+\] .*Usuario0: still alive/);
   launcher.child.kill("SIGTERM");
