@@ -62,22 +62,51 @@ export interface ChatViewProps {
   rows: number;
 }
 
-/** Cuts text into rows of at most `width` terminal columns (wide characters count two); newlines start new rows. */
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/**
+ * Cuts text into rows of at most `width` terminal columns (wide characters
+ * count two); newlines start new rows. Rows break between words, never
+ * inside one ("vo|cê"); only a word wider than a whole row is cut, between
+ * graphemes. The spaces where a row breaks are dropped.
+ */
 export function wrapRows(text: string, width: number): string[] {
   return text.split("\n").flatMap((line) => {
     if (line === "") return [""];
     const rows: string[] = [];
     let row = "";
     let used = 0;
-    for (const char of line) {
-      const w = stringWidth(char);
-      if (used + w > width && row !== "") {
-        rows.push(row);
-        row = "";
-        used = 0;
+    const breakRow = () => {
+      rows.push(row.trimEnd());
+      row = "";
+      used = 0;
+    };
+    for (const token of line.match(/\s+|\S+/g)!) {
+      const w = stringWidth(token);
+      if (/^\s/.test(token)) {
+        if (used + w <= width) {
+          row += token;
+          used += w;
+        } else if (row !== "") breakRow();
+        continue;
       }
-      row += char;
-      used += w;
+      if (used + w <= width) {
+        row += token;
+        used += w;
+        continue;
+      }
+      if (row.trim() !== "" && w <= width) {
+        breakRow();
+        row = token;
+        used = w;
+        continue;
+      }
+      for (const { segment } of GRAPHEMES.segment(token)) {
+        const cw = stringWidth(segment);
+        if (used + cw > width && row !== "") breakRow();
+        row += segment;
+        used += cw;
+      }
     }
     rows.push(row);
     return rows;

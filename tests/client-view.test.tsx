@@ -307,3 +307,15 @@ t.test("the app: a registered name asks for its password, masked; a wrong one sa
   conn.send(welcome("bia"));
   await eventually(() => /Welcome/.test(screen()), "joined");
 });
+
+t.test("wrapRows breaks between words, never inside one, measured in columns", async (t) => {
+  t.same(wrapRows("olá, tudo bem com você?", 12), ["olá, tudo", "bem com", "você?"], "never vo|cê");
+  t.same(wrapRows("você", 3), ["voc", "ê"], "only a word wider than a row is cut");
+  t.same(wrapRows("漢字 漢字漢字", 8), ["漢字", "漢字漢字"], "a wide word moves whole to the next row");
+  t.same(wrapRows("a    b", 3), ["a", "b"], "spaces at a break are dropped");
+  t.same(wrapRows("    second line", 20), ["    second line"], "an indent stays");
+  t.same(wrapRows("e\u0301e\u0301e\u0301", 2), ["e\u0301e\u0301", "e\u0301"], "a long word is cut between graphemes, not inside one");
+  for (const width of [5, 7, 11, 20]) {
+    for (const row of wrapRows("Vamos estudar para a prova de sexta-feira juntos, você topa?", width)) t.ok(row.length <= width, `${width}: ${row}`);
+  }
+});
