@@ -10,7 +10,10 @@ import stringWidth from "string-width";
 import { historyLines, JoinError, joinFailureText, refusalText, refusedLine, runCommand, socketErrorText, type ChatClient, type HistoryBatch } from "./client.js";
 import { parseCommand } from "./commands.js";
 import { chatLine, describe, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind, type Texts } from "./format.js";
-import type { Message } from "./protocol.js";
+import { isOperator, type RoomView } from "./chat-state.js";
+import { findRoom } from "./chat-state.js";
+import { LOBBY, Message, nameKey, type FriendSummary } from "./protocol.js";
+import { roomKey } from "./rooms.js";
 import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "./terminal.js";
 
 /** Lines of conversation kept for scrolling back. */
@@ -60,6 +63,61 @@ export interface ChatViewProps {
   ascii?: boolean;
   columns: number;
   rows: number;
+  /** The windows (rooms, then private conversations) with their unread counts; without them, one conversation as in version 1. */
+  windows?: readonly WindowTab[] | undefined;
+  /** The room of the shown window: its topic in the header, its members in the sidebar (operators marked @). */
+  room?: RoomView | undefined;
+  /** The other person of the shown window, when it is a private conversation. */
+  peer?: string | undefined;
+  /** Friends and whether each is online. */
+  friends?: readonly FriendSummary[] | undefined;
+}
+
+/** One window in the list: a room (`#name`) or a private conversation (`@name`). */
+export interface WindowTab {
+  title: string;
+  unread: number;
+  active: boolean;
+  /** A room this client is no longer in (kicked, banned): kept so what happened can be read. */
+  gone?: boolean;
+}
+
+/** Rows above and below the conversation: status, [window header,] marker, recipient, input, keys. */
+function chromeRows(windows: boolean): number {
+  return windows ? 6 : 5;
+}
+
+/** One row of the sidebar. */
+interface SideRow {
+  text: string;
+  bold?: boolean;
+  inverse?: boolean;
+  color?: string | undefined;
+  dim?: boolean;
+}
+
+/** The sidebar of the windowed screen: windows with unread counts, the shown room's members, friends. */
+export function sidebarRows(props: Pick<ChatViewProps, "t" | "self" | "users" | "recipient" | "windows" | "room" | "friends">, g: (text: string) => string): SideRow[] {
+  const { t, self, windows = [], room, friends = [], recipient } = props;
+  const rows: SideRow[] = [{ text: t.screen.windows, bold: true }];
+  windows.forEach((w, i) => {
+    const unread = w.unread > 0 ? ` (${w.unread})` : "";
+    rows.push({ text: `${i < 9 ? i + 1 : " "} ${sanitize(w.title)}${unread}`, inverse: w.active, dim: w.gone === true, color: w.unread > 0 && !w.active ? "yellow" : undefined });
+  });
+  if (room) {
+    const heading = roomKey(room.name) === roomKey(LOBBY) ? t.screen.online(room.users.length) : t.screen.members(room.users.length);
+    rows.push({ text: "" }, { text: heading, bold: true });
+    for (const user of room.users) {
+      const mark = isOperator(room, user) ? "@" : " ";
+      const chosen = recipient !== undefined && user === recipient;
+      rows.push({ text: `${chosen ? g("▸") : " "}${mark}${sanitize(user)}`, inverse: chosen, color: user === self ? "cyan" : undefined });
+    }
+  }
+  if (friends.length > 0) {
+    rows.push({ text: "" }, { text: t.screen.friends, bold: true });
+    for (const friend of friends) rows.push({ text: ` ${friend.online ? g("●") : g("○")} ${sanitize(friend.client_name)}`, color: friend.online ? "green" : "gray" });
+  }
+  return rows;
 }
 
 const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: "grapheme" });
@@ -149,14 +207,23 @@ export function fit(text: string, width: number, ascii = false): string {
 }
 
 /** The conversation's size on screen, and its lines cut into rows of that width. */
-export function conversationRows(lines: DisplayLine[], columns: number, rows: number, t?: Texts) {
+export function conversationRows(lines: DisplayLine[], columns: number, rows: number, t?: Texts, windows = false) {
   const width = Math.max(10, columns - SIDEBAR_COLUMNS - 2);
-  const height = Math.max(1, rows - 5);
+  const height = Math.max(1, rows - chromeRows(windows));
   const all = lines.flatMap((line) => {
     const text = line.pending !== undefined && t ? `${line.text}  (${t.screen.pending}…)` : line.text;
     return wrapRows(text, width).map((row) => ({ kind: line.kind, dim: line.dim === true || line.pending !== undefined, text: row }));
   });
   return { width, height, all, maxScroll: Math.max(0, all.length - height) };
+}
+
+/** The header of the shown window: the room and its topic, or whom the private conversation is with. */
+export function windowHeader(props: Pick<ChatViewProps, "t" | "windows" | "room" | "peer">): string {
+  const { t, room, peer } = props;
+  const active = props.windows?.find((w) => w.active);
+  if (peer !== undefined) return `@${sanitize(peer)} — ${t.screen.privateWindow(sanitize(peer))}`;
+  if (room) return `${sanitize(room.name)}${room.private ? ` (${t.private})` : ""} — ${sanitize(room.topic) || t.screen.noTopic}`;
+  return active ? `${sanitize(active.title)} — ${t.screen.outOfRoom}` : "";
 }
 
 export function statusText(status: Status, props: Pick<ChatViewProps, "t" | "address" | "self">): string {
@@ -204,7 +271,8 @@ export function ChatView(props: ChatViewProps) {
     );
   }
 
-  const conversation = conversationRows(lines, columns, rows, t);
+  const windowed = props.windows !== undefined;
+  const conversation = conversationRows(lines, columns, rows, t, windowed);
   const conversationWidth = conversation.width;
   const conversationHeight = conversation.height;
   const end = conversation.all.length - Math.min(scroll, conversation.maxScroll);
@@ -216,6 +284,11 @@ export function ChatView(props: ChatViewProps) {
   return (
     <Box flexDirection="column" width={columns} height={rows}>
       {statusLine}
+      {windowed && (
+        <Text wrap="truncate" bold color={props.room?.private ? "magenta" : "blue"}>
+          {fit(g(windowHeader(props)), columns, ascii)}
+        </Text>
+      )}
       <Box flexDirection="row" height={conversationHeight}>
         <Box flexDirection="column" width={conversationWidth} marginRight={1}>
           {visible.map((row, i) => (
@@ -234,12 +307,22 @@ export function ChatView(props: ChatViewProps) {
           borderRight={false}
           paddingLeft={1}
         >
-          <Text bold>{t.screen.online(users.length)}</Text>
-          {sidebar.slice(0, conversationHeight - 1).map((name, i) => (
-            <Text key={name + i} wrap="truncate" inverse={i === selected} dimColor={away && i === sidebar.length - 1} color={i === 0 ? "gray" : name === self ? "cyan" : undefined}>
-              {fit(`${i === selected ? g("▸ ") : "  "}${sanitize(name)}`, SIDEBAR_COLUMNS - 2, ascii)}
-            </Text>
-          ))}
+          {windowed ? (
+            sidebarRows(props, g).slice(0, conversationHeight).map((row, i) => (
+              <Text key={i} wrap="truncate" bold={row.bold} inverse={row.inverse} color={row.color} dimColor={row.dim}>
+                {fit(row.text, SIDEBAR_COLUMNS - 2, ascii) || " "}
+              </Text>
+            ))
+          ) : (
+            <>
+              <Text bold>{t.screen.online(users.length)}</Text>
+              {sidebar.slice(0, conversationHeight - 1).map((name, i) => (
+                <Text key={name + i} wrap="truncate" inverse={i === selected} dimColor={away && i === sidebar.length - 1} color={i === 0 ? "gray" : name === self ? "cyan" : undefined}>
+                  {fit(`${i === selected ? g("▸ ") : "  "}${sanitize(name)}`, SIDEBAR_COLUMNS - 2, ascii)}
+                </Text>
+              ))}
+            </>
+          )}
         </Box>
       </Box>
       <Text wrap="truncate" color="yellow">
@@ -260,6 +343,56 @@ export function ChatView(props: ChatViewProps) {
   );
 }
 
+/** The lobby's window key. */
+const LOBBY_KEY = roomKey(LOBBY);
+/** Lines that count as unread in a window not shown: what people said, not notices. */
+export const UNREAD_KINDS: ReadonlySet<LineKind> = new Set(["chat", "private"]);
+
+/** A window of the full screen: a room's (key `#room`) or a private conversation's (key `@name`). */
+interface ChatWindow {
+  key: string;
+  /** `#provas`, `@bruno`: as shown in the list. */
+  title: string;
+  lines: DisplayLine[];
+  unread: number;
+}
+
+function lobbyWindow(): ChatWindow {
+  return { key: LOBBY_KEY, title: LOBBY, lines: [], unread: 0 };
+}
+
+/** The key of the private conversation with `name`. */
+export function privateKey(name: string): string {
+  return `@${nameKey(name)}`;
+}
+
+/**
+ * Which window a frame belongs to: a private chat to the conversation with
+ * the other person (`@key`), a frame about a room to that room (`#key`),
+ * the lobby's joins and leaves to the lobby; undefined for the shown window
+ * (answers, errors, friends).
+ */
+export function windowFor(msg: Message, self: string | undefined): string | undefined {
+  if (msg.type === "chat" && msg.to !== undefined) return privateKey(msg.client_name === self ? msg.to : msg.client_name);
+  if (msg.room !== undefined) return roomKey(msg.room);
+  if ((msg.type === "join" || msg.type === "leave" || msg.type === "chat") && msg.room === undefined) return LOBBY_KEY;
+  return undefined;
+}
+
+/**
+ * The window a key asks for: Alt+1..9 the window of that number, Ctrl+N
+ * the next, Ctrl+P the previous (wrapping around); undefined for other keys.
+ */
+export function windowKey(text: string, key: { ctrl: boolean; meta: boolean }, count: number, at: number): number | undefined {
+  if (key.meta && /^[1-9]$/.test(text)) {
+    const n = Number(text) - 1;
+    return n < count ? n : undefined;
+  }
+  if (key.ctrl && text === "n") return (at + 1) % count;
+  if (key.ctrl && text === "p") return (at + count - 1) % count;
+  return undefined;
+}
+
 interface ChatAppProps {
   client: ChatClient;
   t: Texts;
@@ -274,7 +407,12 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
   // Keys can arrive faster than renders (a paste): handlers use refs, not state from an older render.
   const state = useRef({
     self: undefined as string | undefined,
-    lines: [] as DisplayLine[],
+    /** Every window's lines and unread count: the lobby first, then rooms and private conversations as they come. */
+    windows: [lobbyWindow()] as ChatWindow[],
+    /** The shown window's key. */
+    active: LOBBY_KEY,
+    /** The current room last seen on the client: when it changes (/join, /room), its window is shown. */
+    lastRoom: LOBBY as string,
     recipient: undefined as string | undefined,
     input: "",
     history: [] as string[],
@@ -305,11 +443,51 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     }
   };
 
-  const show = (line: DisplayLine) => {
-    state.lines.push(line);
-    if (state.lines.length > KEPT_LINES) state.lines.splice(0, state.lines.length - KEPT_LINES);
+  const current = (): ChatWindow => state.windows.find((w) => w.key === state.active) ?? state.windows[0]!;
+
+  /** The window of `key`, opened if needed (a room's, or a private conversation's with `title`). */
+  const windowOf = (key: string, title: string): ChatWindow => {
+    let win = state.windows.find((w) => w.key === key);
+    if (!win) {
+      win = { key, title, lines: [], unread: 0 };
+      state.windows.push(win);
+    }
+    return win;
+  };
+
+  const activate = (key: string) => {
+    const win = state.windows.find((w) => w.key === key);
+    if (!win) return;
+    state.active = key;
+    win.unread = 0;
+    state.scroll = 0;
+    state.unread = 0;
+    if (key.startsWith("#") && client.switchRoom(win.title)) state.lastRoom = client.room;
+  };
+
+  /** Where a frame's line goes: its room's window (if this client has it), a private conversation's, or the shown one. */
+  const targetOf = (msg: Message): ChatWindow => {
+    const route = windowFor(msg, client.name);
+    if (route?.startsWith("@")) return windowOf(route, `@${msg.client_name === client.name ? (msg.to ?? "") : msg.client_name}`);
+    if (route !== undefined) {
+      const known = state.windows.find((w) => w.key === route);
+      const room = findRoom(client.chat, route);
+      if (known) return known;
+      if (room) return windowOf(route, room.name);
+    }
+    return current();
+  };
+
+  const show = (line: DisplayLine, target: ChatWindow = current()) => {
+    target.lines.push(line);
+    if (target.lines.length > KEPT_LINES) target.lines.splice(0, target.lines.length - KEPT_LINES);
+    if (target !== current()) {
+      if (UNREAD_KINDS.has(line.kind) && !line.dim) target.unread += 1;
+      refresh();
+      return;
+    }
     if (state.scroll > 0) {
-      const { width } = conversationRows([], sizeNow.current.columns, sizeNow.current.rows);
+      const { width } = conversationRows([], sizeNow.current.columns, sizeNow.current.rows, t, true);
       state.scroll += wrapRows(line.text, width).length; // stay on what is being read
       state.unread += 1;
     }
@@ -318,8 +496,8 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
 
   /** Replaces the pending line of `ref` (one's own chat) with what became of it. */
   const settle = (ref: string, line: DisplayLine) => {
-    const at = state.lines.findIndex((l) => l.pending === ref);
-    if (at >= 0) state.lines[at] = line;
+    const win = state.windows.find((w) => w.lines.some((l) => l.pending === ref));
+    if (win) win.lines[win.lines.findIndex((l) => l.pending === ref)] = line;
     else show(line);
     refresh();
   };
@@ -327,17 +505,22 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
   /** Older lines go on top, under the "earlier messages" line; the replay after welcome goes below. */
   const showHistory = (batch: HistoryBatch) => {
     const lines = historyLines(batch, client.name, t);
-    if (batch.ref === undefined) lines.forEach(show);
-    else {
+    const roomWindow = batch.room === undefined ? undefined : targetOf(new Message({ type: "history", room: batch.room }));
+    if (batch.ref === undefined && roomWindow) lines.forEach((line) => show(line, roomWindow));
+    else if (batch.ref === undefined) {
+      // Private chats kept while away: each in its conversation's window.
+      batch.messages.forEach((msg) => show(chatLine(msg, client.name, t), targetOf(msg)));
+    } else {
+      const win = roomWindow ?? current();
       state.fetching = false;
       state.noOlder = !batch.more;
       const older = lines.filter((line) => line.text !== t.earlierMore);
       if (batch.messages.length > 0) {
         // The hint to fetch more is spent: it would now sit in the middle.
-        state.lines = state.lines.filter((line) => !(line.dim && line.text === t.earlierMore));
-        const top = state.lines[0]?.text === t.earlier ? 1 : 0;
-        state.lines.splice(top, 0, ...older.slice(top === 1 ? 1 : 0));
-      } else show(older[0]!);
+        win.lines = win.lines.filter((line) => !(line.dim && line.text === t.earlierMore));
+        const top = win.lines[0]?.text === t.earlier ? 1 : 0;
+        win.lines.splice(top, 0, ...older.slice(top === 1 ? 1 : 0));
+      } else show(older[0]!, win);
       refresh();
     }
   };
@@ -367,12 +550,28 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
   useEffect(() => {
     let countdown: NodeJS.Timeout | undefined;
     const onMessage = (msg: Message) => {
-      const line = describe(msg, client.name, t);
+      if (msg.type === "parted") closeWindow(roomKey(msg.room ?? LOBBY));
+      const target = targetOf(msg);
+      const line = describe(msg, client.name, t, target.key.startsWith("#") ? target.title : LOBBY);
       if (line?.kind === "error") setStatus({ kind: "error", text: line.text });
-      if (line) show(line);
+      if (line) show(line, target);
       else refresh();
     };
-    const onDelivered = (ref: string, echo: Message) => settle(ref, chatLine(echo, client.name, t));
+    /** Rooms entered (welcome, /join) get windows; a new current room (/join, /room) is shown. */
+    const onRooms = () => {
+      for (const room of client.chat.rooms) windowOf(roomKey(room.name), room.name);
+      if (client.room !== state.lastRoom) {
+        state.lastRoom = client.room;
+        activate(roomKey(client.room));
+      }
+      refresh();
+    };
+    const closeWindow = (key: string) => {
+      if (key === LOBBY_KEY) return;
+      state.windows = state.windows.filter((w) => w.key !== key);
+      if (state.active === key) activate(roomKey(client.room));
+    };
+    const onDelivered = (ref: string, echo: Message) => settle(ref, chatLine(echo, client.name, t, new Date(), echo.room ?? LOBBY));
     const onRefused = (ref: string, sent: Message, error: Message | undefined) => {
       const line = refusedLine(sent, error, t);
       setStatus({ kind: "error", text: line.text });
@@ -412,6 +611,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
       .on("delivered", onDelivered)
       .on("refused", onRefused)
       .on("history", showHistory)
+      .on("rooms", onRooms)
       .on("lost", onLost)
       .on("reconnecting", onReconnecting)
       .on("reconnectFailed", onFailed)
@@ -426,6 +626,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
         .off("delivered", onDelivered)
         .off("refused", onRefused)
         .off("history", showHistory)
+        .off("rooms", onRooms)
         .off("lost", onLost)
         .off("reconnecting", onReconnecting)
         .off("reconnectFailed", onFailed)
@@ -456,10 +657,18 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     if (typed.trim() !== "") state.history.push(typed);
     state.historyAt = state.history.length;
     let command = parseCommand(typed, client.users);
+    const win = current();
     // The recipient chosen stays chosen: if they left, the server says the line was not delivered.
     if (command.kind === "say" && state.recipient !== undefined) command = { kind: "private", to: state.recipient, text: command.text };
+    // In a private window, a line goes to that person; in a room's, to that room.
+    else if (command.kind === "say" && win.key.startsWith("@")) command = { kind: "private", to: win.title.slice(1), text: command.text };
+    else if (command.kind === "say" && !findRoom(client.chat, win.title)) {
+      state.scroll = 0;
+      return show({ kind: "error", text: t.notInRoom(win.title) });
+    } else if (command.kind === "say") client.switchRoom(win.title);
     const result = runCommand(client, command, t);
-    result.lines.forEach(show);
+    // One's own lines show where they were typed (a private one too, as irssi shows a /msg); replies open the person's window.
+    result.lines.forEach((line) => show(line, win));
     const error = result.lines.find((line) => line.kind === "error");
     if (error) setStatus({ kind: "error", text: error.text });
     if (result.askPassword) state.secret = { kind: "new" };
@@ -478,7 +687,9 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     const page = Math.max(1, size.rows - 6);
     if (key.ctrl && text === "c") return exit();
     if (state.status.kind === "error" && client.joined) setStatus({ kind: "connected" }); // read: the next key clears it
-    if (key.ctrl && text === "l") state.input = "";
+    const windowAt = windowKey(text, key, state.windows.length, state.windows.findIndex((w) => w.key === state.active));
+    if (windowAt !== undefined) activate(state.windows[windowAt]!.key);
+    else if (key.ctrl && text === "l") state.input = "";
     else if (key.return) submit(state.input);
     else if (key.backspace || key.delete) state.input = withoutLastChar(state.input);
     else if (key.escape) {
@@ -493,7 +704,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     } else if (key.upArrow && state.secret === undefined && state.historyAt > 0) state.input = state.history[--state.historyAt] ?? "";
     else if (key.downArrow && state.secret === undefined && state.historyAt < state.history.length) state.input = state.history[++state.historyAt] ?? "";
     else if (key.pageUp) {
-      const { maxScroll } = conversationRows(state.lines, size.columns, size.rows, t);
+      const { maxScroll } = conversationRows(current().lines, size.columns, size.rows, t, true);
       if (state.scroll >= maxScroll) fetchOlder();
       state.scroll = Math.min(state.scroll + page, maxScroll);
     } else if (key.pageDown) {
@@ -507,9 +718,16 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     refresh();
   });
 
+  const shown = current();
+  const room = shown.key.startsWith("#") ? findRoom(client.chat, shown.title) : undefined;
   return (
     <ChatView
       {...state}
+      lines={shown.lines}
+      windows={state.windows.map((w) => ({ title: w.title, unread: w.unread, active: w === shown, gone: w.key.startsWith("#") && !findRoom(client.chat, w.title) }))}
+      room={room}
+      peer={shown.key.startsWith("@") ? shown.title.slice(1) : undefined}
+      friends={client.chat.friends}
       t={t}
       address={client.address}
       users={client.users}
