@@ -319,3 +319,110 @@ t.test("wrapRows breaks between words, never inside one, measured in columns", a
     for (const row of wrapRows("Vamos estudar para a prova de sexta-feira juntos, você topa?", width)) t.ok(row.length <= width, `${width}: ${row}`);
   }
 });
+
+const provas = { name: "#provas", users: ["ana", "bruno", "carla"], operators: ["ana"], owner: "ana", topic: "Prova sexta", private: false };
+
+t.test("windows: the list with unread counts, the room's topic in the header, members with operators marked, friends", async (t) => {
+  const screen = frame(
+    props({
+      lines: [{ kind: "chat", text: "[10:00:00] bruno [No subject]: oi" }],
+      windows: [
+        { title: "#general", unread: 4, active: false },
+        { title: "#provas", unread: 0, active: true },
+        { title: "@carla", unread: 1, active: false },
+        { title: "#velha", unread: 0, active: false, gone: true },
+      ],
+      room: provas,
+      friends: [{ client_name: "bruno", online: true }, { client_name: "dora", online: false }],
+      rows: 24,
+    }),
+  );
+  t.match(screen, /^#provas — Prova sexta/m, "the header: room and topic");
+  t.match(screen, /│ Windows/);
+  t.match(screen, /│ 1 #general \(4\)/, "unread count of a window not shown");
+  t.match(screen, /│ 2 #provas\s*$/m);
+  t.match(screen, /│ 3 @carla \(1\)/);
+  t.match(screen, /│ Members \(3\)/);
+  t.match(screen, /│  @ana/, "the operator marked @");
+  t.match(screen, /│   bruno/);
+  t.match(screen, /│ Friends/);
+  t.match(screen, /│  ● bruno/);
+  t.match(screen, /│  ○ dora/);
+  t.match(screen, /Alt\+1\.\.9 or Ctrl\+N\/Ctrl\+P window/, "the keys in the help line");
+  const pt = frame(props({ t: TEXTS.pt, windows: [{ title: "@carla", unread: 0, active: true }], peer: "carla" }));
+  t.match(pt, /^@carla — conversa privada com carla/m);
+  t.match(pt, /│ Janelas/);
+  t.match(pt, /Alt\+1\.\.9 ou Ctrl\+N\/Ctrl\+P janela/);
+  const group = frame(props({ windows: [{ title: "#grupo", unread: 0, active: true }], room: { ...provas, name: "#grupo", topic: "", private: true } }));
+  t.match(group, /^#grupo \(private\) — no topic/m);
+});
+
+t.test("windowFor routes frames: private chats by the other person, rooms by name, the lobby's joins to the lobby", async (t) => {
+  const { windowFor, windowKey } = await import("../client-view.js");
+  const { Message } = await import("../protocol.js");
+  t.equal(windowFor(new Message({ type: "chat", client_name: "bruno", to: "ana", message: "x" }), "ana"), "@bruno");
+  t.equal(windowFor(new Message({ type: "chat", client_name: "ana", to: "Bruno", message: "x" }), "ana"), "@bruno", "one's own echo: the recipient's window");
+  t.equal(windowFor(new Message({ type: "chat", client_name: "bruno", room: "#Provas", message: "x" }), "ana"), "#provas");
+  t.equal(windowFor(new Message({ type: "kick", client_name: "ana", room: "#provas", target: "bruno" }), "ana"), "#provas");
+  t.equal(windowFor(new Message({ type: "join", client_name: "bruno" }), "ana"), "#general");
+  t.equal(windowFor(new Message({ type: "friends" }), "ana"), undefined, "answers go to the shown window");
+  const none = { ctrl: false, meta: false };
+  t.equal(windowKey("2", { ...none, meta: true }, 3, 0), 1, "Alt+2");
+  t.equal(windowKey("9", { ...none, meta: true }, 3, 0), undefined, "no ninth window");
+  t.equal(windowKey("n", { ...none, ctrl: true }, 3, 2), 0, "Ctrl+N wraps around");
+  t.equal(windowKey("p", { ...none, ctrl: true }, 3, 0), 2, "Ctrl+P wraps around");
+  t.equal(windowKey("2", none, 3, 0), undefined, "a digit typed is text");
+});
+
+t.test("the app: /join opens a room's window, lines go to their windows with unread counts, Alt+n and Ctrl+N switch, sending follows the window", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const bruno = await Peer.joined(t, port, "bruno");
+  const client = new ChatClient({ port });
+  t.teardown(() => client.close());
+  await client.connect();
+  const { stdin, lastFrame, unmount } = render(<ChatApp client={client} t={en} name="ana" />);
+  t.teardown(unmount);
+  const screen = () => lastFrame() ?? "";
+  await eventually(() => /Welcome, ana!/.test(screen()), "the welcome");
+  stdin.write("/join #provas\r");
+  await eventually(() => /^#provas — no topic/m.test(screen()), "the room's window shown");
+  t.match(screen(), /│ 2 #provas/);
+  t.match(screen(), /│  @ana/, "ana is its operator");
+  bruno.send({ type: "enter", room: "#provas" });
+  await eventually(() => /\*\*\* bruno entered #provas/.test(screen()) && /│   bruno/.test(screen()), "bruno in the room");
+
+  stdin.write("/topic Prova sexta\r");
+  await eventually(() => /^#provas — Prova sexta/m.test(screen()), "the topic in the header");
+  stdin.write("hello room\r");
+  let msg = await bruno.next();
+  while (msg.type !== "chat") msg = await bruno.next();
+  t.match(msg, { room: "#provas", message: "hello room" }, "a line in a room's window goes to that room");
+
+  bruno.send({ type: "chat", message: "in the lobby" });
+  bruno.send({ type: "chat", message: "psst", to: "ana" });
+  await eventually(() => /│ 1 #general \(1\)/.test(screen()) && /│ 3 @bruno \(1\)/.test(screen()), "unread counts");
+  t.notMatch(screen(), /in the lobby/, "another window's line is not shown here");
+
+  stdin.write("\x1b1"); // Alt+1
+  await eventually(() => /in the lobby/.test(screen()) && /│ 1 #general\s*$/m.test(screen()), "the lobby shown, its count gone");
+  stdin.write("lobby line\r");
+  msg = await bruno.next();
+  while (msg.type !== "chat") msg = await bruno.next();
+  t.match(msg, { message: "lobby line" });
+  t.equal(msg.room, "#general", "to the lobby");
+
+  stdin.write("\x10"); // Ctrl+P: the previous window, wrapping to the last
+  await eventually(() => /^@bruno — private conversation with bruno/m.test(screen()) && /psst/.test(screen()), "bruno's private window");
+  stdin.write("just us\r");
+  msg = await bruno.next();
+  while (msg.type !== "chat") msg = await bruno.next();
+  t.match(msg, { to: "bruno", message: "just us" }, "a line in a private window goes to that person");
+
+  stdin.write("\x0e"); // Ctrl+N: wraps to the first
+  await eventually(() => /^#general/m.test(screen()), "the lobby again");
+  stdin.write("/room #provas\r");
+  await eventually(() => /^#provas — Prova sexta/m.test(screen()), "/room shows the room's window");
+  stdin.write("/part\r");
+  await eventually(() => /You left #provas\./.test(screen()) && !/#provas —/.test(screen()), "parting closes its window");
+  t.notMatch(screen(), /│ \d #provas/);
+});
