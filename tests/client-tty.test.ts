@@ -69,6 +69,30 @@ t.test("LANG=C: the full screen is drawn in ASCII", { skip: hasTmux ? false : "t
   tmux("send-keys", "-t", "chat", "C-c");
 });
 
+t.test("switching rooms in a terminal: /join, Alt+1, Ctrl+N, unread counts, a line to the shown room", { skip: hasTmux ? false : "tmux is not installed" }, async (t) => {
+  const { port } = (await testServer(t)).address;
+  const bruno = await Peer.joined(t, port, "bruno");
+  const command = ["env", "CI=false", process.execPath, ...process.execArgv, path.join(ROOT, "client.ts"), "--port", String(port), "--name", "ana"];
+  tmux("-f", "/dev/null", "new-session", "-d", "-s", "chat", "-x", "100", "-y", "24", "-c", ROOT, command.map(shellQuote).join(" "));
+  t.teardown(() => spawnSync("tmux", ["-L", socket, "kill-server"]));
+  await eventually(() => /Welcome, ana!/.test(screen()), "the welcome", 30_000);
+  tmux("send-keys", "-t", "chat", "/join #provas", "Enter");
+  await eventually(() => /^#provas — no topic/m.test(screen()) && /│ 2 #provas/.test(screen()), "the room's window");
+  bruno.send({ type: "enter", room: "#provas" });
+  await eventually(() => /bruno entered #provas/.test(screen()), "bruno in #provas");
+  bruno.send({ type: "chat", message: "lobby news" });
+  await eventually(() => /│ 1 #general \(1\)/.test(screen()), "an unread line in the lobby");
+  tmux("send-keys", "-t", "chat", "M-1");
+  await eventually(() => /lobby news/.test(screen()) && /^#general/m.test(screen()), "Alt+1 shows the lobby");
+  tmux("send-keys", "-t", "chat", "C-n");
+  await eventually(() => /^#provas/m.test(screen()), "Ctrl+N shows #provas again");
+  tmux("send-keys", "-t", "chat", "only for the room", "Enter");
+  let msg = await bruno.next();
+  while (msg.type !== "chat" || msg.message !== "only for the room") msg = await bruno.next();
+  t.equal(msg.room, "#provas");
+  tmux("send-keys", "-t", "chat", "C-c");
+});
+
 /** The node process of the client: the pane's process itself, or its child when a shell started it. */
 function clientPid(panePid: number): number {
   const isClient = (pid: number) => {
