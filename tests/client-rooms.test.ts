@@ -9,7 +9,7 @@ import { findRoom, isOperator } from "../chat-state.js";
 import { parseCommand } from "../commands.js";
 import { TEXTS } from "../format.js";
 import { LOBBY, type Message } from "../protocol.js";
-import { Peer, testServer, within } from "./helpers.js";
+import { Peer, Script, testServer, within } from "./helpers.js";
 
 type Tester = import("tap").Test;
 const FAST = { passwordCostLog2: 10 };
@@ -200,4 +200,33 @@ t.test("an account is back in its rooms at login, with their members", async (t)
   const back = await joined(t, port, "ana", "ana password");
   await until(back, () => findRoom(back.chat, "#provas")?.users.length === 2, "#provas's members");
   t.same(back.chat.rooms.map((r) => r.name), [LOBBY, "#provas"]);
+});
+
+t.test("line mode: the current room, lines of other rooms tagged with their room, moderation in words (Portuguese)", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const bruno = await Peer.joined(t, port, "bruno");
+  const ana = new Script(t, "client.ts", ["--port", String(port), "--name", "ana", "--lang", "pt"]);
+  await ana.waitFor(/Bem-vindo\(a\), ana!/, { ms: 60_000 });
+  ana.type("/entrar #provas");
+  await ana.waitFor(/Você está em #provas\. Membros \(1\): @ana/);
+  bruno.send({ type: "enter", room: "#provas" });
+  await ana.waitFor(/\*\*\* bruno entrou em #provas/);
+  ana.type("oi sala");
+  let msg = await bruno.next();
+  while (msg.type !== "chat") msg = await bruno.next();
+  t.match(msg, { room: "#provas", message: "oi sala" }, "a line goes to the current room");
+  bruno.send({ type: "chat", message: "no saguão" });
+  await ana.waitFor(/\[#general\] \[[\d:]+\] bruno \[Sem Assunto\]: no saguão/);
+  bruno.send({ type: "chat", room: "#provas", message: "na sala" });
+  await ana.waitFor(/\] bruno \[Sem Assunto\]: na sala/);
+  t.notMatch(ana.stdout, /\[#provas\] \[[\d:]+\] bruno/, "the current room's lines are not tagged");
+  ana.type("/silenciar bruno barulho");
+  await ana.waitFor(/você silenciou bruno em #provas \(motivo: barulho\)/);
+  ana.type("/expulsar bruno");
+  await ana.waitFor(/você expulsou bruno de #provas/);
+  t.match(await bruno.next(), { type: "mute" });
+  ana.type("/sala #general");
+  await ana.waitFor(/Agora falando em #general\./);
+  ana.type("/sair");
+  t.match(await within(ana.exited, "the client to exit", 60_000), { code: 0 });
 });
