@@ -560,7 +560,8 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     /** Rooms entered (welcome, /join) get windows; a new current room (/join, /room) is shown. */
     const onRooms = () => {
       for (const room of client.chat.rooms) windowOf(roomKey(room.name), room.name);
-      if (client.room !== state.lastRoom) {
+      // A room being entered is shown once its window exists (when `entered` comes).
+      if (client.room !== state.lastRoom && state.windows.some((w) => w.key === roomKey(client.room))) {
         state.lastRoom = client.room;
         activate(roomKey(client.room));
       }

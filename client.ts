@@ -211,8 +211,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private pongWaiters: Array<() => void> = [];
   /** The server speaks version 2 (its welcome lists features). */
   private version2 = false;
-  /** The room last asked to enter: it becomes the current room when entered. */
-  private entering: string | undefined;
+  /** The room last asked to enter, already the current room; `previous` is current again if it is refused. */
+  private entering: { room: string; ref: string; previous: string } | undefined;
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -330,8 +330,14 @@ export class ChatClient extends EventEmitter<ClientEvents> {
 
   /** Enters a room (creating it; `isPrivate` makes a new one a group). It becomes the current room once entered. */
   enter(room: string, isPrivate = false): boolean {
-    this.entering = room;
-    return this.request({ type: "enter", room, ...(isPrivate && { private: true }) });
+    if (!this.joined) return false;
+    // The current room at once, so that lines typed next (a pipe, a paste) go there; back if the server refuses.
+    const ref = this.newRef("e");
+    this.entering = { room, ref, previous: this.room };
+    this.room = room;
+    this.write({ type: "enter", room, ref, ...(isPrivate && { private: true }) });
+    this.emit("rooms", this.chat);
+    return true;
   }
 
   part(room = this.room): boolean {
@@ -553,11 +559,14 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private applyChat(msg: Message): void {
     const before = { chat: this.chat, room: this.room };
     this.chat = reduceChat(this.chat, msg);
-    if (msg.type === "entered" && msg.room !== undefined && this.entering !== undefined && sameRoom(msg.room, this.entering)) {
-      this.room = msg.room;
+    const entering = this.entering;
+    if (entering && msg.ref === entering.ref) {
       this.entering = undefined;
+      if (msg.type === "entered" && sameRoom(this.room, entering.room)) this.room = msg.room ?? entering.room;
+      else if (msg.type === "error" && sameRoom(this.room, entering.room)) this.room = entering.previous;
     }
-    if (!findRoom(this.chat, this.room)) this.room = LOBBY;
+    const waiting = this.entering !== undefined && sameRoom(this.room, this.entering.room);
+    if (!waiting && !findRoom(this.chat, this.room)) this.room = LOBBY;
     if (this.chat !== before.chat || this.room !== before.room) this.emit("rooms", this.chat);
   }
 
@@ -601,6 +610,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     for (const [, request] of this.requests) request.resolve(new Message({ type: "error", code: "lost", message: "The connection was lost" }));
     this.requests.clear();
     this.replay.clear();
+    if (this.entering && sameRoom(this.room, this.entering.room)) this.room = this.entering.previous;
+    this.entering = undefined;
     this.checkSettled();
   }
 
