@@ -166,13 +166,43 @@ export function routeLine(line: string, clientNames: string[]): Route {
   return { to, text };
 }
 
-/** What --demo types: greetings, a private message on each server that has two clients, user lists. */
-export function demoScript(specs: InstanceSpec[]): Array<{ to: string; text: string }> {
+/** The room and the private group the demo shows on the first server. */
+export const DEMO_ROOM = "#provas";
+export const DEMO_GROUP = "#grupo";
+
+/** A line the demo types; with `after`, only once client `after.from` has shown a line containing `after.text`. */
+export interface DemoStep {
+  to: string;
+  text: string;
+  after?: { from: string; text: string };
+}
+
+/**
+ * What --demo types: greetings, a private message on each server that has
+ * two clients; on the first such server a room (both enter #provas and talk)
+ * and a private group (the first creates #grupo private and invites the
+ * second, who enters once invited); then user lists.
+ */
+export function demoScript(specs: InstanceSpec[]): DemoStep[] {
   const clients = specs.filter((s) => s.kind === "client");
-  const steps = clients.map((c) => ({ to: c.name, text: `Hello everyone, I am ${c.name}!` }));
+  const steps: DemoStep[] = clients.map((c) => ({ to: c.name, text: `Hello everyone, I am ${c.name}!` }));
+  let roomShown = false;
   for (let server = 0; clients.some((c) => c.server === server); server++) {
     const [first, second] = clients.filter((c) => c.server === server);
-    if (first && second) steps.push({ to: first.name, text: `@${second.name} psst, a private hello from ${first.name}` });
+    if (!first || !second) continue;
+    steps.push({ to: first.name, text: `@${second.name} psst, a private hello from ${first.name}` });
+    if (roomShown) continue;
+    roomShown = true;
+    steps.push(
+      { to: first.name, text: `/join ${DEMO_ROOM}` },
+      { to: second.name, text: `/join ${DEMO_ROOM}`, after: { from: first.name, text: DEMO_ROOM } },
+      { to: second.name, text: `Hi ${DEMO_ROOM}, ${second.name} here` },
+      // After the first has seen the second come in (a line about the room), in any language.
+      { to: first.name, text: `/join ${DEMO_GROUP} private`, after: { from: first.name, text: DEMO_ROOM } },
+      { to: first.name, text: `/invite ${second.name}` },
+      { to: second.name, text: `/join ${DEMO_GROUP}`, after: { from: second.name, text: DEMO_GROUP } }, // the invitation
+      { to: second.name, text: `Only the two of us in ${DEMO_GROUP}` },
+    );
   }
   return [...steps, ...clients.map((c) => ({ to: c.name, text: "/clientes" }))];
 }
@@ -482,13 +512,29 @@ export async function runDemo(supervisor: Supervisor): Promise<string[]> {
   supervisor.on("line", onLine);
   supervisor.on("state", onEvent);
   try {
-    for (const step of demoScript(supervisor.instances)) supervisor.send(step.to, step.text);
-    await Promise.race([allListed, sleep(DEMO_TIMEOUT_MS)]);
+    const deadline = sleep(DEMO_TIMEOUT_MS);
+    for (const step of demoScript(supervisor.instances)) {
+      if (step.after) await Promise.race([shown(supervisor, step.after.from, step.after.text), deadline]);
+      supervisor.send(step.to, step.text);
+    }
+    await Promise.race([allListed, deadline]);
     return waiting().map((c) => c.name);
   } finally {
     supervisor.off("line", onLine);
     supervisor.off("state", onEvent);
   }
+}
+
+/** Resolves when client `from` shows a line containing `text` (a line shown from now on). */
+function shown(supervisor: Supervisor, from: string, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    const onLine = (instance: Instance, line: string) => {
+      if (instance.name !== from || !line.includes(text)) return;
+      supervisor.off("line", onLine);
+      resolve();
+    };
+    supervisor.on("line", onLine);
+  });
 }
 
 export const INDEPENDENT_SERVERS =

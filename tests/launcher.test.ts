@@ -149,6 +149,13 @@ t.test("the demo greets, whispers on each server that has two clients, and lists
     { to: "b", text: "Hello everyone, I am b!" },
     { to: "c", text: "Hello everyone, I am c!" },
     { to: "a", text: "@c psst, a private hello from a" },
+    { to: "a", text: "/join #provas" },
+    { to: "c", text: "/join #provas", after: { from: "a", text: "#provas" } },
+    { to: "c", text: "Hi #provas, c here" },
+    { to: "a", text: "/join #grupo private", after: { from: "a", text: "#provas" } },
+    { to: "a", text: "/invite c" },
+    { to: "c", text: "/join #grupo", after: { from: "c", text: "#grupo" } },
+    { to: "c", text: "Only the two of us in #grupo" },
     { to: "a", text: "/clientes" },
     { to: "b", text: "/clientes" },
     { to: "c", text: "/clientes" },
@@ -294,6 +301,11 @@ t.test("--demo shows the exchange, and the launcher exits at end of input", asyn
   t.match(launcher.stdout, /\[Usuario2\] .*Usuario0 → you \(private\) \[No subject\]: psst, a private hello from Usuario0/);
   t.match(launcher.stdout, /\[Usuario3\] .*Usuario1 \[No subject\]: Hello everyone, I am Usuario1!/);
   t.match(launcher.stdout, /\[Usuario1\] Online \(2\): (Usuario1, Usuario3|Usuario3, Usuario1)\n/);
+  t.match(launcher.stdout, /\[Usuario0\] .*Usuario2 entered #provas/, "a room");
+  t.match(launcher.stdout, /\[Usuario0\] .*Usuario2 \[No subject\]: Hi #provas, Usuario2 here/);
+  t.match(launcher.stdout, /\[Usuario2\] .*Usuario0 invited you to #grupo/, "a private group");
+  t.match(launcher.stdout, /\[Usuario0\] .*Usuario2 \[No subject\]: Only the two of us in #grupo/);
+  t.notMatch(launcher.stdout, /\[Usuario[13]\] .*#grupo/, "invisible on the other server");
   t.match(launcher.stdout, /\[launcher\] stopping/);
 });
 
