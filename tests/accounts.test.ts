@@ -236,3 +236,15 @@ t.test("lists are sorted by name without regard to case, not by the comparison s
   peer.send({ type: "list" });
   t.match(await peer.next(), { type: "list", users: ["Ana", "bob", "carl", "Usuario0", "Usuario2"] });
 });
+
+t.test("a null field reads as absent (to: null is a chat to everyone); a subject over 200 characters is refused", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const ana = await Peer.joined(t, port, "ana");
+  const bruno = await Peer.joined(t, port, "bruno");
+  await ana.drain();
+  const body = JSON.stringify({ type: "chat", message: "to all", to: null, subject: null });
+  ana.send(`Content-length: ${Buffer.byteLength(body)}\n${body}`);
+  t.match(await bruno.next(), { type: "chat", message: "to all", subject: "" });
+  ana.send({ type: "chat", message: "x", subject: "s".repeat(201) });
+  t.match(await ana.next(), { type: "error", code: "bad_message", message: /at most 200 characters/ });
+});
