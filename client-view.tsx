@@ -11,7 +11,7 @@ import { historyLines, JoinError, joinFailureText, refusalText, refusedLine, run
 import { parseCommand } from "./commands.js";
 import { chatLine, describe, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind, type Texts } from "./format.js";
 import { isOperator, type RoomView } from "./chat-state.js";
-import { findRoom } from "./chat-state.js";
+import { EMPTY_CHAT_STATE, findRoom, type ChatState } from "./chat-state.js";
 import { LOBBY, Message, nameKey, type FriendSummary } from "./protocol.js";
 import { roomKey } from "./rooms.js";
 import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "./terminal.js";
@@ -411,6 +411,8 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     windows: [lobbyWindow()] as ChatWindow[],
     /** The shown window's key. */
     active: LOBBY_KEY,
+    /** The client's rooms as they were before the frame being shown (who was in which room). */
+    known: EMPTY_CHAT_STATE as ChatState,
     /** The current room last seen on the client: when it changes (/join, /room), its window is shown. */
     lastRoom: LOBBY as string,
     recipient: undefined as string | undefined,
@@ -556,6 +558,14 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
       if (line?.kind === "error") setStatus({ kind: "error", text: line.text });
       if (line) show(line, target);
       else refresh();
+      // Someone who left the server also left every room: said in each room's window where they were.
+      if (msg.type === "leave" && msg.room === undefined && line) {
+        for (const room of state.known.rooms) {
+          const win = state.windows.find((w) => w.key === roomKey(room.name));
+          if (win && win !== target && room.users.some((user) => nameKey(user) === nameKey(msg.client_name))) show(line, win);
+        }
+      }
+      state.known = client.chat;
     };
     /** Rooms entered (welcome, /join) get windows; a new current room (/join, /room) is shown. */
     const onRooms = () => {

@@ -28,7 +28,11 @@ t.test("the full-screen client in a terminal", { skip: hasTmux ? false : "tmux i
   tmux("send-keys", "-t", "chat", "hello from a terminal", "Enter");
   t.match(await bruno.next(), { type: "chat", client_name: "ana", message: "hello from a terminal" });
   bruno.send({ type: "chat", to: "ana", message: "got it" });
-  await eventually(() => /bruno → you \(private\) \[No subject\]: got it/.test(screen()), "the private reply");
+  await eventually(() => /│ 2 @bruno \(1\)/.test(screen()), "the private reply opens bruno's window, one line unread");
+  tmux("send-keys", "-t", "chat", "M-2");
+  await eventually(() => /bruno → you \(private\) \[No subject\]: got it/.test(screen()), "the private reply in bruno's window");
+  tmux("send-keys", "-t", "chat", "M-1");
+  await eventually(() => /^#general/m.test(screen()), "back to the lobby");
 
   tmux("resize-window", "-t", "chat", "-x", "70", "-y", "20");
   await eventually(() => screen().split("\n").every((line) => [...line].length <= 70) && /Online \(2\)/.test(screen()), "a redraw at 70 columns");

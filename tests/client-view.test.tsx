@@ -422,6 +422,11 @@ t.test("the app: /join opens a room's window, lines go to their windows with unr
   await eventually(() => /^#general/m.test(screen()), "the lobby again");
   stdin.write("/room #provas\r");
   await eventually(() => /^#provas — Prova sexta/m.test(screen()), "/room shows the room's window");
+  const dora = await Peer.joined(t, port, "dora");
+  dora.send({ type: "enter", room: "#provas" });
+  await eventually(() => /dora entered #provas/.test(screen()), "dora in #provas");
+  dora.socket.destroy();
+  await eventually(() => /dora left \(connection lost\)/.test(screen()), "leaving the server is told in the room's window too");
   stdin.write("/part\r");
   await eventually(() => /You left #provas\./.test(screen()) && !/#provas —/.test(screen()), "parting closes its window");
   t.notMatch(screen(), /│ \d #provas/);
