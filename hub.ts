@@ -27,7 +27,7 @@ import {
   type RoomSummary,
 } from "./protocol.js";
 import { Room, roomKey, roomProblem } from "./rooms.js";
-import { hashPassword, LoginAttempts, PASSWORD_COST_LOG2, passwordProblem, verifyPassword } from "./passwords.js";
+import { HashQueueFull, hashPassword, LoginAttempts, PASSWORD_COST_LOG2, passwordProblem, verifyPassword } from "./passwords.js";
 import { Outgoing, type Session, type SessionHandler } from "./session.js";
 import { chatId, privateConversation, type Friendship, type Store, type StoredChat } from "./store.js";
 
@@ -37,6 +37,15 @@ export const HISTORY_REPLAY = 50;
 export const MAX_HISTORY_PAGE = 200;
 /** Longest subject or room topic, in characters: it is repeated on every line that shows it. */
 export const MAX_SUBJECT_CHARS = 200;
+/**
+ * Bytes of chats one replay may queue for a client (a login's replays share
+ * it): well under what the server holds for a reader, so a lobby of long
+ * messages cannot get every newcomer cut off as slow. Older ones are a
+ * `history` request away (`more: true`).
+ */
+export const REPLAY_BUDGET_BYTES = 256 * 1024;
+/** Rooms one client may be in at once, the lobby aside. */
+export const MAX_ROOMS_PER_CLIENT = 100;
 
 export interface HubOptions {
   store: Store;
@@ -189,6 +198,7 @@ export class Hub implements SessionHandler {
     // Everything the store must say is read before the session is registered, so nothing live can slip in between.
     const rooms = grant.account ? [...this.rooms.values()].filter((room) => room.accountMembers.has(key)) : [];
     const replays = wantsHistory ? await this.latestOf([this.lobby, ...rooms]) : [];
+    const budget = { bytes: REPLAY_BUDGET_BYTES };
     const offline = grant.account ? await this.store.takeOffline(key) : [];
     const notices = grant.account ? await this.store.takeNotices(key) : [];
     const friendships = grant.account ? await this.store.friendships(key) : [];
@@ -198,6 +208,8 @@ export class Hub implements SessionHandler {
       this.error(session, msg, "name_taken", `The name ${quote(grant.name)} is already in use`);
       return;
     }
+    // A take-over keeps the stale connection's rooms: welcome.rooms names them too.
+    for (const room of holder ? this.roomsOf(key) : []) if (!rooms.includes(room)) rooms.push(room);
     if (holder) this.takeOver(holder, session);
 
     session.state = "joined";
@@ -219,29 +231,31 @@ export class Hub implements SessionHandler {
     }
     for (const [i, replay] of replays.entries()) {
       const room = i === 0 ? this.lobby : rooms[i - 1]!;
-      this.replay(session, replay.chats, replay.more, { room: room.name });
+      this.replay(session, replay.chats, replay.more, { room: room.name }, undefined, budget);
     }
     if (grant.account) {
-      this.deliverOffline(session, offline);
+      this.deliverOffline(session, offline, budget);
       for (const fields of notices) session.send(fields as unknown as MessageFields);
       if (!holder) this.tellPresence(session, true);
     }
-    if (implicit) this.chat(session, msg);
+    if (implicit) return this.chat(session, msg);
   }
 
   /** The latest chats of each room, for a replay. */
   private latestOf(rooms: Room[]): Promise<Array<{ chats: StoredChat[]; more: boolean }>> {
-    return Promise.all(rooms.map((room) => this.store.chatsBefore(room.key, this.historyReplay)));
+    return Promise.all(rooms.map((room) => this.store.chatsBefore(room.conversation, this.historyReplay)));
   }
 
   /** The name this join may have, or undefined once the refusal has been sent. */
   private async grant(session: Session, msg: Message, implicit: boolean): Promise<Grant | undefined> {
     const requested = msg.client_name;
-    if (this.bannedAddresses.has(session.transport.address)) {
-      this.error(session, msg, "banned", "This address is banned from the server");
-      return undefined;
-    }
-    if (requested === "") return { name: await this.nextDefaultName(), account: false };
+    // An address ban refuses guests only: on a shared address (127.0.0.1 itself) accounts, admins first, still log in.
+    const addressBanned = () => {
+      if (!this.bannedAddresses.has(session.transport.address)) return false;
+      this.error(session, msg, "banned", "Guests from this address are banned from the server");
+      return true;
+    };
+    if (requested === "") return addressBanned() ? undefined : { name: await this.nextDefaultName(), account: false };
     const refuse = async (code: ErrorCode, text: string): Promise<Grant | undefined> => {
       if (implicit) return { name: await this.nextDefaultName(), account: false, refusal: text };
       this.error(session, msg, code, text);
@@ -253,6 +267,7 @@ export class Hub implements SessionHandler {
     if (this.lobby.banned.has(key)) return refuse("banned", `The name ${quote(requested)} is banned from the server`);
     const account = await this.store.getAccount(key);
     if (!account) {
+      if (addressBanned()) return undefined;
       if (this.clients.has(key)) return refuse("name_taken", `The name ${quote(requested)} is already in use`);
       return { name: requested, account: false };
     }
@@ -264,8 +279,16 @@ export class Hub implements SessionHandler {
     if (msg.password === undefined) {
       return refuse("password_required", `The name ${quote(account.name)} is registered: its password is needed`);
     }
-    if (!(await verifyPassword(msg.password, account.passwordHash))) {
-      this.attempts.fail(key, address);
+    // Counted as a failure before the slow check, so parallel guesses are limited too; a right one clears it.
+    this.attempts.fail(key, address);
+    let right: boolean;
+    try {
+      right = await verifyPassword(msg.password, account.passwordHash);
+    } catch (error) {
+      if (!(error instanceof HashQueueFull)) throw error;
+      return refuse("too_many_attempts", error.message);
+    }
+    if (!right) {
       this.log?.(`${session.transport.peer}: wrong password for ${account.name}`);
       return refuse("bad_password", `Wrong password for ${quote(account.name)}`);
     }
@@ -311,7 +334,14 @@ export class Hub implements SessionHandler {
       this.error(session, msg, "weak_password", problem);
       return;
     }
-    const passwordHash = await hashPassword(msg.password!, this.passwordCostLog2);
+    let passwordHash: string;
+    try {
+      passwordHash = await hashPassword(msg.password!, this.passwordCostLog2);
+    } catch (error) {
+      if (!(error instanceof HashQueueFull)) throw error;
+      return this.error(session, msg, "too_many_attempts", error.message);
+    }
+    if (!session.joined) return; // it left while its password was hashed
     const created = await this.store.createAccount({
       key: session.key!,
       name: session.name!,
@@ -322,8 +352,9 @@ export class Hub implements SessionHandler {
       this.error(session, msg, "name_registered", `The name ${quote(session.name!)} is already registered`);
       return;
     }
+    if (!session.joined) return;
     session.account = true;
-    this.friendsOf.set(session.key!, new Set()); // a new account has no friends yet, but presence is told to those it makes now
+    this.friendsOf.set(session.key!, new Set());
     this.log?.(`${session.name} registered`);
     this.reply(session, msg, {
       type: "registered",
@@ -356,7 +387,7 @@ export class Hub implements SessionHandler {
   }
 
   private chatToRoom(session: Session, msg: Message, room: Room): void {
-    const sent = this.accept(session, msg, { room: room.name }, room.key);
+    const sent = this.accept(session, msg, { room: room.name }, room.conversation);
     if (!sent) return;
     const where = room.isLobby ? "" : ` ${room.name}`;
     this.log?.(`${session.name}${where}${sent.chat.subject ? ` [${printable(sent.chat.subject)}]` : ""}: ${printable(sent.chat.message)}`);
@@ -471,8 +502,13 @@ export class Hub implements SessionHandler {
     const problem = roomProblem(name);
     if (problem !== undefined) return this.error(session, msg, "room_invalid", `${problem}: ${quote(name)}`);
     const key = roomKey(name);
-    // Read before entering, so that no live chat falls between the replay and the live frames.
-    const replay = session.features.has("history") ? await this.store.chatsBefore(key, this.historyReplay) : undefined;
+    if (!this.findRoom(name)?.online.has(session.key!) && this.roomsOf(session.key!).length >= MAX_ROOMS_PER_CLIENT) {
+      return this.error(session, msg, "bad_message", `You are in ${MAX_ROOMS_PER_CLIENT} rooms already: leave one first`);
+    }
+    // Read before entering, so that no live chat falls between the replay and the live frames. A new guest room has none.
+    const conversation = this.findRoom(name)?.conversation ?? (session.account ? key : undefined);
+    const wantsReplay = session.features.has("history");
+    const replay = wantsReplay && conversation ? await this.store.chatsBefore(conversation, this.historyReplay) : { chats: [], more: false };
     if (!session.joined) return;
     let room = this.findRoom(name);
     if (room && !room.online.has(session.key!)) {
@@ -498,7 +534,7 @@ export class Hub implements SessionHandler {
       private: room.isPrivate,
       message: `You are in ${room.name}${room.topic ? ` (${room.topic})` : ""}. Members (${room.online.size}): ${room.users.join(", ")}`,
     });
-    if (replay) this.replay(session, replay.chats, replay.more, { room: room.name });
+    if (wantsReplay) this.replay(session, replay.chats, replay.more, { room: room.name });
   }
 
   /** Adds a member and tells the others. */
@@ -531,7 +567,7 @@ export class Hub implements SessionHandler {
 
   private listRooms(session: Session, msg: Message): void {
     const visible = [this.lobby, ...[...this.rooms.values()].sort((a, b) => (a.key < b.key ? -1 : 1))].filter(
-      (room) => !room.isPrivate || room.online.has(session.key!) || room.mayEnter(session.key!) || this.isAdmin(session),
+      (room) => !room.isPrivate || room.online.has(session.key!) || room.accountMembers.has(session.key!) || this.isAdmin(session),
     );
     const rooms: RoomSummary[] = visible.map((room) => ({ room: room.name, members: room.online.size, topic: room.topic, private: room.isPrivate }));
     const text = rooms.map((r) => `${r.room} (${r.members})${r.private ? " private" : ""}${r.topic ? `: ${r.topic}` : ""}`).join(", ");
@@ -569,7 +605,7 @@ export class Hub implements SessionHandler {
     if (target === "") return this.error(session, msg, "bad_message", `A ${action} needs a "target"`);
     const room = this.findRoom(msg.room ?? LOBBY);
     if (!room) return this.error(session, msg, "not_in_room", `No room ${quote(msg.room!)}`);
-    if (!this.isOperator(session, room)) {
+    if (room.isLobby ? !this.isAdmin(session) : !this.isOperator(session, room)) {
       const who = room.isLobby ? "the server's admins" : `operators of ${room.name}`;
       return this.error(session, msg, "not_operator", `Only ${who} may ${action}`);
     }
@@ -672,6 +708,10 @@ export class Hub implements SessionHandler {
     const existing = (await this.store.friendships(me)).find((f) => f.from === other.key || f.to === other.key);
     let status: Friendship["status"] = "requested";
     if (existing?.status === "accepted" || (existing && existing.from === other.key)) status = "accepted";
+    if (existing?.status === "requested" && existing.from === me) {
+      // Asked already: say so again to the asker only, so repeating it cannot pile up notices for the other.
+      return this.reply(session, msg, { type: "friend", client_name: session.name, target: other.name, status, message: `You asked ${other.name} already` });
+    }
     this.store.saveFriendship(status === "accepted" ? { from: existing!.from, to: existing!.to, status } : { from: me, to: other.key, status });
     if (status === "accepted") this.befriend(me, other.key);
     this.tellFriendship(session, msg, other, status);
@@ -743,21 +783,33 @@ export class Hub implements SessionHandler {
     let conversation: string;
     let about: { room?: string; with?: string };
     if (msg.with !== undefined) {
+      // A guest's name can have had another holder: only an account's conversations are its own.
+      if (!session.account) return this.error(session, msg, "not_registered", "Only registered accounts can read back private conversations");
       conversation = privateConversation(session.key!, nameKey(msg.with));
       about = { with: msg.with };
     } else {
       const room = this.memberRoom(session, msg, msg.room ?? LOBBY);
       if (!room) return;
-      conversation = room.key;
+      conversation = room.conversation;
       about = { room: room.name };
     }
     const { chats, more } = await this.store.chatsBefore(conversation, limit, msg.before);
     this.replay(session, chats, more, about, msg.ref);
   }
 
-  /** Stored chats, oldest first, marked `history`, then the marker that ends them. */
-  private replay(session: Session, chats: StoredChat[], more: boolean, about: { room?: string; with?: string }, ref?: string): void {
-    for (const chat of chats) session.deliver(new Outgoing(historyChat(chat)));
+  /** Stored chats, oldest first, marked `history`, then the marker that ends them; as many of the latest as the budget allows. */
+  private replay(
+    session: Session,
+    chats: StoredChat[],
+    more: boolean,
+    about: { room?: string; with?: string },
+    ref?: string,
+    budget = { bytes: REPLAY_BUDGET_BYTES },
+  ): void {
+    const frames = withinBudget(chats.map((chat) => new Outgoing(historyChat(chat))), budget);
+    if (frames.length < chats.length) more = true;
+    chats = chats.slice(chats.length - frames.length);
+    for (const out of frames) session.deliver(out);
     const where = about.room ?? (about.with !== undefined ? `your conversation with ${about.with}` : undefined);
     const count = `${chats.length} ${chats.length === 1 ? "message" : "messages"}`;
     session.send({
@@ -771,12 +823,14 @@ export class Hub implements SessionHandler {
   }
 
   /** Private chats kept while the account was away: replayed for the `history` feature, else as ordinary chats. */
-  private deliverOffline(session: Session, chats: StoredChat[]): void {
+  private deliverOffline(session: Session, chats: StoredChat[], budget: { bytes: number }): void {
     if (session.features.has("history")) {
-      this.replay(session, chats, false, {});
+      this.replay(session, chats, false, {}, undefined, budget);
       return;
     }
-    for (const chat of chats) session.deliver(new Outgoing(new Message({ type: "chat", ...chat })));
+    // Beyond the budget, the oldest stay in the conversation's history (a `history` request with `with`).
+    const frames = withinBudget(chats.map((chat) => new Outgoing(new Message({ type: "chat", ...chat }))), budget);
+    for (const out of frames) session.deliver(out);
   }
 
   // -------------------------------------------------------------------------
@@ -851,6 +905,16 @@ const MODERATION_SENTENCES: Record<ModerationType, (target: string, room: string
 /** The keys of an account's accepted friends. */
 function acceptedFriends(key: string, friendships: Friendship[]): Set<string> {
   return new Set(friendships.filter((f) => f.status === "accepted").map((f) => (f.from === key ? f.to : f.from)));
+}
+
+/** The latest frames whose bytes fit in the budget (which they use up), oldest first. */
+function withinBudget(frames: Outgoing[], budget: { bytes: number }): Outgoing[] {
+  let first = frames.length;
+  while (first > 0 && frames[first - 1]!.framed().length <= budget.bytes) {
+    budget.bytes -= frames[first - 1]!.framed().length;
+    first--;
+  }
+  return frames.slice(first);
 }
 
 function storedChat(chat: Message, conversation: string): StoredChat {

@@ -18,14 +18,27 @@ export const MAX_CONCURRENT_HASHES = 2;
 
 /** Failed logins for one name from one address before that address is refused for it. */
 export const MAX_FAILED_LOGINS = 5;
+/** (name, address) pairs tracked before the expired ones are swept out. */
+export const MAX_TRACKED_LOGINS = 10_000;
 /** The window in which failures count, and how long the refusal lasts. */
 export const FAILED_LOGIN_WINDOW_MS = 10 * 60_000;
+
+/** Hashes waiting for their turn; one more is refused, so a flood of logins cannot delay everyone's for long. */
+export const MAX_QUEUED_HASHES = 8;
+
+/** Thrown when MAX_QUEUED_HASHES wait already. */
+export class HashQueueFull extends Error {
+  override readonly name = "HashQueueFull";
+}
 
 let running = 0;
 const waiting: Array<() => void> = [];
 
 async function limited<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve));
+  if (running >= MAX_CONCURRENT_HASHES) {
+    if (waiting.length >= MAX_QUEUED_HASHES) throw new HashQueueFull("Too many passwords are being checked; try again in a moment");
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  }
   running++;
   try {
     return await work();
@@ -86,6 +99,7 @@ export class LoginAttempts {
   fail(nameKey: string, address: string): void {
     const key = `${nameKey} ${address}`;
     const now = this.now();
+    if (this.failures.size >= MAX_TRACKED_LOGINS) this.prune(now);
     const times = [...(this.failures.get(key)?.times ?? []).filter((time) => time > now - FAILED_LOGIN_WINDOW_MS), now];
     const blockedUntil = times.length >= MAX_FAILED_LOGINS ? now + FAILED_LOGIN_WINDOW_MS : 0;
     this.failures.set(key, { times: blockedUntil ? [] : times, blockedUntil });
@@ -93,5 +107,11 @@ export class LoginAttempts {
 
   succeed(nameKey: string, address: string): void {
     this.failures.delete(`${nameKey} ${address}`);
+  }
+
+  private prune(now: number): void {
+    for (const [key, entry] of this.failures) {
+      if (entry.blockedUntil <= now && entry.times.every((time) => time <= now - FAILED_LOGIN_WINDOW_MS)) this.failures.delete(key);
+    }
   }
 }

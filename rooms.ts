@@ -25,8 +25,16 @@ export function roomKey(name: string): string {
   return `#${nameKey(name.slice(1))}`;
 }
 
+let nextGuestRoom = 0;
+
 export class Room {
   readonly key: string;
+  /**
+   * Where its chats are stored. An account's room keeps its name's history
+   * across restarts; a guest room's history is its own, so a room created
+   * later under the same name does not see what was said before.
+   */
+  readonly conversation: string;
   /** Who is in the room now, by name key. */
   readonly online = new Map<string, Session>();
   /** Account members, by key, with their names: they are back in the room at login. */
@@ -40,13 +48,14 @@ export class Room {
 
   constructor(
     readonly name: string,
-    /** The creator; "" for the lobby, which has only the server's admins as operators. */
-    readonly owner: string,
+    /** The creator; "" for the lobby (only the server's admins are its operators) and for a guest room its creator left. */
+    public owner: string,
     readonly isPrivate: boolean,
     /** Owned by an account: kept in the store, and lives on when empty. */
     readonly persistent: boolean,
   ) {
     this.key = roomKey(name);
+    this.conversation = persistent || this.key === LOBBY ? this.key : `${this.key} ${(nextGuestRoom++).toString(36)} ${Date.now().toString(36)}`;
   }
 
   static fromRecord(record: RoomRecord): Room {
@@ -109,10 +118,19 @@ export class Room {
     if (this.persistent && session.account) this.accountMembers.set(session.key!, session.name!);
   }
 
-  /** Out of the room: `forget` also drops an account's membership (a part, a kick), a dropped connection keeps it. */
+  /**
+   * Out of the room: `forget` also drops an account's membership (a part, a
+   * kick), a dropped connection keeps it. A guest's roles end with it: a
+   * later guest of the same name must not inherit them.
+   */
   remove(key: string, forget: boolean): void {
+    const member = this.online.get(key);
     this.online.delete(key);
     if (forget) this.accountMembers.delete(key);
+    if (member && !member.account) {
+      this.operators.delete(key);
+      if (this.isOwner(key)) this.owner = "";
+    }
   }
 
   /** A guest room ends with its last member. */

@@ -42,9 +42,11 @@ function encodeWithin(message: Message): Buffer {
   try {
     return encode(message, MAX_BODY_BYTES);
   } catch {
-    // Cut by code points, so no surrogate pair is split.
+    // Lists go (`count` says how long they were), and the sentence is cut by code points, so no surrogate pair is split.
     const short = `${[...message.message].slice(0, 1000).join("")}…`;
-    return encode(new Message({ ...message, users: undefined, message: short }), MAX_BODY_BYTES);
+    const count = message.count ?? message.users?.length ?? message.rooms?.length ?? message.friends?.length;
+    const lists = { users: undefined, rooms: undefined, friends: undefined, requests: undefined, operators: undefined };
+    return encode(new Message({ ...message, ...lists, message: short, ...(count !== undefined && { count }) }), MAX_BODY_BYTES);
   }
 }
 
@@ -176,7 +178,8 @@ export class Session {
   }
 
   private drain(): void {
-    while (this.inbox.length > 0 && this.open && !this.holds.has("rate") && !this.holds.has("busy")) {
+    // Any hold stops the handling too, not only the reading: frames already read wait while a reader catches up.
+    while (this.inbox.length > 0 && this.open && this.holds.size === 0) {
       const item = this.inbox[0]!;
       if (!this.spend(item)) return;
       this.inbox.shift();
@@ -309,7 +312,8 @@ export class Session {
   private readerCaughtUp(): void {
     if (--this.waitingFor > 0) return;
     const rate = this.limits.rateLimit;
-    if (rate > 0) this.tokens += ((Date.now() - this.pausedForReadersAt) * rate) / 1000;
+    // At most one burst more than the bucket holds: a long pause must not bank an unbounded burst.
+    if (rate > 0) this.tokens = Math.min(this.tokens + ((Date.now() - this.pausedForReadersAt) * rate) / 1000, rate * 4);
     this.release("lagging");
     this.drain();
   }

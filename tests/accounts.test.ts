@@ -248,3 +248,43 @@ t.test("a null field reads as absent (to: null is a chat to everyone); a subject
   ana.send({ type: "chat", message: "x", subject: "s".repeat(201) });
   t.match(await ana.next(), { type: "error", code: "bad_message", message: /at most 200 characters/ });
 });
+
+t.test("a lobby of long messages does not get a newcomer cut off: the replay fits a budget and says more are kept", async (t) => {
+  const { port } = (await testServer(t, { rateLimit: 0 })).address;
+  const talker = await Peer.joined(t, port, "talker");
+  const long = "x".repeat(60_000);
+  for (let i = 0; i < 20; i++) talker.send({ type: "chat", message: `${i} ${long}` });
+  await talker.drain();
+  const [reader, welcome] = await join(t, port, { client_name: "reader", features: ["history"] });
+  t.match(welcome, { type: "welcome" });
+  const replayed: Message[] = [];
+  for (let msg = await reader.next(); msg.type === "chat"; msg = await reader.next()) replayed.push(msg);
+  t.ok(replayed.length > 0 && replayed.length < 20, `some of the latest (${replayed.length})`);
+  t.ok(replayed.at(-1)!.message.startsWith("19 "), "ending with the latest");
+  reader.send({ type: "list", ref: "still here" });
+  t.match(await reader.next(), { type: "list", ref: "still here" });
+});
+
+t.test("a guest cannot read back a private conversation that its name had with someone", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const alice = await Peer.joined(t, port, "alice");
+  const bob = await Peer.joined(t, port, "bob");
+  alice.send({ type: "chat", to: "bob", message: "my PIN is 4711" });
+  await bob.next();
+  bob.send({ type: "quit" });
+  await bob.expectClosed();
+  const [eve] = await join(t, port, { client_name: "bob" });
+  eve.send({ type: "history", with: "alice" });
+  t.match(await eve.next(), { type: "error", code: "not_registered" });
+});
+
+t.test("parallel wrong passwords from one address are limited like sequential ones", async (t) => {
+  const { port } = (await testServer(t, FAST)).address;
+  const owner = await registered(t, port, "zoe", "zoe's password");
+  owner.send({ type: "quit" });
+  await owner.expectClosed();
+  const guessers = await Promise.all(Array.from({ length: 12 }, () => Peer.connect(t, port)));
+  for (const [i, g] of guessers.entries()) g.send({ type: "join", client_name: "zoe", password: `guess ${i}` });
+  const codes = await Promise.all(guessers.map(async (g) => (await g.next()).code));
+  t.ok(codes.filter((c) => c === "bad_password").length <= 5, `at most 5 guesses checked (${codes.join(", ")})`);
+});

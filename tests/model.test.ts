@@ -32,6 +32,8 @@ interface RoomModel {
   accountMembers: Set<string>;
   banned: Set<string>;
   muted: Set<string>;
+  /** A guest room's own history: one created later under the same name starts empty. */
+  history: Chat[];
 }
 interface Model {
   /** Online names, by nameKey. */
@@ -45,7 +47,7 @@ interface Model {
   failures: Map<string, number>;
   rooms: Map<string, RoomModel>;
   lobby: Chat[];
-  /** Each room name's chats, by room key: a room's history outlives a guest room that vanished. */
+  /** The chats of rooms owned by accounts, by room key: they outlive the room's members and restarts. */
   roomHistory: Map<string, Chat[]>;
   offline: Map<string, Chat[]>;
 }
@@ -86,13 +88,16 @@ function replayFrames(chats: Chat[], marker: Frame): Frame[] {
   return [...latest.map((c) => ({ type: "chat" as const, history: true, client_name: c.client_name, message: c.message })), { type: "history" as const, count: latest.length, ...marker }];
 }
 
-/** The rooms `key` is in; guest rooms end with their last member. */
-function leaveRooms(model: Model, key: string, forget: boolean): void {
-  for (const [rkey, room] of model.rooms) {
-    room.members.delete(key);
-    if (forget) room.accountMembers.delete(key);
-    if (!room.persistent && room.members.size === 0) model.rooms.delete(rkey);
-  }
+function historyOf(model: Model, room: RoomModel): Chat[] {
+  return room.persistent ? (model.roomHistory.get(roomKey(room.name)) ?? []) : room.history;
+}
+
+/** A member leaves a room: a guest's ownership ends with it; guest rooms end with their last member. */
+function leaveRoom(model: Model, room: RoomModel, key: string, forget: boolean): void {
+  if (!room.members.delete(key)) return;
+  if (forget) room.accountMembers.delete(key);
+  if (room.ownerKey === key && !model.loggedIn.has(key)) room.ownerKey = "";
+  if (!room.persistent && room.members.size === 0) model.rooms.delete(roomKey(room.name));
 }
 
 type Password = "right" | "wrong" | "none";
@@ -131,6 +136,9 @@ class Join implements fc.AsyncCommand<Model, Real> {
     }
     const name = account ? model.accounts.get(key)! : this.name;
     const rooms = account ? [...model.rooms.values()].filter((room) => room.persistent && room.accountMembers.has(key)) : [];
+    const replayed = [...rooms];
+    // A take-over keeps the stale connection's rooms, guest rooms included, and names them all in the welcome.
+    if (stale) for (const room of model.rooms.values()) if (room.members.has(key) && !rooms.includes(room)) rooms.push(room);
     model.online.set(key, name);
     if (!stale) {
       for (const [other, frames] of expected) frames.push({ type: "join", client_name: name });
@@ -144,7 +152,7 @@ class Join implements fc.AsyncCommand<Model, Real> {
     const mine: Frame[] = [];
     if (this.history) {
       mine.push(...replayFrames(model.lobby, { room: LOBBY }));
-      for (const room of rooms) mine.push(...replayFrames(model.roomHistory.get(roomKey(room.name)) ?? [], { room: room.name }));
+      for (const room of replayed) mine.push(...replayFrames(historyOf(model, room), { room: room.name }));
     }
     if (account) {
       const missed = model.offline.get(key) ?? [];
@@ -252,7 +260,7 @@ class Enter implements fc.AsyncCommand<Model, Real> {
     }
     if (!room) {
       const persistent = model.loggedIn.has(key);
-      room = { name: this.room, ownerKey: key, persistent, members: new Set(), accountMembers: new Set(), banned: new Set(), muted: new Set() };
+      room = { name: this.room, ownerKey: key, persistent, members: new Set(), accountMembers: new Set(), banned: new Set(), muted: new Set(), history: [] };
       model.rooms.set(roomKey(this.room), room);
     }
     if (!room.members.has(key)) {
@@ -262,7 +270,7 @@ class Enter implements fc.AsyncCommand<Model, Real> {
     }
     const users = sortNames([...room.members].map((k) => model.online.get(k)!));
     expected.get(key)!.push({ type: "entered", room: room.name, users });
-    if (model.wantsHistory.has(key)) expected.get(key)!.push(...replayFrames(model.roomHistory.get(roomKey(room.name)) ?? [], { room: room.name }));
+    if (model.wantsHistory.has(key)) expected.get(key)!.push(...replayFrames(historyOf(model, room), { room: room.name }));
     await verify(real, expected);
   }
   toString = () => `${this.who}: /join ${this.room}`;
@@ -283,10 +291,8 @@ class Part implements fc.AsyncCommand<Model, Real> {
       expected.get(key)!.push({ type: "error", code: "not_in_room" });
       return verify(real, expected);
     }
-    room.members.delete(key);
-    room.accountMembers.delete(key);
+    leaveRoom(model, room, key, true);
     for (const member of room.members) expected.get(member)!.push({ type: "leave", client_name: model.online.get(key)!, room: room.name, reason: "part" });
-    if (!room.persistent && room.members.size === 0) model.rooms.delete(roomKey(this.room));
     expected.get(key)!.push({ type: "parted", room: room.name });
     await verify(real, expected);
   }
@@ -310,7 +316,8 @@ class RoomSay implements fc.AsyncCommand<Model, Real> {
     else {
       const frame = { type: "chat" as const, client_name: model.online.get(key)!, message: this.text };
       for (const member of room.members) if (member !== key) expected.get(member)!.push({ ...frame, room: room.name });
-      model.roomHistory.set(roomKey(room.name), [...(model.roomHistory.get(roomKey(room.name)) ?? []), frame]);
+      if (room.persistent) model.roomHistory.set(roomKey(room.name), [...historyOf(model, room), frame]);
+      else room.history.push(frame);
     }
     await verify(real, expected);
   }
@@ -346,11 +353,7 @@ class Moderate implements fc.AsyncCommand<Model, Real> {
       if (!room.members.has(key) && key !== targetKey) expected.get(key)!.push(frame);
       if (this.action === "mute") room.muted.add(targetKey);
       if (this.action === "ban") room.banned.add(targetKey);
-      if (this.action !== "mute") {
-        room.members.delete(targetKey);
-        room.accountMembers.delete(targetKey);
-        if (!room.persistent && room.members.size === 0) model.rooms.delete(roomKey(this.room));
-      }
+      if (this.action !== "mute") leaveRoom(model, room, targetKey, true);
     }
     await verify(real, expected);
   }
@@ -370,10 +373,10 @@ class Leave implements fc.AsyncCommand<Model, Real> {
     if (this.abrupt) peer.socket.destroy();
     else peer.send({ type: "quit" });
     await peer.expectClosed();
+    for (const room of [...model.rooms.values()]) leaveRoom(model, room, key, false);
     model.online.delete(key);
     model.loggedIn.delete(key);
     model.wantsHistory.delete(key);
-    leaveRooms(model, key, false);
     real.peers.delete(key);
     // A loss is noticed asynchronously: wait for each notice before checking that nothing else came.
     for (const other of real.peers.values()) {

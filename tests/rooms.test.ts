@@ -273,3 +273,53 @@ t.test("friends: request, accept at next login, presence on login and on a dropp
   t.match(await ana.next(), { type: "friend", status: "removed" });
   t.match(await ask(ana, { type: "friends" }), { friends: [] });
 });
+
+t.test("guest rooms: a room created again under the same name starts empty; a guest owner's rights end when it leaves", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const carol = await joinAs(t, port, "carol", { features: ["history"] });
+  await settle(carol);
+  await ask(carol, { type: "enter", room: "#secret", private: true });
+  carol.send({ type: "chat", room: "#secret", message: "private plans" });
+  await settle(carol);
+  carol.send({ type: "quit" });
+  await carol.expectClosed();
+  const mallory = await joinAs(t, port, "mallory", { features: ["history"] });
+  await settle(mallory);
+  t.match(await ask(mallory, { type: "enter", room: "#secret" }), { type: "entered", owner: "mallory" });
+  t.match(await mallory.next(), { type: "history", count: 0 }, "nothing of the earlier room");
+
+  const dan = await joinAs(t, port, "dan");
+  const erin = await joinAs(t, port, "erin");
+  await settle(dan);
+  await ask(dan, { type: "enter", room: "#club", private: true });
+  dan.send({ type: "invite", room: "#club", target: "erin" });
+  await settle(dan);
+  await settle(erin);
+  await ask(erin, { type: "enter", room: "#club" });
+  dan.send({ type: "quit" });
+  await dan.expectClosed();
+  const fake = await joinAs(t, port, "dan");
+  t.match(await ask(fake, { type: "enter", room: "#club" }), { type: "error", code: "invite_only" }, "a later guest named dan is not the owner");
+});
+
+t.test("an address ban refuses guests from it, not accounts (on 127.0.0.1 the admin must still get in)", async (t) => {
+  const { port } = (await testServer(t, { ...FAST, admins: ["boss"] })).address;
+  const boss = await account(t, port, "boss");
+  boss.send({ type: "quit" });
+  await boss.expectClosed();
+  const [admin] = await login(t, port, "boss");
+  const guest = await joinAs(t, port, "guest");
+  await settle(admin);
+  admin.send({ type: "ban", target: "guest" });
+  await guest.expectClosed();
+  admin.socket.destroy();
+  const [back, welcome] = await login(t, port, "boss");
+  t.match(welcome, { type: "welcome", account: true });
+  const [other] = [await Peer.connect(t, port)];
+  other.send({ type: "join", client_name: "someone" });
+  t.match(await other.next(), { type: "error", code: "banned" });
+  back.send({ type: "unban", target: "guest" });
+  await settle(back);
+  other.send({ type: "join", client_name: "someone" });
+  t.match(await other.next(), { type: "welcome" });
+});
