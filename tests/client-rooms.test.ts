@@ -237,3 +237,20 @@ t.test("line mode: the current room, lines of other rooms tagged with their room
   ana.type("/sair");
   t.match(await within(ana.exited, "the client to exit", 60_000), { code: 0 });
 });
+
+t.test("moderation in the lobby: only an admin, logged in with its password, may; a lobby kick ends the target's connection", async (t) => {
+  const { port } = (await testServer(t, { ...FAST, admins: ["ana"] })).address;
+  const first = await joined(t, port, "ana");
+  await first.register("ana password");
+  await first.quit();
+  const ana = await joined(t, port, "ana", "ana password");
+  const bruno = await joined(t, port, "bruno");
+  type(bruno, "/kick ana");
+  t.match(await next(bruno, "error"), { code: "not_operator" }, "a member of the lobby cannot");
+  const lost = new Promise<void>((resolve) => bruno.once("lost", () => resolve()));
+  t.equal(ana.room, LOBBY);
+  type(ana, "/expulsar bruno bye");
+  t.match(await next(bruno, "kick"), { room: LOBBY, target: "bruno", client_name: "ana", reason: "bye" });
+  await within(lost, "bruno's connection to end");
+  await until(ana, () => !findRoom(ana.chat, LOBBY)!.users.includes("bruno"), "bruno gone from the lobby");
+});
