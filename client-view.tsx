@@ -709,7 +709,9 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
         if (state.self === undefined) state.refusal = undefined;
       } else state.recipient = undefined;
     } else if (key.tab) {
-      const choices = [undefined, ...client.users.filter((u) => u !== state.self)];
+      // The shown room's members (the lobby's: everyone online).
+      const shownRoom = current().key.startsWith("#") ? findRoom(client.chat, current().title) : undefined;
+      const choices = [undefined, ...(shownRoom?.users ?? client.users).filter((u) => u !== state.self)];
       const at = choices.indexOf(state.recipient);
       state.recipient = choices[(at + (key.shift ? choices.length - 1 : 1)) % choices.length];
     } else if (key.upArrow && state.secret === undefined && state.historyAt > 0) state.input = state.history[--state.historyAt] ?? "";
