@@ -179,8 +179,8 @@ export class WsPeer extends QueuedPeer {
     return peer;
   }
 
-  static async joined(t: Teardown, url: string, name: string): Promise<WsPeer> {
-    const peer = await WsPeer.connect(t, url);
+  static async joined(t: Teardown, url: string, name: string, options: WebSocket.ClientOptions = {}): Promise<WsPeer> {
+    const peer = await WsPeer.connect(t, url, options);
     peer.send({ type: "join", client_name: name });
     const welcome = await peer.next();
     if (welcome.type !== "welcome") throw new Error(`${name} was not welcomed: ${JSON.stringify(welcome)}`);
