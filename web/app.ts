@@ -47,6 +47,8 @@ interface Conversation {
 const LOBBY = "#general";
 /** Reconnection waits 1, 2, 4 ... seconds, up to this. */
 const MAX_RETRY_SECONDS = 10;
+/** The `ref` of the friends request made on joining, whose error (a server without friends) is not shown. */
+const FRIENDS_REF = "friends";
 /** Messages asked for by "load earlier". */
 const PAGE = 50;
 
@@ -169,7 +171,7 @@ const handlers: Record<string, (frame: Frame) => void> = {
     for (const conv of state.conversations.values()) {
       if (conv.kind === "room" && conv.key !== LOBBY) send({ type: "enter", room: conv.target });
     }
-    send({ type: "friends" });
+    if (frame.account === true) send({ type: "friends", ref: FRIENDS_REF });
     $("message").focus();
   },
   error(frame) {
@@ -180,6 +182,7 @@ const handlers: Record<string, (frame: Frame) => void> = {
       state.wasJoined = false;
       return;
     }
+    if (frame.ref === FRIENDS_REF) return; // a server without friends: nothing to show
     if (frame.code === "logged_in_elsewhere") state.wasJoined = false; // the other login wins: do not fight it
     addLine(state.current, { kind: "error", time: hhmm(frame.date), text: frame.message });
   },
