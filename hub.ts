@@ -8,6 +8,7 @@ import {
   DEFAULT_NAME_PREFIX,
   FEATURES,
   LOBBY,
+  MODERATION_TYPES,
   MAX_BODY_BYTES,
   Message,
   nameKey,
@@ -20,16 +21,21 @@ import {
   type LeaveReason,
   type MessageFields,
   type MessageType,
+  type ModerationType,
   type ProtocolError,
+  type RoomSummary,
 } from "./protocol.js";
+import { Room, roomKey, roomProblem } from "./rooms.js";
 import { hashPassword, LoginAttempts, PASSWORD_COST_LOG2, passwordProblem, verifyPassword } from "./passwords.js";
 import { Outgoing, type Session, type SessionHandler } from "./session.js";
-import { chatId, privateConversation, type Store, type StoredChat } from "./store.js";
+import { chatId, privateConversation, type Friendship, type Store, type StoredChat } from "./store.js";
 
 /** Chats replayed after `welcome` to a client with the `history` feature. */
 export const HISTORY_REPLAY = 50;
 /** Most chats one `history` request returns. */
 export const MAX_HISTORY_PAGE = 200;
+/** Longest subject or room topic, in characters: it is repeated on every line that shows it. */
+export const MAX_SUBJECT_CHARS = 200;
 
 export interface HubOptions {
   store: Store;
@@ -37,6 +43,8 @@ export interface HubOptions {
   historyReplay?: number;
   /** log2 of scrypt's cost for new passwords (tests lower it). @default PASSWORD_COST_LOG2 */
   passwordCostLog2?: number;
+  /** Names of the server's admins: registered accounts, operators of every room once logged in. */
+  admins?: string[];
   /** Receives one line per event. Undefined: no line is even built. */
   log?: (line: string) => void;
 }
@@ -51,8 +59,17 @@ interface Grant {
 }
 
 export class Hub implements SessionHandler {
-  /** Joined sessions by name key. */
-  private readonly clients = new Map<string, Session>();
+  /** The lobby: every joined session is in it. */
+  private readonly lobby = new Room(LOBBY, "", false, false);
+  /** Joined sessions by name key: the lobby's members. */
+  private readonly clients = this.lobby.online;
+  /** Every other room, by room key. */
+  private readonly rooms = new Map<string, Room>();
+  private readonly admins: ReadonlySet<string>;
+  /** Addresses of guests banned from the lobby, with the banned name's key (unbanning the name frees them). */
+  private readonly bannedAddresses = new Map<string, string>();
+  /** The accepted friends of each online account, by key: presence is told to them. */
+  private readonly friendsOf = new Map<string, Set<string>>();
   private readonly store: Store;
   private readonly historyReplay: number;
   private readonly passwordCostLog2: number;
@@ -65,25 +82,38 @@ export class Hub implements SessionHandler {
   /** What a joined session may send, by type. */
   private readonly commands: Partial<Record<MessageType, Handler>> = {
     chat: (session, msg) => this.chat(session, msg),
-    list: (session, msg) => this.sendList(session, "list", msg.ref),
+    list: (session, msg) => (msg.room === undefined ? this.sendList(session, "list", msg.ref) : this.listRoom(session, msg)),
     ping: (session, msg) => this.pong(session, msg),
     pong: () => {}, // the answer to our ping: receiving it was the point
     quit: (session) => session.disconnect("quit"),
     join: (session, msg) => this.error(session, msg, "bad_message", `Already joined as ${session.name}`),
     register: (session, msg) => this.register(session, msg),
     history: (session, msg) => this.history(session, msg),
+    enter: (session, msg) => this.enter(session, msg),
+    part: (session, msg) => this.part(session, msg),
+    rooms: (session, msg) => this.listRooms(session, msg),
+    topic: (session, msg) => this.setTopic(session, msg),
+    friend: (session, msg) => this.friend(session, msg),
+    unfriend: (session, msg) => this.unfriend(session, msg),
+    friends: (session, msg) => this.listFriends(session, msg),
+    ...Object.fromEntries(MODERATION_TYPES.map((type) => [type, (session: Session, msg: Message) => this.moderate(session, msg, type)])),
   };
 
   private constructor(options: HubOptions) {
     this.store = options.store;
     this.historyReplay = options.historyReplay ?? HISTORY_REPLAY;
     this.passwordCostLog2 = options.passwordCostLog2 ?? PASSWORD_COST_LOG2;
+    this.admins = new Set((options.admins ?? []).map(nameKey));
     this.log = options.log;
   }
 
+  /** A hub with what the store remembers: the last chat's number, rooms owned by accounts, lobby bans. */
   static async create(options: HubOptions): Promise<Hub> {
     const hub = new Hub(options);
-    hub.chatNumber = await options.store.lastChatNumber();
+    const { store } = options;
+    hub.chatNumber = await store.lastChatNumber();
+    for (const record of await store.loadRooms()) hub.rooms.set(roomKey(record.name), Room.fromRecord(record));
+    for (const ban of await store.loadBans()) if (ban.kind === "name") hub.lobby.banned.set(ban.value, ban.value);
     return hub;
   }
 
@@ -111,13 +141,24 @@ export class Hub implements SessionHandler {
     else session.deliver(out);
   }
 
+  failed(session: Session, msg: Message, error: unknown): void {
+    // Not the client's fault (the store failed, or closed at shutdown; a bug): the operator sees it on stderr.
+    process.stderr.write(`Error handling ${msg.type} from ${session.label}: ${(error as Error).stack ?? String(error)}\n`);
+  }
+
   left(session: Session, reason: LeaveReason): void {
     const { name, key } = session;
     if (key === undefined || this.clients.get(key) !== session) return;
     this.clients.delete(key);
+    for (const room of this.roomsOf(key)) {
+      room.remove(key, false);
+      if (room.abandoned) this.rooms.delete(room.key);
+    }
     this.log?.(`${name} left (${reason})`);
     if (this.closing) return;
     this.broadcast(Outgoing.of({ type: "leave", client_name: name, reason, message: `${name} left (${reason})` }));
+    if (session.account) this.tellPresence(session, false);
+    this.friendsOf.delete(key);
   }
 
   private beforeJoin(session: Session, msg: Message): void | Promise<void> {
@@ -145,15 +186,18 @@ export class Hub implements SessionHandler {
     const key = nameKey(grant.name);
     const wantsHistory = !implicit && msg.features?.includes("history") === true;
     // Everything the store must say is read before the session is registered, so nothing live can slip in between.
-    const replay = wantsHistory ? await this.store.chatsBefore(LOBBY, this.historyReplay) : undefined;
+    const rooms = grant.account ? [...this.rooms.values()].filter((room) => room.accountMembers.has(key)) : [];
+    const replays = wantsHistory ? await this.latestOf([this.lobby, ...rooms]) : [];
     const offline = grant.account ? await this.store.takeOffline(key) : [];
+    const notices = grant.account ? await this.store.takeNotices(key) : [];
+    const friendships = grant.account ? await this.store.friendships(key) : [];
     if (!session.open) return;
     const holder = this.clients.get(key);
     if (holder && !grant.account) {
       this.error(session, msg, "name_taken", `The name ${quote(grant.name)} is already in use`);
       return;
     }
-    if (holder) this.takeOver(holder);
+    if (holder) this.takeOver(holder, session);
 
     session.state = "joined";
     session.name = grant.name;
@@ -162,14 +206,31 @@ export class Hub implements SessionHandler {
     session.echoOwn = implicit;
     session.features = new Set((msg.features ?? []).filter((f): f is Feature => (FEATURES as readonly string[]).includes(f)));
     this.clients.set(key, session);
+    if (grant.account) this.friendsOf.set(key, acceptedFriends(key, friendships));
     this.log?.(`${grant.name} joined from ${session.transport.peer}${implicit ? " (seed client)" : ""}${grant.account ? " (account)" : ""}`);
     this.sendList(session, "welcome", msg.ref, (online) =>
       grant.refusal ? `${grant.refusal}; you are ${grant.name}` : `Welcome, ${grant.name}! ${online}`,
+      rooms.map((room) => room.name),
     );
-    if (!holder) this.broadcast(Outgoing.of({ type: "join", client_name: grant.name, message: `${grant.name} joined` }), session);
-    if (replay) this.replay(session, replay.chats, replay.more, { room: LOBBY });
-    if (grant.account) this.deliverOffline(session, offline);
+    if (!holder) {
+      this.broadcast(Outgoing.of({ type: "join", client_name: grant.name, message: `${grant.name} joined` }), session);
+      for (const room of rooms) this.enterRoom(session, room);
+    }
+    for (const [i, replay] of replays.entries()) {
+      const room = i === 0 ? this.lobby : rooms[i - 1]!;
+      this.replay(session, replay.chats, replay.more, { room: room.name });
+    }
+    if (grant.account) {
+      this.deliverOffline(session, offline);
+      for (const fields of notices) session.send(fields as unknown as MessageFields);
+      if (!holder) this.tellPresence(session, true);
+    }
     if (implicit) this.chat(session, msg);
+  }
+
+  /** The latest chats of each room, for a replay. */
+  private latestOf(rooms: Room[]): Promise<Array<{ chats: StoredChat[]; more: boolean }>> {
+    return Promise.all(rooms.map((room) => this.store.chatsBefore(room.key, this.historyReplay)));
   }
 
   /** The name this join may have, or undefined once the refusal has been sent. */
@@ -184,6 +245,11 @@ export class Hub implements SessionHandler {
     const problem = nameProblem(requested);
     if (problem !== undefined) return refuse("name_invalid", `${problem}: ${quote(requested)}`);
     const key = nameKey(requested);
+    if (this.bannedAddresses.has(session.transport.address)) {
+      this.error(session, msg, "banned", "This address is banned from the server");
+      return undefined;
+    }
+    if (this.lobby.banned.has(key)) return refuse("banned", `The name ${quote(requested)} is banned from the server`);
     const account = await this.store.getAccount(key);
     if (!account) {
       if (this.clients.has(key)) return refuse("name_taken", `The name ${quote(requested)} is already in use`);
@@ -206,9 +272,14 @@ export class Hub implements SessionHandler {
     return { name: account.name, account: true };
   }
 
-  /** A right password for a name in use: the stale connection is closed, and the others see no leave and no join. */
-  private takeOver(stale: Session): void {
+  /**
+   * A right password for a name in use: the stale connection is closed, the
+   * fresh one takes its place in every room, and the others see no leave and
+   * no join.
+   */
+  private takeOver(stale: Session, fresh: Session): void {
     this.log?.(`${stale.name}: taken over by a new login`);
+    for (const room of this.roomsOf(stale.key!)) room.online.set(stale.key!, fresh);
     this.clients.delete(stale.key!);
     stale.disconnect(
       "quit",
@@ -267,21 +338,27 @@ export class Hub implements SessionHandler {
     if (msg.room !== undefined && msg.to !== undefined && msg.to !== "") {
       return this.error(session, msg, "bad_message", 'A chat goes to a "room" or "to" someone, not both');
     }
-    if (msg.room !== undefined && nameKey(msg.room) !== LOBBY) {
-      return this.error(session, msg, "not_in_room", `You are not in ${quote(msg.room)}`);
+    if ([...msg.subject].length > MAX_SUBJECT_CHARS) {
+      return this.error(session, msg, "bad_message", `A subject has at most ${MAX_SUBJECT_CHARS} characters`);
     }
     const to = msg.to ?? "";
-    if (to === "") return this.chatToLobby(session, msg);
+    if (to === "") {
+      const room = this.memberRoom(session, msg, msg.room ?? LOBBY);
+      if (!room) return;
+      if (room.muted.has(session.key!)) return this.error(session, msg, "muted", `You are muted in ${room.name}`);
+      return this.chatToRoom(session, msg, room);
+    }
     const recipient = this.clients.get(nameKey(to));
     if (recipient) return this.chatToOnline(session, msg, recipient);
     return this.chatToOffline(session, msg, to);
   }
 
-  private chatToLobby(session: Session, msg: Message): void {
-    const sent = this.accept(session, msg, { room: LOBBY }, LOBBY);
+  private chatToRoom(session: Session, msg: Message, room: Room): void {
+    const sent = this.accept(session, msg, { room: room.name }, room.key);
     if (!sent) return;
-    this.log?.(`${session.name}${sent.chat.subject ? ` [${printable(sent.chat.subject)}]` : ""}: ${printable(sent.chat.message)}`);
-    this.broadcast(sent.out, session.echoOwn ? undefined : session, session);
+    const where = room.isLobby ? "" : ` ${room.name}`;
+    this.log?.(`${session.name}${where}${sent.chat.subject ? ` [${printable(sent.chat.subject)}]` : ""}: ${printable(sent.chat.message)}`);
+    this.tellRoom(room, sent.out, session.echoOwn ? undefined : session, session);
     this.echo(session, msg, sent);
   }
 
@@ -352,6 +429,310 @@ export class Hub implements SessionHandler {
   }
 
   // -------------------------------------------------------------------------
+  // Rooms
+  // -------------------------------------------------------------------------
+
+  /** The rooms `key` is in now, the lobby excepted. */
+  private roomsOf(key: string): Room[] {
+    return [...this.rooms.values()].filter((room) => room.online.has(key));
+  }
+
+  private findRoom(name: string): Room | undefined {
+    const key = roomKey(name);
+    return key === LOBBY ? this.lobby : this.rooms.get(key);
+  }
+
+  /** The room named in `name` if the session is in it; otherwise the error is sent. */
+  private memberRoom(session: Session, msg: Message, name: string): Room | undefined {
+    const room = this.findRoom(name);
+    if (!room || !room.online.has(session.key!)) {
+      this.error(session, msg, "not_in_room", `You are not in ${quote(name)}`);
+      return undefined;
+    }
+    return room;
+  }
+
+  private isAdmin(session: Session): boolean {
+    return session.account && this.admins.has(session.key!);
+  }
+
+  private isOperator(session: Session, room: Room): boolean {
+    return this.isAdmin(session) || room.isOperator(session.key!);
+  }
+
+  private saveRoom(room: Room): void {
+    if (room.persistent) this.store.saveRoom(room.toRecord());
+  }
+
+  private async enter(session: Session, msg: Message): Promise<void> {
+    const name = msg.room ?? "";
+    const problem = roomProblem(name);
+    if (problem !== undefined) return this.error(session, msg, "room_invalid", `${problem}: ${quote(name)}`);
+    const key = roomKey(name);
+    // Read before entering, so that no live chat falls between the replay and the live frames.
+    const replay = session.features.has("history") ? await this.store.chatsBefore(key, this.historyReplay) : undefined;
+    if (!session.joined) return;
+    let room = this.findRoom(name);
+    if (room && !room.online.has(session.key!)) {
+      if (room.banned.has(session.key!) && !this.isAdmin(session)) return this.error(session, msg, "banned", `You are banned from ${room.name}`);
+      if (!room.mayEnter(session.key!) && !this.isAdmin(session)) {
+        return this.error(session, msg, "invite_only", `${room.name} is private: you need an invitation`);
+      }
+    }
+    if (!room) {
+      room = new Room(name, session.name!, msg.private === true, session.account);
+      this.rooms.set(key, room);
+      this.log?.(`${session.name} created ${name}${room.isPrivate ? " (private)" : ""}`);
+    }
+    if (!room.online.has(session.key!)) this.enterRoom(session, room);
+    this.saveRoom(room);
+    this.reply(session, msg, {
+      type: "entered",
+      room: room.name,
+      users: room.users,
+      topic: room.topic,
+      owner: room.owner,
+      operators: room.operatorNames(),
+      private: room.isPrivate,
+      message: `You are in ${room.name}${room.topic ? ` (${room.topic})` : ""}. Members (${room.online.size}): ${room.users.join(", ")}`,
+    });
+    if (replay) this.replay(session, replay.chats, replay.more, { room: room.name });
+  }
+
+  /** Adds a member and tells the others. */
+  private enterRoom(session: Session, room: Room): void {
+    room.add(session);
+    const out = Outgoing.of({ type: "join", client_name: session.name, room: room.name, message: `${session.name} joined ${room.name}` });
+    this.tellRoom(room, out, session);
+  }
+
+  private part(session: Session, msg: Message): void {
+    if (msg.room !== undefined && roomKey(msg.room) === LOBBY) {
+      return this.error(session, msg, "bad_message", `Everyone is in ${LOBBY}: it cannot be left (quit leaves the server)`);
+    }
+    const room = this.memberRoom(session, msg, msg.room ?? "");
+    if (!room) return;
+    this.removeMember(room, session.key!, "part");
+    this.reply(session, msg, { type: "parted", room: room.name, message: `You left ${room.name}` });
+  }
+
+  /** Takes a member out of a room; the others get `leave` with the reason (none for a kick or a ban: its frame says it). */
+  private removeMember(room: Room, key: string, reason?: LeaveReason): void {
+    const member = room.online.get(key);
+    room.remove(key, true);
+    if (room.abandoned) this.rooms.delete(room.key);
+    else this.saveRoom(room);
+    if (!member || reason === undefined) return;
+    const out = Outgoing.of({ type: "leave", client_name: member.name, room: room.name, reason, message: `${member.name} left ${room.name}` });
+    this.tellRoom(room, out);
+  }
+
+  private listRooms(session: Session, msg: Message): void {
+    const visible = [this.lobby, ...[...this.rooms.values()].sort((a, b) => (a.key < b.key ? -1 : 1))].filter(
+      (room) => !room.isPrivate || room.online.has(session.key!) || room.mayEnter(session.key!) || this.isAdmin(session),
+    );
+    const rooms: RoomSummary[] = visible.map((room) => ({ room: room.name, members: room.online.size, topic: room.topic, private: room.isPrivate }));
+    const text = rooms.map((r) => `${r.room} (${r.members})${r.private ? " private" : ""}${r.topic ? `: ${r.topic}` : ""}`).join(", ");
+    this.reply(session, msg, { type: "rooms", rooms, message: `Rooms: ${text}` });
+  }
+
+  private listRoom(session: Session, msg: Message): void {
+    const room = this.findRoom(msg.room!);
+    if (!room || (room.isPrivate && !room.online.has(session.key!) && !this.isAdmin(session))) {
+      return this.error(session, msg, "not_in_room", `No room ${quote(msg.room!)} you can see`);
+    }
+    const users = room.users;
+    this.reply(session, msg, { type: "list", room: room.name, users, operators: room.operatorNames(), message: `${room.name} (${users.length}): ${users.join(", ")}` });
+  }
+
+  private setTopic(session: Session, msg: Message): void {
+    const room = this.memberRoom(session, msg, msg.room ?? LOBBY);
+    if (!room) return;
+    if (!this.isOperator(session, room)) return this.error(session, msg, "not_operator", `Only operators set the topic of ${room.name}`);
+    const topic = msg.topic ?? "";
+    if ([...topic].length > MAX_SUBJECT_CHARS) return this.error(session, msg, "bad_message", `A topic has at most ${MAX_SUBJECT_CHARS} characters`);
+    room.topic = topic;
+    this.saveRoom(room);
+    const text = topic ? `${session.name} set the topic of ${room.name}: ${topic}` : `${session.name} cleared the topic of ${room.name}`;
+    this.tellRoom(room, Outgoing.of({ type: "topic", client_name: session.name, room: room.name, topic, message: text }));
+  }
+
+  // -------------------------------------------------------------------------
+  // Moderation
+  // -------------------------------------------------------------------------
+
+  /** kick, ban, unban, mute, unmute, op, deop, invite: checked here, carried out by `act`. */
+  private moderate(session: Session, msg: Message, action: ModerationType): void {
+    const target = msg.target ?? "";
+    if (target === "") return this.error(session, msg, "bad_message", `A ${action} needs a "target"`);
+    const room = this.findRoom(msg.room ?? LOBBY);
+    if (!room) return this.error(session, msg, "not_in_room", `No room ${quote(msg.room!)}`);
+    if (!this.isOperator(session, room)) {
+      const who = room.isLobby ? "the server's admins" : `operators of ${room.name}`;
+      return this.error(session, msg, "not_operator", `Only ${who} may ${action}`);
+    }
+    const key = nameKey(target);
+    const member = room.online.get(key);
+    if (!member && (action === "kick" || action === "mute" || action === "op")) {
+      return this.error(session, msg, "not_in_room", `${quote(target)} is not in ${room.name}`);
+    }
+    if (action === "deop" && room.isOwner(key)) return this.error(session, msg, "not_operator", `The owner of ${room.name} is always an operator`);
+    const untouchable = room.isOwner(key) || this.admins.has(key);
+    if (untouchable && !this.isAdmin(session) && HOSTILE_ACTIONS.has(action)) {
+      return this.error(session, msg, "not_operator", `Only the server's admins may ${action} ${quote(target)}`);
+    }
+    this.act(session, msg, action, room, key, member?.name ?? this.clients.get(key)?.name ?? target);
+  }
+
+  private act(session: Session, msg: Message, action: ModerationType, room: Room, key: string, target: string): void {
+    const reason = msg.reason ?? "";
+    const out = Outgoing.of({
+      type: action,
+      client_name: session.name,
+      room: room.name,
+      target,
+      ...(reason && { reason }),
+      message: `${session.name} ${MODERATION_SENTENCES[action](target, room.name)}${reason ? `: ${reason}` : ""}`,
+    });
+    this.log?.(`${session.name}: ${action} ${target} in ${room.name}${reason ? ` (${printable(reason)})` : ""}`);
+    const online = this.clients.get(key);
+    this.tellRoom(room, out);
+    if (online && !room.online.has(key)) online.deliver(out); // the target hears of it wherever it is
+    if (!room.online.has(session.key!) && session !== online) session.deliver(out); // so does an actor from outside (an admin, an owner who left)
+    switch (action) {
+      case "kick":
+      case "ban":
+        if (action === "ban") room.banned.set(key, target);
+        if (room.isLobby) return this.removeFromServer(key, target, action, online);
+        this.removeMember(room, key);
+        return;
+      case "unban":
+        room.banned.delete(key);
+        if (room.isLobby) this.unbanName(key);
+        break;
+      case "mute":
+        room.muted.set(key, target);
+        break;
+      case "unmute":
+        room.muted.delete(key);
+        break;
+      case "op":
+        room.operators.set(key, target);
+        break;
+      case "deop":
+        room.operators.delete(key);
+        break;
+      case "invite":
+        room.invited.set(key, target);
+        if (!online) this.store.addNotice(key, out.message.toJSON());
+        break;
+    }
+    this.saveRoom(room);
+  }
+
+  /** A kick or ban from the lobby: the name (and a guest's address) refused until unbanned, and the connection ended. */
+  private removeFromServer(key: string, target: string, action: "kick" | "ban", online: Session | undefined): void {
+    if (action === "ban") {
+      this.store.saveBan({ kind: "name", value: key, reason: target, actor: "", date: new Date().toISOString() });
+      if (online && !online.account) this.bannedAddresses.set(online.transport.address, key);
+    }
+    online?.disconnect(action === "kick" ? "kicked" : "banned");
+  }
+
+  private unbanName(key: string): void {
+    this.store.removeBan("name", key);
+    for (const [address, bannedKey] of this.bannedAddresses) if (bannedKey === key) this.bannedAddresses.delete(address);
+  }
+
+  // -------------------------------------------------------------------------
+  // Friends and presence (accounts only)
+  // -------------------------------------------------------------------------
+
+  /** The account named `target`, or undefined once `not_registered` is sent (the asker must have one too). */
+  private async friendAccount(session: Session, msg: Message): Promise<{ key: string; name: string } | undefined> {
+    if (!session.account) {
+      this.error(session, msg, "not_registered", "Only registered accounts have friends: /register first");
+      return undefined;
+    }
+    const key = nameKey(msg.target ?? "");
+    const account = key === "" ? undefined : await this.store.getAccount(key);
+    if (!account || key === session.key) {
+      this.error(session, msg, "not_registered", `${quote(msg.target ?? "")} is not a registered account you can befriend`);
+      return undefined;
+    }
+    return { key, name: account.name };
+  }
+
+  private async friend(session: Session, msg: Message): Promise<void> {
+    const other = await this.friendAccount(session, msg);
+    if (!other || !session.joined) return;
+    const me = session.key!;
+    const existing = (await this.store.friendships(me)).find((f) => f.from === other.key || f.to === other.key);
+    let status: Friendship["status"] = "requested";
+    if (existing?.status === "accepted" || (existing && existing.from === other.key)) status = "accepted";
+    this.store.saveFriendship(status === "accepted" ? { from: existing!.from, to: existing!.to, status } : { from: me, to: other.key, status });
+    if (status === "accepted") this.befriend(me, other.key);
+    this.tellFriendship(session, msg, other, status);
+  }
+
+  private async unfriend(session: Session, msg: Message): Promise<void> {
+    const other = await this.friendAccount(session, msg);
+    if (!other || !session.joined) return;
+    this.store.removeFriendship(session.key!, other.key);
+    this.friendsOf.get(session.key!)?.delete(other.key);
+    this.friendsOf.get(other.key)?.delete(session.key!);
+    this.tellFriendship(session, msg, other, "removed");
+  }
+
+  private befriend(a: string, b: string): void {
+    this.friendsOf.get(a)?.add(b);
+    this.friendsOf.get(b)?.add(a);
+  }
+
+  /** Both sides get the same frame: now, or the other at its next login. */
+  private tellFriendship(session: Session, msg: Message, other: { key: string; name: string }, status: string): void {
+    const text = { requested: "asked to be friends with", accepted: "is now friends with", removed: "is no longer friends with" }[status];
+    const fields: MessageFields = { type: "friend", client_name: session.name, target: other.name, status, message: `${session.name} ${text} ${other.name}` };
+    this.reply(session, msg, fields);
+    const online = this.clients.get(other.key);
+    if (online?.account) online.send(fields);
+    else this.store.addNotice(other.key, { ...fields, date: new Date().toISOString() });
+  }
+
+  private async listFriends(session: Session, msg: Message): Promise<void> {
+    if (!session.account) return this.error(session, msg, "not_registered", "Only registered accounts have friends: /register first");
+    const me = session.key!;
+    const friendships = await this.store.friendships(me);
+    const nameOf = async (key: string) => this.clients.get(key)?.name ?? (await this.store.getAccount(key))?.name ?? key;
+    const friends = await Promise.all(
+      friendships.filter((f) => f.status === "accepted").map(async (f) => {
+        const key = f.from === me ? f.to : f.from;
+        return { client_name: await nameOf(key), online: this.clients.get(key)?.account === true };
+      }),
+    );
+    const requests = await Promise.all(friendships.filter((f) => f.status === "requested" && f.to === me).map((f) => nameOf(f.from)));
+    if (!session.joined) return;
+    const online = friends.filter((f) => f.online).map((f) => f.client_name);
+    this.reply(session, msg, {
+      type: "friends",
+      friends,
+      requests,
+      message: `Friends (${friends.length}), online: ${online.join(", ") || "none"}${requests.length ? `; asking you: ${requests.join(", ")}` : ""}`,
+    });
+  }
+
+  /** Tells an account's online friends that it came or went. */
+  private tellPresence(session: Session, online: boolean): void {
+    const friends = this.friendsOf.get(session.key!);
+    if (!friends || friends.size === 0) return;
+    const out = Outgoing.of({ type: "presence", client_name: session.name, online, message: `${session.name} is ${online ? "online" : "offline"}` });
+    for (const key of friends) {
+      const friend = this.clients.get(key);
+      if (friend?.account) friend.deliver(out);
+    }
+  }
+
+  // -------------------------------------------------------------------------
   // History
   // -------------------------------------------------------------------------
 
@@ -363,10 +744,10 @@ export class Hub implements SessionHandler {
       conversation = privateConversation(session.key!, nameKey(msg.with));
       about = { with: msg.with };
     } else {
-      const room = msg.room ?? LOBBY;
-      if (nameKey(room) !== LOBBY) return this.error(session, msg, "not_in_room", `You are not in ${quote(room)}`);
-      conversation = LOBBY;
-      about = { room: LOBBY };
+      const room = this.memberRoom(session, msg, msg.room ?? LOBBY);
+      if (!room) return;
+      conversation = room.key;
+      about = { room: room.name };
     }
     const { chats, more } = await this.store.chatsBefore(conversation, limit, msg.before);
     this.replay(session, chats, more, about, msg.ref);
@@ -375,13 +756,14 @@ export class Hub implements SessionHandler {
   /** Stored chats, oldest first, marked `history`, then the marker that ends them. */
   private replay(session: Session, chats: StoredChat[], more: boolean, about: { room?: string; with?: string }, ref?: string): void {
     for (const chat of chats) session.deliver(new Outgoing(historyChat(chat)));
-    const where = about.room ?? (about.with !== undefined ? `your conversation with ${about.with}` : "messages kept for you");
+    const where = about.room ?? (about.with !== undefined ? `your conversation with ${about.with}` : undefined);
+    const count = `${chats.length} ${chats.length === 1 ? "message" : "messages"}`;
     session.send({
       type: "history",
       ...about,
       count: chats.length,
       more,
-      message: `${chats.length} earlier ${chats.length === 1 ? "message" : "messages"} in ${where}${more ? "; more before" : ""}`,
+      message: where ? `${count} earlier in ${where}${more ? "; more before" : ""}` : `${count} kept for you while you were away`,
       ...(ref !== undefined && { ref }),
     });
   }
@@ -407,12 +789,12 @@ export class Hub implements SessionHandler {
   }
 
   /** A `list` or `welcome`: who is online, as a field and as a sentence. */
-  private sendList(session: Session, type: "list" | "welcome", ref?: string, sentence = (online: string) => online): void {
+  private sendList(session: Session, type: "list" | "welcome", ref?: string, sentence = (online: string) => online, rooms?: string[]): void {
     const everyone = this.users;
     const users = fittingNames(everyone, MAX_BODY_BYTES - 1024);
     const more = everyone.length - users.length;
     const online = `Online (${everyone.length}): ${users.join(", ")}${more > 0 ? `, and ${more} more` : ""}`;
-    const welcome = type === "welcome" ? { features: [...session.features], account: session.account } : {};
+    const welcome = type === "welcome" ? { features: [...session.features], account: session.account, rooms: rooms ?? [] } : {};
     session.send({
       type,
       client_name: type === "welcome" ? session.name : SERVER_NAME,
@@ -434,12 +816,39 @@ export class Hub implements SessionHandler {
     this.reply(session, msg, { type: "error", code, message: text });
   }
 
+  /** One encoded frame to every member of a room but `except`. */
+  private tellRoom(room: Room, out: Outgoing, except?: Session, talker?: Session): void {
+    for (const member of room.online.values()) {
+      if (member !== except) member.deliver(out, talker);
+    }
+  }
+
   /** One encoded frame to every joined client but `except`. */
   private broadcast(out: Outgoing, except?: Session, talker?: Session): void {
     for (const session of this.clients.values()) {
       if (session !== except) session.deliver(out, talker);
     }
   }
+}
+
+/** Actions against a member, which no operator may take against a room's owner or a server admin. */
+const HOSTILE_ACTIONS: ReadonlySet<ModerationType> = new Set(["kick", "ban", "mute", "deop"]);
+
+/** What each moderation action says, after the actor's name. */
+const MODERATION_SENTENCES: Record<ModerationType, (target: string, room: string) => string> = {
+  kick: (target, room) => `removed ${target} from ${room}`,
+  ban: (target, room) => `banned ${target} from ${room}`,
+  unban: (target, room) => `lifted the ban on ${target} in ${room}`,
+  mute: (target, room) => `muted ${target} in ${room}`,
+  unmute: (target, room) => `gave ${target} back the word in ${room}`,
+  op: (target, room) => `made ${target} an operator of ${room}`,
+  deop: (target, room) => `took operator rights in ${room} from ${target}`,
+  invite: (target, room) => `invited ${target} to ${room}`,
+};
+
+/** The keys of an account's accepted friends. */
+function acceptedFriends(key: string, friendships: Friendship[]): Set<string> {
+  return new Set(friendships.filter((f) => f.status === "accepted").map((f) => (f.from === key ? f.to : f.from)));
 }
 
 function storedChat(chat: Message, conversation: string): StoredChat {

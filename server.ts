@@ -95,6 +95,8 @@ export interface ServerOptions {
   historyKeep?: number;
   /** log2 of scrypt's cost for new passwords (tests lower it). @default PASSWORD_COST_LOG2 */
   passwordCostLog2?: number;
+  /** The server's admins: registered names, operators of every room (the lobby included) once logged in. */
+  admins?: string[];
   /** Receives one line per event (joins, leaves, messages, errors). @default no log */
   log?: (line: string) => void;
   /** A port for plain-text clients (nc, telnet, the seeds' line clients); 0 picks a free one. @default none */
@@ -105,7 +107,7 @@ export interface ServerOptions {
   tls?: TlsFiles;
 }
 
-type Settings = Required<Omit<ServerOptions, "log" | "db" | "store" | "textPort" | "webPort" | "tls">>;
+type Settings = Required<Omit<ServerOptions, "log" | "db" | "store" | "admins" | "textPort" | "webPort" | "tls">>;
 
 /** Checks option combinations at start (as ws does): a server whose limits no frame can meet is a mistake. */
 export function validateOptions(settings: Pick<Settings, "maxHeaderBytes" | "maxBodyBytes">): void {
@@ -156,7 +158,6 @@ class FramedTransport implements Transport {
     this.decoder = new Decoder(limits);
   }
 
-  /** Wires the socket to a session: named handlers, no closure per frame. */
   /**
    * Wires the socket to a session. `handOff` may take the socket on its
    * first bytes (an HTTP request on the chat port): the session then ends unseen.
@@ -291,6 +292,7 @@ export class ChatServer implements GatewayHost {
       store,
       historyReplay: settings.history,
       passwordCostLog2: settings.passwordCostLog2,
+      admins: options.admins,
       log: options.log,
     });
     const server = new ChatServer(options, hub, store);
@@ -437,7 +439,7 @@ export class ChatServer implements GatewayHost {
 }
 
 function serverSettings(options: ServerOptions): Settings {
-  const { log: _log, db: _db, store: _store, ...rest } = options;
+  const { log: _log, db: _db, store: _store, admins: _admins, ...rest } = options;
   return {
     host: DEFAULT_HOST,
     port: DEFAULT_PORT,
@@ -499,6 +501,8 @@ Options:
   --history N              messages replayed to a client that asks for history
                            (default ${HISTORY_REPLAY})
   --history-keep N         messages kept per room or conversation (default ${HISTORY_KEEP})
+  --admin NAME,...         server admins: registered names that, logged in with
+                           their password, are operators of every room
   --text-port P            also serve plain-text clients (nc, telnet) on port P
   --web-port P             also serve the browser page and WebSocket on port P
                            (the chat port serves them too)
@@ -527,6 +531,7 @@ async function main(): Promise<void> {
     db: { type: "string" },
     history: { type: "string" },
     "history-keep": { type: "string" },
+    admin: { type: "string" },
     "text-port": { type: "string" },
     "web-port": { type: "string" },
     "tls-cert": { type: "string" },
@@ -568,6 +573,7 @@ async function main(): Promise<void> {
       db: values.db ?? DEFAULT_DB,
       history: count("--history", values.history, 0),
       historyKeep: count("--history-keep", values["history-keep"]),
+      admins: values.admin?.split(",").map((name) => name.trim()).filter(Boolean),
       textPort: values["text-port"] === undefined ? undefined : parsePort(values["text-port"], "--text-port"),
       webPort: values["web-port"] === undefined ? undefined : parsePort(values["web-port"], "--web-port"),
       tls: certFile !== undefined && keyFile !== undefined ? { cert: certFile, key: keyFile } : undefined,

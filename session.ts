@@ -76,6 +76,8 @@ export interface SessionHandler {
   handle(session: Session, message: Message): void | Promise<void>;
   /** Answers a frame that could not be decoded (the framing is intact). */
   badFrame(session: Session, error: ProtocolError): void;
+  /** Handling `message` threw: report it; the session goes on. */
+  failed(session: Session, message: Message, error: unknown): void;
   /** The session is gone: unregister it, tell the others. */
   left(session: Session, reason: LeaveReason): void;
 }
@@ -182,7 +184,7 @@ export class Session {
         this.handler.badFrame(this, item);
         continue;
       }
-      const pending = this.handler.handle(this, item);
+      const pending = this.handle(item);
       if (pending) {
         this.hold("busy");
         void pending.finally(() => {
@@ -191,6 +193,17 @@ export class Session {
         });
         return;
       }
+    }
+  }
+
+  /** Runs the hub's handler; a failure (the store gone, a bug) is reported, never thrown into the socket's event. */
+  private handle(message: Message): Promise<void> | undefined {
+    try {
+      const pending = this.handler.handle(this, message);
+      return pending?.catch((error: unknown) => this.handler.failed(this, message, error));
+    } catch (error) {
+      this.handler.failed(this, message, error);
+      return undefined;
     }
   }
 

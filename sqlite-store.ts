@@ -121,28 +121,33 @@ export function schemaVersion(db: Db): number {
 
 /**
  * Applies the steps the database has not had, up to `target` (default: all),
- * each in its own transaction. A database newer than this code is refused
- * rather than written to.
+ * each in its own transaction. The version is read inside that transaction,
+ * so two processes opening a new file at once do not both run a step. A
+ * database newer than this code is refused rather than written to.
  */
 export function migrate(db: Db, target = MIGRATIONS.length): void {
-  const from = schemaVersion(db);
-  if (from > MIGRATIONS.length) {
-    throw new Error(`the database is at schema version ${from}; this program knows up to ${MIGRATIONS.length}`);
-  }
-  for (let version = from; version < target; version++) {
-    inTransaction(db, () => {
+  let stepped = true;
+  while (stepped) {
+    stepped = inTransaction(db, () => {
+      const version = schemaVersion(db);
+      if (version > MIGRATIONS.length) {
+        throw new Error(`the database is at schema version ${version}; this program knows up to ${MIGRATIONS.length}`);
+      }
+      if (version >= target) return false;
       db.exec(MIGRATIONS[version]!);
       db.exec(`PRAGMA user_version = ${version + 1}`);
+      return true;
     });
   }
 }
 
 /** Runs `work` in one write transaction: all of it is committed, or none. */
-function inTransaction(db: Db, work: () => void): void {
+function inTransaction<T>(db: Db, work: () => T): T {
   db.exec("BEGIN IMMEDIATE");
   try {
-    work();
+    const result = work();
     db.exec("COMMIT");
+    return result;
   } catch (error) {
     if (db.inTransaction) db.exec("ROLLBACK");
     throw error;
@@ -268,6 +273,11 @@ function get<Row>(statement: Statement, params: unknown[]): Row | undefined {
   return row && decodeRow<Row>(row);
 }
 
+/**
+ * The store on a SQLite file. Open it with `SqliteStore.open(path)` (or
+ * `openStore()`); writes are batched as described at the top of this file, reads are
+ * synchronous underneath and answered at once.
+ */
 export class SqliteStore implements Store {
   private readonly settings: Required<StoreOptions>;
   private readonly statements: ReturnType<typeof prepareStatements>;

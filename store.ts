@@ -94,7 +94,7 @@ export interface Store {
   takeOffline(accountKey: string): Promise<StoredChat[]>;
 
   getAccount(key: string): Promise<Account | undefined>;
-  /** Creates an account; false when the key is taken. */
+  /** Creates an account; false when the key is taken. Committed before it resolves (not queued). */
   createAccount(account: Account): Promise<boolean>;
 
   loadRooms(): Promise<RoomRecord[]>;
@@ -118,7 +118,7 @@ export interface Store {
 
   /** Resolves once every queued write is committed. */
   flush(): Promise<void>;
-  /** Flushes and releases the database. */
+  /** Flushes and releases the database. Afterwards writes are ignored and reads reject with `StoreClosedError`. */
   close(): Promise<void>;
 }
 

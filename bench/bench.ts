@@ -10,8 +10,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import fs, { readFileSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { performance } from "node:perf_hooks";
@@ -49,8 +50,10 @@ interface Memory {
 }
 
 /** The real server in its own process; `memory()` collects garbage there first. */
-async function startChatServer(): Promise<Target & { memory(): Promise<Memory> }> {
-  const child = spawn(process.execPath, [...process.execArgv, "--expose-gc", path.join(ROOT, "bench", "measured-server.ts")], {
+async function startChatServer(store: "off" | "SQLite" = "off"): Promise<Target & { memory(): Promise<Memory> }> {
+  const dir = store === "SQLite" ? fs.mkdtempSync(path.join(os.tmpdir(), "chat-bench-")) : undefined;
+  const db = dir ? [path.join(dir, "bench.db")] : [];
+  const child = spawn(process.execPath, [...process.execArgv, "--expose-gc", path.join(ROOT, "bench", "measured-server.ts"), ...db], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   const lines = readline.createInterface({ input: child.stdout! });
@@ -78,13 +81,14 @@ async function startChatServer(): Promise<Target & { memory(): Promise<Memory> }
     return socket;
   };
   return {
-    name: "this server",
+    name: `this server, store ${store}`,
     port,
     pid: child.pid!,
     memory,
     stop: async () => {
       child.stdin!.end();
       await stopChild(child, "SIGTERM");
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
     },
     receiver: connect,
     async sender() {
@@ -448,11 +452,12 @@ async function main(): Promise<void> {
   const say = (line: string) => !values.json && process.stderr.write(`${line}\n`);
 
   const fanouts: FanoutResult[] = [];
-  const chat = await startChatServer();
+  const chat = await startChatServer("off");
+  const stored = await startChatServer("SQLite");
   const redis = await startRedis();
   try {
     for (const receivers of receiverCounts) {
-      for (const target of [chat, redis]) {
+      for (const target of [chat, stored, redis]) {
         if (!target) continue;
         say(`fan-out: ${target.name}, ${receivers} receivers, ${seconds} s...`);
         fanouts.push(await fanout(target, receivers, seconds));
@@ -460,6 +465,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await chat.stop();
+    await stored.stop();
     await redis?.stop();
   }
   const idles: IdleResult[] = [];

@@ -1,12 +1,14 @@
 /**
  * The real server (startServer) in a process the benchmark can measure: each
  * line "gc" on standard input collects garbage, then prints the resident and
- * heap memory as JSON. Run with --expose-gc.
+ * heap memory as JSON. Run with --expose-gc. An argument names a SQLite
+ * database file (the store on); without one, the store is in memory.
  */
 import readline from "node:readline";
 import { startServer } from "../server.js";
 
-const server = await startServer({ port: 0, rateLimit: 0, pingIntervalMs: 0, maxClients: 20_000 });
+const db = process.argv[2];
+const server = await startServer({ port: 0, rateLimit: 0, pingIntervalMs: 0, maxClients: 20_000, ...(db && { db }) });
 console.log(`listening on ${server.address.host}:${server.address.port}`);
 readline.createInterface({ input: process.stdin }).on("line", () => {
   (globalThis as { gc?: () => void }).gc?.();
