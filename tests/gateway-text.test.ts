@@ -138,6 +138,33 @@ t.test("a framed client, a text client and a WebSocket client share one conversa
   await text.waitFor(/Online \(3\): framed, text, web/);
 });
 
+t.test("rooms from the text port: /join, lines to the room, #room text, /rooms, /part", async (t) => {
+  const { port, textPort } = await textServer(t);
+  const bruno = await FramedPeer.joined(t, port, "bruno");
+  bruno.send({ type: "enter", room: "#provas" });
+  t.match(await bruno.next(), { type: "entered", room: "#provas" });
+  const ana = await LinePeer.joined(t, textPort, "ana");
+  await bruno.drain();
+  ana.line("/join #provas");
+  await ana.waitFor(/You are in #provas\. Members \(2\): ana, bruno/);
+  t.match(await bruno.next(), { type: "join", client_name: "ana", room: "#provas" });
+  ana.line("in the room");
+  t.match(await bruno.next(), { type: "chat", client_name: "ana", room: "#provas", message: "in the room" });
+  bruno.send({ type: "chat", room: "#provas", message: "room reply" });
+  await ana.waitFor(/^\[\d\d:\d\d\] #provas bruno >> room reply$/m);
+  ana.line("#general to the lobby");
+  t.match(await bruno.next(), { type: "chat", room: "#general", message: "to the lobby" });
+  ana.line("/rooms");
+  await ana.waitFor(/Rooms: #general \(2\), #provas \(2\)/);
+  ana.line("/part");
+  await ana.waitFor(/You left #provas/);
+  t.match(await bruno.next(), { type: "leave", client_name: "ana", room: "#provas", reason: "part" });
+  ana.line("back in the lobby");
+  t.match(await bruno.next(), { type: "chat", room: "#general", message: "back in the lobby" });
+  ana.line("/join nohash");
+  await ana.waitFor(/A room's name starts with #/);
+});
+
 t.test("others' control characters are stripped; garbage and invalid UTF-8 are replaced, never a crash", async (t) => {
   const { port, textPort } = await textServer(t);
   const bruno = await FramedPeer.joined(t, port, "bruno");
