@@ -88,6 +88,27 @@ t.test("a browser joins, chats with a TCP client, goes private, shows hostile te
   await page.press("#message", "Enter");
   t.match(await bruno.next(), { type: "chat", client_name: "ana", to: "bruno", message: "agreed" });
 
+  // A room: entered from the page, its members with the operator marked, unread counts while elsewhere.
+  await page.fill("#room-name", "#provas");
+  await page.click("#room-form button");
+  await page.locator("#topic", { hasText: "#provas" }).waitFor();
+  bruno.send({ type: "enter", room: "#provas" });
+  await page.locator("#member-list .member", { hasText: "bruno" }).waitFor();
+  t.equal(await page.locator("#member-list .member.op").innerText(), "ana", "the room's creator is marked as its operator");
+  await page.fill("#message", "in the room");
+  await page.click("#send");
+  for (;;) {
+    const msg = await bruno.next();
+    if (msg.type === "chat") {
+      t.match(msg, { client_name: "ana", room: "#provas", message: "in the room" });
+      break;
+    }
+  }
+  await page.locator(".conv", { hasText: "#general" }).click();
+  bruno.send({ type: "chat", room: "#provas", message: "room news" });
+  await page.locator(".conv", { hasText: "#provas" }).locator(".badge", { hasText: "1" }).waitFor();
+  await screenshot(page, "desktop-room");
+
   // Phone width.
   await page.setViewportSize({ width: 390, height: 760 });
   await page.locator(".conv", { hasText: "#general" }).click();
@@ -108,6 +129,8 @@ t.test("a browser joins, chats with a TCP client, goes private, shows hostile te
   t.same(carla.frames, []);
   carla.send({ type: "chat", message: "after the restart" });
   await page.locator("#log", { hasText: "after the restart" }).waitFor();
+  carla.send({ type: "enter", room: "#provas" });
+  t.match(await carla.next(), { type: "entered", room: "#provas", users: ["ana", "carla"] }, "the page went back into its room");
   const lines = (await logText(page)).split("\n").filter((line) => line.includes("hello from the browser"));
   t.equal(lines.length, 1, "the history replayed on reconnecting is not shown twice");
   t.same(pageErrors, [], "no script error in the page");

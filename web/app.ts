@@ -66,6 +66,10 @@ const state = {
   attempt: 0,
   retryTimer: undefined as number | undefined,
   refNumber: 0,
+  /** The conversation the recipient list was last drawn for: another one starts again from "everyone". */
+  recipientsFor: "",
+  /** The room the user asked to enter: shown once entered (rooms entered again after a reconnection are not). */
+  opening: "",
 };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -168,8 +172,11 @@ const handlers: Record<string, (frame: Frame) => void> = {
     $("login").hidden = true;
     $("chat").hidden = false;
     addLine(LOBBY, { kind: "notice", time: hhmm(frame.date), text: again ? `Reconnected as ${frame.client_name}` : frame.message });
+    // An account is put back in its rooms by the server (welcome.rooms); a guest's rooms are entered again.
+    const kept = new Set(strings(frame.rooms).map((room) => room.toLowerCase()));
+    for (const room of kept) conversation(room, "room", strings(frame.rooms).find((r) => r.toLowerCase() === room)!);
     for (const conv of state.conversations.values()) {
-      if (conv.kind === "room" && conv.key !== LOBBY) send({ type: "enter", room: conv.target });
+      if (conv.kind === "room" && conv.key !== LOBBY && !kept.has(conv.key)) send({ type: "enter", room: conv.target });
     }
     if (frame.account === true) send({ type: "friends", ref: FRIENDS_REF });
     $("message").focus();
@@ -232,7 +239,10 @@ const handlers: Record<string, (frame: Frame) => void> = {
     conv.members = strings(frame.users);
     conv.operators = new Set(strings(frame.operators).concat(typeof frame.owner === "string" ? [frame.owner] : []));
     conv.topic = typeof frame.topic === "string" ? frame.topic : "";
-    state.current = conv.key;
+    if (state.opening === conv.key) {
+      state.current = conv.key;
+      state.opening = "";
+    }
   },
   parted(frame) {
     state.conversations.delete(roomOf(frame));
@@ -372,7 +382,8 @@ function renderMembers(conv: Conversation): void {
 
 function renderRecipients(conv: Conversation): void {
   const select = $<HTMLSelectElement>("recipient");
-  const chosen = select.value;
+  const chosen = state.recipientsFor === conv.key ? select.value : "";
+  state.recipientsFor = conv.key;
   const everyone = el("option", "", conv.kind === "room" ? `Everyone in ${conv.target}` : `Everyone in ${LOBBY}`) as HTMLOptionElement;
   everyone.value = "";
   const people = state.online.filter((name) => name !== state.name);
@@ -388,7 +399,6 @@ function renderRecipients(conv: Conversation): void {
 function open(key: string, target?: string): void {
   if (target !== undefined) conversation(key, "private", target);
   state.current = key;
-  $<HTMLSelectElement>("recipient").value = "";
   render();
   $("message").focus();
 }
@@ -447,7 +457,9 @@ function onEnterRoom(event: Event): void {
   const input = $<HTMLInputElement>("room-name");
   const room = input.value.trim();
   if (room === "") return;
-  send({ type: "enter", room: room.startsWith("#") ? room : `#${room}` });
+  const name = room.startsWith("#") ? room : `#${room}`;
+  state.opening = name.toLowerCase();
+  send({ type: "enter", room: name });
   input.value = "";
 }
 
