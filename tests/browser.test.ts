@@ -135,3 +135,24 @@ t.test("a browser joins, chats with a TCP client, goes private, shows hostile te
   t.equal(lines.length, 1, "the history replayed on reconnecting is not shown twice");
   t.same(pageErrors, [], "no script error in the page");
 });
+
+t.test("a newcomer sees the latest history and loads earlier messages on demand", async (t) => {
+  const server = await startServer({ port: 0, history: 2 });
+  t.teardown(() => server.close());
+  const bruno = await FramedPeer.joined(t, server.address.port, "bruno");
+  for (const text of ["first", "second", "third", "fourth"]) bruno.send({ type: "chat", message: text });
+  await bruno.drain();
+  const browser = await launch(t);
+  const page = await browser.newPage();
+  page.setDefaultTimeout(UI_WAIT_MS);
+  await page.goto(server.pageUrl);
+  await page.fill("#name", "dora");
+  await page.press("#name", "Enter");
+  await page.locator("#log", { hasText: "fourth" }).waitFor();
+  t.notMatch(await logText(page), /second/, "only the latest two are replayed");
+  await page.click("#earlier");
+  await page.locator("#log", { hasText: "first" }).waitFor();
+  const order = (await logText(page)).split("\n").filter((line) => /first|second|third|fourth/.test(line));
+  t.match(order, [/first/, /second/, /third/, /fourth/], "earlier messages go above, in order");
+  await page.locator("#earlier").waitFor({ state: "hidden" });
+});
