@@ -33,7 +33,7 @@ export const CLOSE_TOO_BIG = 1009;
 
 const WEB_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "web");
 
-/** The page, built once per process: web/index.html with web/app.ts compiled (by esbuild, which tsx brings). */
+/** The page, built once per process: web/index.html with web/app.ts compiled by esbuild. */
 let pageBuild: Promise<{ html: string; script: string }> | undefined;
 
 export function buildPage(): Promise<{ html: string; script: string }> {
@@ -138,6 +138,8 @@ export interface WebGatewayOptions {
   maxPayloadBytes: number;
   /** For https on --web-port. */
   secure?: tls.SecureContextOptions;
+  /** Told when the page cannot be built (the chat goes on without it). */
+  log?: (line: string) => void;
 }
 
 /**
@@ -154,6 +156,8 @@ export class WebGateway {
     private readonly host: GatewayHost,
     options: WebGatewayOptions,
   ) {
+    // Built now, so the first visitor does not wait; a failure is logged, and answered 500 to each visitor, never fatal.
+    buildPage().catch((error: Error) => options.log?.(`the page could not be built: ${error.message}`));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void this.page(req, res);
     this.server = options.secure ? https.createServer(options.secure, onRequest) : http.createServer(onRequest);

@@ -274,7 +274,7 @@ export class ChatServer implements GatewayHost {
     this.secure = secure !== undefined;
     this.listener = socketServer(secure, (socket) => this.onConnection(socket));
     if (options.textPort !== undefined) this.textListener = socketServer(secure, textConnections(this, this.settings.maxBodyBytes));
-    this.web = new WebGateway(this, { maxPayloadBytes: this.settings.maxBodyBytes, secure });
+    this.web = new WebGateway(this, { maxPayloadBytes: this.settings.maxBodyBytes, secure, log: options.log });
     this.webPort = options.webPort;
     // One timer for every connection's deadlines, ticking at a quarter of the shortest.
     const { joinTimeoutMs, frameTimeoutMs, pingIntervalMs, pingTimeoutMs } = this.settings;
