@@ -15,6 +15,7 @@ import {
   nameProblem,
   quote,
   SERVER_NAME,
+  sortNames,
   encode,
   type ErrorCode,
   type Feature,
@@ -119,8 +120,7 @@ export class Hub implements SessionHandler {
 
   /** Names of the joined clients, sorted. */
   get users(): string[] {
-    // Sorted by key in code-unit order: localeCompare was a thousand times slower in a burst of joins.
-    return [...this.clients.keys()].sort().map((key) => this.clients.get(key)!.name!);
+    return sortNames([...this.clients.values()].map((session) => session.name!));
   }
 
   // -------------------------------------------------------------------------
@@ -142,6 +142,7 @@ export class Hub implements SessionHandler {
   }
 
   failed(session: Session, msg: Message, error: unknown): void {
+    if (this.closing) return; // the store is closing with the server: a join in progress cannot finish
     // Not the client's fault (the store failed, or closed at shutdown; a bug): the operator sees it on stderr.
     process.stderr.write(`Error handling ${msg.type} from ${session.label}: ${(error as Error).stack ?? String(error)}\n`);
   }
@@ -236,6 +237,10 @@ export class Hub implements SessionHandler {
   /** The name this join may have, or undefined once the refusal has been sent. */
   private async grant(session: Session, msg: Message, implicit: boolean): Promise<Grant | undefined> {
     const requested = msg.client_name;
+    if (this.bannedAddresses.has(session.transport.address)) {
+      this.error(session, msg, "banned", "This address is banned from the server");
+      return undefined;
+    }
     if (requested === "") return { name: await this.nextDefaultName(), account: false };
     const refuse = async (code: ErrorCode, text: string): Promise<Grant | undefined> => {
       if (implicit) return { name: await this.nextDefaultName(), account: false, refusal: text };
@@ -245,10 +250,6 @@ export class Hub implements SessionHandler {
     const problem = nameProblem(requested);
     if (problem !== undefined) return refuse("name_invalid", `${problem}: ${quote(requested)}`);
     const key = nameKey(requested);
-    if (this.bannedAddresses.has(session.transport.address)) {
-      this.error(session, msg, "banned", "This address is banned from the server");
-      return undefined;
-    }
     if (this.lobby.banned.has(key)) return refuse("banned", `The name ${quote(requested)} is banned from the server`);
     const account = await this.store.getAccount(key);
     if (!account) {

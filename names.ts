@@ -33,6 +33,14 @@ export const SCRIPT_CACHE_SIZE = 4096;
 // The key
 // ---------------------------------------------------------------------------
 
+/**
+ * ASCII digits the key keeps as they are, though UTS #39 maps `0` to `O`
+ * and `1` to `l`: the server and the client list users in key order, and
+ * `Usuario1`, `Usuario2`... must stay in numeric order. (Once lists are
+ * sorted by a display order instead, this can be empty.)
+ */
+export const KEPT_DIGITS = "0123456789";
+
 const CONFUSABLES: ReadonlyMap<number, string> = parseConfusables(CONFUSABLES_DATA);
 
 function parseConfusables(data: string): Map<number, string> {
@@ -41,10 +49,11 @@ function parseConfusables(data: string): Map<number, string> {
     const [source, target] = pair.split(":") as [string, string];
     map.set(parseInt(source, 16), String.fromCodePoint(...target.split(".").map((hex) => parseInt(hex, 16))));
   }
+  for (const digit of KEPT_DIGITS) map.delete(digit.codePointAt(0)!);
   return map;
 }
 
-const DEFAULT_IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
+const DEFAULT_IGNORABLES = /\p{Default_Ignorable_Code_Point}/gu;
 
 /**
  * Full case folding, the way Unicode's CaseFolding.txt (C+F) does it for
@@ -63,22 +72,21 @@ export function caseFold(text: string): string {
  */
 function mapConfusables(nfd: string): string {
   let out = "";
-  for (const char of nfd) {
-    if (DEFAULT_IGNORABLE.test(char)) continue;
-    out += CONFUSABLES.get(char.codePointAt(0)!) ?? char;
-  }
+  for (const char of nfd.replace(DEFAULT_IGNORABLES, "")) out += CONFUSABLES.get(char.codePointAt(0)!) ?? char;
   return out;
 }
 
 /**
  * One round of folding: compatibility and width forms (NFKC), case, then
  * look-alikes (NFD, the table, NFD again: TR39's skeleton), then case again,
- * since a prototype may be a capital (`0` → `O`). Composed at the end (NFC),
- * so a key is one string however its accents were typed.
+ * since a prototype may be a capital (`О` → `O`). Composed at the end (NFC),
+ * so a key is one string however its accents were typed. Last, `rn` is
+ * written `m`: the table maps `m` to `rn` and nothing to `m`, so this changes
+ * no comparison, and keeps `maria` sorting among the m's.
  */
 function foldRound(text: string): string {
   const folded = caseFold(text.normalize("NFKC")).normalize("NFD");
-  return caseFold(mapConfusables(folded).normalize("NFD")).normalize("NFC");
+  return caseFold(mapConfusables(folded).normalize("NFD")).normalize("NFC").replaceAll("rn", "m");
 }
 
 /**
@@ -86,9 +94,14 @@ function foldRound(text: string): string {
  * the same name. Case folding runs before the confusables table so that the
  * key ignores case (UTS #39 maps `I` to `l` but leaves `i`), and the rounds
  * repeat until the key no longer changes, so `nameKey(nameKey(x)) === nameKey(x)`.
- * Never throws. Not for display: `nameKey("maria")` is `rnaria`.
+ * Never throws. Not for display: `nameKey("Ελένη")` is `ꞓλꞓ́vn̩`.
  */
 export function nameSkeleton(name: string): string {
+  return PLAIN_NAME.test(name) ? plainSkeleton(name) : foldUntilStable(name);
+}
+
+/** `nameSkeleton` without its shortcut for ASCII names (exported so that tests can check they agree). */
+export function foldUntilStable(name: string): string {
   let key = name;
   for (let round = 0; round < MAX_KEY_ROUNDS; round++) {
     const next = foldRound(key);
@@ -96,6 +109,15 @@ export function nameSkeleton(name: string): string {
     key = next;
   }
   return key;
+}
+
+// Most names are ASCII letters, digits and `_`. For them the rounds come down
+// to lower case and `rn` → `m` (no other ASCII letter, digit or `_` is
+// folded), about twenty times faster; tests check both paths agree.
+const PLAIN_NAME = /^[A-Za-z0-9_]*$/;
+
+function plainSkeleton(name: string): string {
+  return name.toLowerCase().replaceAll("rn", "m");
 }
 
 // ---------------------------------------------------------------------------
@@ -181,21 +203,22 @@ const WRITING_SYSTEMS: Readonly<Record<string, readonly string[]>> = {
   Bopomofo: ["Han with Bopomofo"],
 };
 
-interface Script {
-  name: string;
-  /** The letter's own script. */
-  is: RegExp;
-  /** The script or one it is used with (Script_Extensions). */
-  usedIn: RegExp;
-}
-
-const SCRIPTS: readonly Script[] = SCRIPT_NAMES.flatMap((name) => {
+// The scripts this Node's regular expressions know (an older Node may lack the newest).
+const SCRIPTS: readonly string[] = SCRIPT_NAMES.filter((name) => {
   try {
-    return [{ name, is: new RegExp(`^\\p{Script=${name}}$`, "u"), usedIn: new RegExp(`^\\p{Script_Extensions=${name}}$`, "u") }];
+    return new RegExp(`\\p{Script_Extensions=${name}}`, "u") !== undefined;
   } catch {
-    return []; // a script newer than this Node's Unicode data
+    return false;
   }
 });
+
+// One regular expression per question rather than one per script: a
+// character is tested against every script in one call, group i+1 capturing
+// when it belongs to SCRIPTS[i]. A lookahead per script lets every
+// group match (`(?=(X)|)` always succeeds, capturing when X matches); an
+// alternation would stop at the first.
+const SCRIPT_EXTENSIONS = new RegExp(`^${SCRIPTS.map((name) => `(?=(\\p{Script_Extensions=${name}})|)`).join("")}`, "u");
+const SCRIPT = new RegExp(`^(?:${SCRIPTS.map((name) => `(\\p{Script=${name}})`).join("|")})`, "u");
 
 interface CharScripts {
   /** The script to name in a refusal, or undefined for Common and Inherited characters. */
@@ -211,13 +234,20 @@ const ASCII_NAME = /^[A-Za-z0-9_]*$/;
 function charScripts(char: string): CharScripts {
   let found = scriptCache.get(char);
   if (found !== undefined) return found;
-  const usedIn = DIGIT_OR_UNDERSCORE.test(char) ? [] : SCRIPTS.filter((script) => script.usedIn.test(char));
-  const label = usedIn.find((script) => script.is.test(char))?.name ?? usedIn[0]?.name;
-  const sets = new Set<string>(usedIn.flatMap((script) => [script.name, ...(WRITING_SYSTEMS[script.name] ?? [])]));
+  const usedIn = DIGIT_OR_UNDERSCORE.test(char) ? [] : matchedScripts(SCRIPT_EXTENSIONS, char);
+  const label = matchedScripts(SCRIPT, char)[0] ?? usedIn[0];
+  const sets = new Set<string>(usedIn.flatMap((script) => [script, ...(WRITING_SYSTEMS[script] ?? [])]));
   found = { label: label?.replaceAll("_", " "), sets };
   if (scriptCache.size >= SCRIPT_CACHE_SIZE) scriptCache.clear();
   scriptCache.set(char, found);
   return found;
+}
+
+/** The SCRIPTS whose group captured in `pattern` matched against `char`. */
+function matchedScripts(pattern: RegExp, char: string): string[] {
+  const match = pattern.exec(char);
+  if (match === null) return [];
+  return SCRIPTS.filter((_, i) => match[i + 1] !== undefined);
 }
 
 /**

@@ -259,6 +259,18 @@ export function nameKey(name: string): string {
   return nameSkeleton(name);
 }
 
+/**
+ * Names in the order lists show them: without regard to case, then by code
+ * unit. Not by `nameKey()` (a skeleton: `Usuario0` would sort as `usuarioo`),
+ * and not by localeCompare, a thousand times slower in a burst of joins.
+ */
+export function sortNames(names: Iterable<string>): string[] {
+  return [...names]
+    .map((name) => [name.toLowerCase(), name] as const)
+    .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
+    .map(([, name]) => name);
+}
+
 /** Longest piece of a peer's text quoted back in an error message, in characters. */
 export const MAX_QUOTE_CHARS = 40;
 

@@ -4,7 +4,7 @@
  *
  * Names are kept as shown; sets hold name keys (protocol.ts `nameKey`).
  */
-import { LOBBY, nameKey } from "./protocol.js";
+import { LOBBY, nameKey, sortNames } from "./protocol.js";
 import type { Session } from "./session.js";
 import type { RoomRecord } from "./store.js";
 
@@ -96,12 +96,12 @@ export class Room {
 
   /** Names of who is in the room now, sorted by key. */
   get users(): string[] {
-    return [...this.online.keys()].sort().map((key) => this.online.get(key)!.name!);
+    return sortNames([...this.online.values()].map((session) => session.name!));
   }
 
   /** Operators' names among who is in the room now (owner included). */
   operatorNames(): string[] {
-    return [...this.online.keys()].filter((key) => this.isOperator(key)).sort().map((key) => this.online.get(key)!.name!);
+    return sortNames([...this.online].filter(([key]) => this.isOperator(key)).map(([, session]) => session.name!));
   }
 
   add(session: Session): void {

@@ -228,3 +228,11 @@ t.test("a chat and its frame: room with to is bad_message; a room one is not in 
   ana.socket.write(encode({ type: "chat", message: "to the lobby", room: "#GENERAL" }));
   t.same(await ana.drain(), [], "the lobby by any case: delivered (to nobody else here), no error");
 });
+
+t.test("lists are sorted by name without regard to case, not by the comparison skeleton", async (t) => {
+  const { port } = (await testServer(t)).address;
+  for (const name of ["bob", "Usuario0", "Ana", "Usuario2"]) await Peer.joined(t, port, name);
+  const [peer] = await join(t, port, { client_name: "carl" });
+  peer.send({ type: "list" });
+  t.match(await peer.next(), { type: "list", users: ["Ana", "bob", "carl", "Usuario0", "Usuario2"] });
+});

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import t from "tap";
 import type { Message, MessageFields } from "../protocol.js";
-import { LOBBY, nameKey } from "../protocol.js";
+import { LOBBY, nameKey, sortNames } from "../protocol.js";
 import { HISTORY_REPLAY } from "../hub.js";
 import { MAX_FAILED_LOGINS } from "../passwords.js";
 import { roomKey } from "../rooms.js";
@@ -139,7 +139,7 @@ class Join implements fc.AsyncCommand<Model, Real> {
         room.members.add(key);
       }
     }
-    const users = [...model.online.keys()].sort().map((k) => model.online.get(k)!);
+    const users = sortNames(model.online.values());
     matches(answer, { type: "welcome", client_name: name, users, account, rooms: rooms.map((r) => r.name) }, "welcome");
     const mine: Frame[] = [];
     if (this.history) {
@@ -228,7 +228,7 @@ class List implements fc.AsyncCommand<Model, Real> {
   async run(model: Model, real: Real): Promise<void> {
     real.peers.get(nameKey(this.who))!.send({ type: "list" });
     const expected = expectNothing(model);
-    const sorted = [...model.online.keys()].sort().map((key) => model.online.get(key)!);
+    const sorted = sortNames(model.online.values());
     expected.get(nameKey(this.who))!.push({ type: "list", users: sorted });
     await verify(real, expected);
   }
@@ -260,7 +260,7 @@ class Enter implements fc.AsyncCommand<Model, Real> {
       room.members.add(key);
       if (room.persistent && model.loggedIn.has(key)) room.accountMembers.add(key);
     }
-    const users = [...room.members].sort().map((k) => model.online.get(k)!);
+    const users = sortNames([...room.members].map((k) => model.online.get(k)!));
     expected.get(key)!.push({ type: "entered", room: room.name, users });
     if (model.wantsHistory.has(key)) expected.get(key)!.push(...replayFrames(model.roomHistory.get(roomKey(room.name)) ?? [], { room: room.name }));
     await verify(real, expected);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import t from "tap";
-import { caseFold, MAX_MARKS_PER_LETTER } from "../names.js";
+import { caseFold, foldUntilStable, MAX_MARKS_PER_LETTER } from "../names.js";
 import { nameKey, nameProblem } from "../protocol.js";
 
 // Real names, one script (or one writing system) each.
@@ -24,6 +24,7 @@ t.test("look-alike names have the same key", async (t) => {
     ["Jose\u0301", "José", "accents typed composed or decomposed"],
     ["ΟΔΟΣ", "οδος", "a word-final sigma"],
     ["ﬁona", "fiona", "a ligature"],
+    ["rnaria", "maria", "r and n side by side pass for m"],
   ];
   for (const [a, b, why] of pairs) t.equal(nameKey(a), nameKey(b), `${JSON.stringify(a)} ≡ ${JSON.stringify(b)}: ${why}`);
 });
@@ -35,9 +36,18 @@ t.test("names that only resemble each other at a glance stay different", async (
   }
 });
 
+t.test("keys keep digits, so that lists sorted by key stay in numeric order", async (t) => {
+  const names = ["Usuario10", "Usuario2", "usuario1", "Usuario0", "maria", "ana", "paulo"];
+  t.same(
+    names.map(nameKey).sort(),
+    ["ana", "maria", "paulo", "usuario0", "usuario1", "usuario10", "usuario2"],
+  );
+});
+
 t.test("keys are composed (NFC) however the name was typed", async (t) => {
-  // item 21: lower-casing after composing left some Greek keys decomposed.
-  for (const name of ["ΐ", "Ἄννα", "ᾼ", "Ελένη", "ǰ", "İstanbul", "Ǆemal", "Zoë"]) {
+  // item 21: lower-casing after composing left some Greek keys decomposed:
+  // capital Α with a perispomeni has no composed form, its small letter has (ᾶ).
+  for (const name of ["Α\u0342", "Ά\u0345ννα", "Η\u0342λιος", "ΐ", "Ἄννα", "ᾼ", "Ελένη", "ǰ", "İstanbul", "Ǆemal", "Zoë"]) {
     const key = nameKey(name);
     t.equal(key, key.normalize("NFC"), `${name} has an NFC key`);
     t.equal(nameKey(name.normalize("NFD")), key, `${name} typed decomposed has the same key`);
@@ -136,6 +146,12 @@ t.test("properties of nameKey", async (t) => {
       { numRuns: 500 },
     );
     t.pass("nameKey(x.toUpperCase()) === nameKey(x)");
+  });
+
+  t.test("the shortcut for ASCII names agrees with the general path", async (t) => {
+    const ascii = fc.string({ unit: fc.constantFrom(..."abcdmnrlIO01_MRN"), maxLength: 16 });
+    fc.assert(fc.property(ascii, (name) => nameKey(name) === foldUntilStable(name)), { numRuns: 1000 });
+    t.pass("the same keys both ways");
   });
 
   t.test("never throws, and always gives an NFC string, on any string", async (t) => {
