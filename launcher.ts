@@ -37,6 +37,10 @@ export interface LauncherOptions {
   /** Stop after this many seconds; undefined to run until input ends (or Ctrl+C). */
   durationSeconds: number | undefined;
   lang: string | undefined;
+  /** Each server also serves plain text (`--text-port`), on the ports after the chat ports. */
+  text: boolean;
+  /** Each server also serves the page on a port of its own (`--web-port`), after those. */
+  web: boolean;
 }
 
 export const USAGE = `Usage: npx tsx launcher.ts [options]
@@ -53,6 +57,9 @@ Options:
                     list the users
   --duration S      stop after S seconds
   --lang en|pt      the clients' language
+  --text            each server also serves plain text (nc) on port PORT+N+i
+  --web             each server also serves the browser page on port
+                    PORT+2N+i (its chat port serves the page anyway)
   -h, --help        show this help
 
 Servers are independent: a client talks only with the clients on its own server.
@@ -75,13 +82,16 @@ export function parseLauncherArgs(args: string[]): LauncherOptions | undefined {
     demo: { type: "boolean" },
     duration: { type: "string" },
     lang: { type: "string" },
+    text: { type: "boolean" },
+    web: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return undefined;
   const servers = values.servers === undefined ? 1 : parseCount(values.servers, "--servers");
   const port = values.port === undefined ? DEFAULT_PORT : parsePort(values.port);
-  if (port === 0 || port + servers - 1 > 65_535) {
-    throw new UsageError(`--port must leave room for ${servers} consecutive ports from 1 to 65535`);
+  const portsPerServer = 1 + (values.text ? 1 : 0) + (values.web ? 1 : 0);
+  if (port === 0 || port + servers * portsPerServer - 1 > 65_535) {
+    throw new UsageError(`--port must leave room for ${servers * portsPerServer} consecutive ports from 1 to 65535`);
   }
   const names = values.names === undefined ? undefined : values.names.split(",").map((n) => n.trim());
   const clients = values.clients === undefined ? (names?.length ?? 2) : parseCount(values.clients, "--clients", 0);
@@ -102,7 +112,21 @@ export function parseLauncherArgs(args: string[]): LauncherOptions | undefined {
     demo: values.demo ?? false,
     durationSeconds: values.duration === undefined ? undefined : parseCount(values.duration, "--duration"),
     lang: values.lang,
+    text: values.text ?? false,
+    web: values.web ?? false,
   };
+}
+
+/** The server options for server `index`'s extra ports: text ports follow the chat ports, then web ports. */
+export function gatewayArgs(options: Pick<LauncherOptions, "port" | "servers" | "text" | "web">, index: number): string[] {
+  const args: string[] = [];
+  let next = options.port + options.servers;
+  if (options.text) {
+    args.push("--text-port", String(next + index));
+    next += options.servers;
+  }
+  if (options.web) args.push("--web-port", String(next + index));
+  return args;
 }
 
 export type InstanceKind = "server" | "client";
@@ -194,7 +218,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   constructor(
     specs: InstanceSpec[],
-    private readonly options: { host: string; lang?: string | undefined },
+    /** `serverArgs(i)`: more options for server i (its text and web ports). */
+    private readonly options: { host: string; lang?: string | undefined; serverArgs?: (index: number) => string[] },
   ) {
     super();
     this.instances = specs.map((spec) => ({ ...spec, state: "starting", ended: undefined, lines: [] }));
@@ -268,7 +293,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const script = instance.kind === "server" ? "server.ts" : "client.ts";
     const args =
       instance.kind === "server"
-        ? ["--host", this.options.host, "--port", String(instance.port), "--exit-on-stdin-end"]
+        ? ["--host", this.options.host, "--port", String(instance.port), "--exit-on-stdin-end", ...(this.options.serverArgs?.(instance.server) ?? [])]
         : ["--host", this.options.host, "--port", String(instance.port), "--name", instance.name];
     if (instance.kind === "client" && this.options.lang) args.push("--lang", this.options.lang);
     // The same Node and loader as this process (tsx from the command line, tap's in tests).
@@ -375,7 +400,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const supervisor = new Supervisor(planInstances(options), { host: options.host, lang: options.lang });
+  const supervisor = new Supervisor(planInstances(options), { host: options.host, lang: options.lang, serverArgs: (i) => gatewayArgs(options, i) });
   // However the launcher stops, its children stop too: signals stop them
   // cleanly, 'exit' kills what is left, and every child also exits when its
   // standard input (a pipe from here) closes, which covers even SIGKILL.
