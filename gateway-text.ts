@@ -31,6 +31,9 @@ export const TEXT_HELP = `${t.help}
   #room text           send to a room you are in
   /register password   keep your name: it will then need this password`;
 
+/** The errors that answer a join by refusing the name; the prompt then asks again. */
+const NAME_REFUSALS: ReadonlySet<string> = new Set(["name_invalid", "name_taken", "too_many_attempts", "banned"]);
+
 /** Where the conversation with a text client stands. */
 type Stage = "name" | "password" | "waiting" | "joined" | "closed";
 
@@ -247,7 +250,9 @@ export class TextTransport implements Transport {
       return;
     }
     this.stage = "name";
-    this.write(`${t.nameRefused(reason)}\n${t.namePrompt}`);
+    // Any other error (a time limit, the server closing) is not about the name: said as it is.
+    const refusal = NAME_REFUSALS.has(msg.code ?? "") ? t.nameRefused(reason) : renderLine(msg, this.name);
+    this.write(`${refusal}\n${t.namePrompt}`);
   }
 
   private write(text: string): void {
