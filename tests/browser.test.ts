@@ -136,6 +136,29 @@ t.test("a browser joins, chats with a TCP client, goes private, shows hostile te
   t.same(pageErrors, [], "no script error in the page");
 });
 
+t.test("a registered name: the page asks for the password and shows the server's reasons", async (t) => {
+  const server = await startServer({ port: 0, passwordCostLog2: 10 });
+  t.teardown(() => server.close());
+  const owner = await FramedPeer.joined(t, server.address.port, "rita");
+  owner.send({ type: "register", password: "correct horse" });
+  t.match(await owner.next(), { type: "registered" });
+  owner.send({ type: "quit" });
+  await owner.expectClosed();
+  const browser = await launch(t);
+  const page = await browser.newPage();
+  page.setDefaultTimeout(UI_WAIT_MS);
+  await page.goto(server.pageUrl);
+  await page.fill("#name", "rita");
+  await page.click("#join");
+  await page.locator("#reason", { hasText: "its password is needed" }).waitFor();
+  await page.fill("#password", "wrong password");
+  await page.click("#join");
+  await page.locator("#reason", { hasText: "Wrong password" }).waitFor();
+  await page.fill("#password", "correct horse");
+  await page.click("#join");
+  await page.locator("#log", { hasText: "Welcome, rita!" }).waitFor();
+});
+
 t.test("a newcomer sees the latest history and loads earlier messages on demand", async (t) => {
   const server = await startServer({ port: 0, history: 2 });
   t.teardown(() => server.close());

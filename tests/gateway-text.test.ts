@@ -90,6 +90,17 @@ t.test("private messages, the subject, the list, help, refusals and quitting", a
   t.match(await bruno.next(), { type: "leave", client_name: "ana", reason: "quit" });
 });
 
+t.test("lines over the rate are paced, never dropped: fifty pasted lines all arrive, in order", async (t) => {
+  const { port, textPort } = await textServer(t, { rateLimit: 20 });
+  const bruno = await FramedPeer.joined(t, port, "bruno");
+  const ana = await LinePeer.joined(t, textPort, "ana");
+  await bruno.drain();
+  ana.socket.write(Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join(""));
+  const got: string[] = [];
+  while (got.length < 50) got.push((await bruno.next()).message);
+  t.same(got, Array.from({ length: 50 }, (_, i) => `line ${i}`));
+});
+
 t.test("a registered name asks for its password", async (t) => {
   const { port, textPort } = await textServer(t, { passwordCostLog2: 10 });
   const owner = await FramedPeer.joined(t, port, "ana");
