@@ -328,7 +328,9 @@ export class ChatServer implements GatewayHost {
   /** Where a browser finds the page: the web port when there is one, else the chat port. */
   get pageUrl(): string {
     const address = (this.webPort !== undefined ? this.web.server.address() : this.listener.address()) as net.AddressInfo;
-    const host = address.address.includes(":") ? `[${address.address}]` : address.address;
+    // Listening on every interface: this machine's own address is the one a browser here can open.
+    const shown = address.address === "0.0.0.0" ? "127.0.0.1" : address.address === "::" ? "::1" : address.address;
+    const host = shown.includes(":") ? `[${shown}]` : shown;
     return `${this.secure ? "https" : "http"}://${host}:${address.port}/`;
   }
 
