@@ -78,7 +78,14 @@ class WebTransport implements Transport {
   ) {}
 
   attach(session: Session, closeReason: () => LeaveReason): void {
-    this.ws.on("message", (data: RawData) => session.receive([decodeBody(toBuffer(data))]));
+    // Runs before ws reads the chunk: bytes have come, and until ws completes a frame they belong to one begun (slow loris).
+    this.socket.prependListener("data", () => (this.frameStartedAt ||= Date.now()));
+    this.ws.on("message", (data: RawData) => {
+      this.frameStartedAt = 0;
+      session.receive([decodeBody(toBuffer(data))]);
+    });
+    this.ws.on("ping", () => (this.frameStartedAt = 0));
+    this.ws.on("pong", () => (this.frameStartedAt = 0));
     this.ws.on("error", () => (this.broken = true)); // ws closes the connection itself, with the right code
     this.ws.on("close", () => session.transportClosed(this.broken ? "protocol_error" : closeReason()));
   }
@@ -95,8 +102,8 @@ class WebTransport implements Transport {
     return this.ws.bufferedAmount;
   }
 
-  /** ws gathers a message's frames itself; a message is whole when it reaches us. */
-  readonly frameStartedAt = 0;
+  /** When bytes of a message not yet complete began to arrive; 0 when none are pending (the frame time limit). */
+  frameStartedAt = 0;
 
   send(out: Outgoing): void {
     if (!this.ended && this.ws.readyState === this.ws.OPEN) this.ws.send(out.json());

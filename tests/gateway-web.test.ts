@@ -2,7 +2,7 @@
 import net from "node:net";
 import t from "tap";
 import { FramedPeer, WsPeer } from "./gateway-helpers.js";
-import { testServer, within } from "./helpers.js";
+import { eventually, testServer, within } from "./helpers.js";
 import { PROTOCOL_CASES, type Connect } from "./protocol-cases.js";
 
 type Test = Parameters<typeof testServer>[0];
@@ -129,6 +129,20 @@ t.test("the join time limit and shutdown cover WebSocket clients", async (t) => 
   t.match(await ana.next(), { type: "error", code: "server_shutdown" });
   await ana.expectClosed();
   await closing;
+});
+
+t.test("a WebSocket frame begun and never finished is cut by the frame time limit", async (t) => {
+  const server = await testServer(t, { frameTimeoutMs: 300 });
+  const socket = net.connect({ port: server.address.port, host: "127.0.0.1" });
+  t.teardown(() => socket.destroy());
+  let answer = "";
+  socket.setEncoding("latin1").on("data", (s: string) => (answer += s));
+  socket.write("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  await eventually(() => answer.includes("\r\n\r\n"), "the upgrade");
+  t.match(answer, /^HTTP\/1\.1 101/);
+  socket.write(Buffer.from([0x81, 0x85, 1, 2, 3])); // a text frame of 5 bytes: its header, part of its mask, then nothing
+  await within(new Promise((resolve) => socket.once("close", resolve)), "the connection to be cut", 10_000);
+  t.match(answer, /A frame took more than 0\.3 s to arrive/);
 });
 
 t.test("a WebSocket client that stops reading is cut off as slow", async (t) => {
