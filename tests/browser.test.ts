@@ -159,6 +159,50 @@ t.test("a registered name: the page asks for the password and shows the server's
   await page.locator("#log", { hasText: "Welcome, rita!" }).waitFor();
 });
 
+t.test("friends: a request accepted from the member list, the friend then marked online", async (t) => {
+  const server = await startServer({ port: 0, passwordCostLog2: 10 });
+  t.teardown(() => server.close());
+  const { port } = server.address;
+  const login = async (name: string) => {
+    const peer = await FramedPeer.connect(t, port);
+    peer.send({ type: "join", client_name: name, password: "correct horse" });
+    t.match(await peer.next(), { type: "welcome", client_name: name });
+    return peer;
+  };
+  for (const name of ["rita", "bob"]) {
+    const peer = await FramedPeer.joined(t, port, name);
+    peer.send({ type: "register", password: "correct horse" });
+    t.match(await peer.next(), { type: "registered" });
+    peer.send({ type: "quit" });
+    await peer.expectClosed();
+  }
+  const bob = await login("bob");
+  bob.send({ type: "friend", target: "rita" });
+  t.match(await bob.next(), { type: "friend", status: "requested" });
+  bob.send({ type: "quit" });
+  await bob.expectClosed();
+  const browser = await launch(t);
+  const page = await browser.newPage();
+  page.setDefaultTimeout(UI_WAIT_MS);
+  await page.goto(server.pageUrl);
+  await page.fill("#name", "rita");
+  await page.fill("#password", "correct horse");
+  await page.click("#join");
+  await page.locator("#log", { hasText: "Welcome, rita!" }).waitFor();
+  const again = await login("bob");
+  const entry = page.locator("#member-list .entry", { hasText: "bob" });
+  await entry.locator(".befriend", { hasText: "accept friend" }).click();
+  for (;;) {
+    const msg = await again.next();
+    if (msg.type === "friend") {
+      t.match(msg, { client_name: "rita", target: "bob", status: "accepted" });
+      break;
+    }
+  }
+  await entry.locator(".friend", { hasText: "friend, online" }).waitFor();
+  t.equal(await entry.locator(".befriend").count(), 0, "no friend button for a friend");
+});
+
 t.test("a newcomer sees the latest history and loads earlier messages on demand", async (t) => {
   const server = await startServer({ port: 0, history: 2 });
   t.teardown(() => server.close());

@@ -62,7 +62,12 @@ const state = {
   current: LOBBY,
   conversations: new Map<string, Conversation>(),
   online: [] as string[],
+  /** Logged in to an account: friends are for accounts only. */
+  account: false,
+  /** Accepted friends, and whether each is online. */
   friends: new Map<string, boolean>(),
+  /** Names that asked to be this account's friends and await its answer. */
+  requests: new Set<string>(),
   attempt: 0,
   retryTimer: undefined as number | undefined,
   refNumber: 0,
@@ -178,7 +183,8 @@ const handlers: Record<string, (frame: Frame) => void> = {
     for (const conv of state.conversations.values()) {
       if (conv.kind === "room" && conv.key !== LOBBY && !kept.has(conv.key)) send({ type: "enter", room: conv.target });
     }
-    if (frame.account === true) send({ type: "friends", ref: FRIENDS_REF });
+    state.account = frame.account === true;
+    if (state.account) send({ type: "friends", ref: FRIENDS_REF });
     $("message").focus();
   },
   error(frame) {
@@ -264,9 +270,21 @@ const handlers: Record<string, (frame: Frame) => void> = {
   friends(frame) {
     const list = Array.isArray(frame.friends) ? (frame.friends as Array<{ client_name: string; online: boolean }>) : [];
     state.friends = new Map(list.map((f) => [f.client_name, f.online]));
+    state.requests = new Set(strings(frame.requests));
+  },
+  friend(frame) {
+    const other = frame.client_name === state.name ? String(frame.target) : frame.client_name;
+    if (frame.status === "accepted") {
+      state.friends.set(other, state.online.includes(other));
+      state.requests.delete(other);
+    } else if (frame.status === "removed") {
+      state.friends.delete(other);
+      state.requests.delete(other);
+    } else if (frame.status === "requested" && frame.client_name !== state.name) state.requests.add(other);
+    addLine(LOBBY, { kind: "notice", time: hhmm(frame.date), text: frame.message });
   },
   presence(frame) {
-    state.friends.set(frame.client_name, frame.online === true);
+    if (state.friends.has(frame.client_name)) state.friends.set(frame.client_name, frame.online === true);
     addLine(LOBBY, { kind: "notice", time: hhmm(frame.date), text: frame.message });
   },
   ping() {
@@ -368,16 +386,27 @@ function renderLog(conv: Conversation): void {
 function renderMembers(conv: Conversation): void {
   const names = conv.kind === "room" ? conv.members : [state.name, conv.target];
   $("members-title").textContent = conv.kind === "room" ? `In ${conv.target} (${names.length})` : "Conversation";
-  $("member-list").replaceChildren(
-    ...names.map((name) => {
-      const button = el("button", `member${conv.operators.has(name) ? " op" : ""}`, name);
-      button.setAttribute("type", "button");
-      button.title = conv.operators.has(name) ? "operator" : "";
-      if (state.friends.has(name)) button.append(el("span", "friend", state.friends.get(name) ? " · friend, online" : " · friend"));
-      if (name !== state.name) button.onclick = () => open(`@${name.toLowerCase()}`, name);
-      return button;
-    }),
-  );
+  $("member-list").replaceChildren(...names.map((name) => memberEntry(conv, name)));
+}
+
+/** A member: their name (click: a private conversation), operator and friend marks, and the friend button for accounts. */
+function memberEntry(conv: Conversation, name: string): HTMLElement {
+  const entry = el("div", "entry");
+  const button = el("button", `member${conv.operators.has(name) ? " op" : ""}`, name);
+  button.setAttribute("type", "button");
+  button.title = conv.operators.has(name) ? "operator" : "";
+  if (state.friends.has(name)) button.append(el("span", "friend", state.friends.get(name) ? " · friend, online" : " · friend"));
+  if (name !== state.name) button.onclick = () => open(`@${name.toLowerCase()}`, name);
+  entry.append(button);
+  if (state.account && name !== state.name && !state.friends.has(name)) {
+    const asked = state.requests.has(name);
+    const befriend = el("button", "befriend", asked ? "accept friend" : "+ friend");
+    befriend.setAttribute("type", "button");
+    befriend.title = asked ? `${name} asked to be your friend` : `ask ${name} to be your friend`;
+    befriend.onclick = () => send({ type: "friend", target: name });
+    entry.append(befriend);
+  }
+  return entry;
 }
 
 function renderRecipients(conv: Conversation): void {
