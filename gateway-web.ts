@@ -33,7 +33,11 @@ export const CLOSE_TOO_BIG = 1009;
 
 const WEB_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "web");
 
-/** The page, built once per process: web/index.html with web/app.ts compiled by esbuild. */
+/**
+ * The page, built once per process at its first request: web/index.html with
+ * web/app.ts compiled by esbuild (about a tenth of a second). Not at start: a
+ * server no browser visits (tests, the launcher's many servers) never pays it.
+ */
 let pageBuild: Promise<{ html: string; script: string }> | undefined;
 
 export function buildPage(): Promise<{ html: string; script: string }> {
@@ -158,13 +162,13 @@ export class WebGateway {
   readonly server: http.Server;
   private readonly sniffed: http.Server;
   private readonly wss: WebSocketServer;
+  private readonly log: ((line: string) => void) | undefined;
 
   constructor(
     private readonly host: GatewayHost,
     options: WebGatewayOptions,
   ) {
-    // Built now, so the first visitor does not wait; a failure is logged, and answered 500 to each visitor, never fatal.
-    buildPage().catch((error: Error) => options.log?.(`the page could not be built: ${error.message}`));
+    this.log = options.log;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void this.page(req, res);
     this.server = options.secure ? https.createServer(options.secure, onRequest) : http.createServer(onRequest);
@@ -208,6 +212,7 @@ export class WebGateway {
       }
       res.writeHead(404, { "Content-Type": "text/plain" }).end("Not found\n");
     } catch (error) {
+      this.log?.(`the page could not be built: ${(error as Error).message}`);
       res.writeHead(500, { "Content-Type": "text/plain" }).end(`The page could not be built: ${(error as Error).message}\n`);
     }
   }
