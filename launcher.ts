@@ -52,6 +52,10 @@ export interface LauncherOptions {
   lang: string | undefined;
   /** Folder of the servers' databases; undefined for the working directory. */
   dbDir: string | undefined;
+  /** Each server also serves plain text (`--text-port`), on the ports after the chat ports. */
+  text: boolean;
+  /** Each server also serves the page on a port of its own (`--web-port`), after those. */
+  web: boolean;
 }
 
 export const USAGE = `Usage: npx tsx launcher.ts [options]
@@ -71,6 +75,9 @@ Options:
   --db-dir DIR      where each server keeps its database, ${DATABASE_FILE_PATTERN}
                     (default: the working directory, so a second run finds
                     the history again)
+  --text            each server also serves plain text (nc) on port PORT+N+i
+  --web             each server also serves the browser page on port
+                    PORT+2N+i (its chat port serves the page anyway)
   -h, --help        show this help
 
 Servers are independent: a client talks only with the clients on its own server.
@@ -95,13 +102,16 @@ export function parseLauncherArgs(args: string[]): LauncherOptions | undefined {
     duration: { type: "string" },
     lang: { type: "string" },
     "db-dir": { type: "string" },
+    text: { type: "boolean" },
+    web: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return undefined;
   const servers = values.servers === undefined ? 1 : parseCount(values.servers, "--servers");
   const port = values.port === undefined ? DEFAULT_PORT : parsePort(values.port);
-  if (port === 0 || port + servers - 1 > 65_535) {
-    throw new UsageError(`--port must leave room for ${servers} consecutive ports from 1 to 65535`);
+  const portsPerServer = 1 + (values.text ? 1 : 0) + (values.web ? 1 : 0);
+  if (port === 0 || port + servers * portsPerServer - 1 > 65_535) {
+    throw new UsageError(`--port must leave room for ${servers * portsPerServer} consecutive ports from 1 to 65535`);
   }
   const names = values.names === undefined ? undefined : values.names.split(",").map((n) => n.trim());
   const clients = values.clients === undefined ? (names?.length ?? 2) : parseCount(values.clients, "--clients", 0);
@@ -123,7 +133,21 @@ export function parseLauncherArgs(args: string[]): LauncherOptions | undefined {
     durationSeconds: values.duration === undefined ? undefined : parseCount(values.duration, "--duration"),
     lang: values.lang,
     dbDir: values["db-dir"],
+    text: values.text ?? false,
+    web: values.web ?? false,
   };
+}
+
+/** The server options for server `index`'s extra ports: text ports follow the chat ports, then web ports. */
+export function gatewayArgs(options: Pick<LauncherOptions, "port" | "servers" | "text" | "web">, index: number): string[] {
+  const args: string[] = [];
+  let next = options.port + options.servers;
+  if (options.text) {
+    args.push("--text-port", String(next + index));
+    next += options.servers;
+  }
+  if (options.web) args.push("--web-port", String(next + index));
+  return args;
 }
 
 export type InstanceKind = "server" | "client";
@@ -274,13 +298,15 @@ export interface ChildOptions {
   host: string;
   lang?: string | undefined;
   dbDir?: string | undefined;
+  /** More options for server i (its text and web ports). */
+  serverArgs?: (index: number) => string[];
 }
 
 /** The command-line arguments of one instance's script (server.ts or client.ts). */
 export function childArgs(instance: InstanceSpec, options: ChildOptions): string[] {
   const address = ["--host", options.host, "--port", String(instance.port)];
   if (instance.kind === "server") {
-    return [...address, "--db", databaseFile(instance.port, options.dbDir), "--exit-on-stdin-end"];
+    return [...address, "--db", databaseFile(instance.port, options.dbDir), "--exit-on-stdin-end", ...(options.serverArgs?.(instance.server) ?? [])];
   }
   return [...address, "--name", instance.name, "--supervised", ...(options.lang ? ["--lang", options.lang] : [])];
 }
@@ -600,6 +626,7 @@ async function main(): Promise<number> {
     host: options.host,
     lang: options.lang,
     dbDir: options.dbDir,
+    serverArgs: (i) => gatewayArgs(options, i),
   });
   // However the launcher stops, its children stop too: signals stop them
   // cleanly, 'exit' kills what is left, and every child also exits when its

@@ -5,8 +5,10 @@
  *
  * As a module: `startServer({ port: 0 })` resolves to a running ChatServer,
  * keeping everything in memory unless given a database. This file composes
- * the parts: the framed TCP gateway (this file), sessions (session.ts), the
- * chat's rules (hub.ts) and the store (store.ts); and it holds the CLI.
+ * the parts: the framed TCP gateway (this file), the plain-text gateway
+ * (gateway-text.ts), the page and WebSocket gateway (gateway-web.ts),
+ * sessions (session.ts), the chat's rules (hub.ts) and the store (store.ts);
+ * and it holds the CLI.
  */
 import net from "node:net";
 import path from "node:path";
@@ -25,6 +27,9 @@ import { Hub, HISTORY_REPLAY } from "./hub.js";
 import { Outgoing, Session, type SessionLimits, type Transport } from "./session.js";
 import { HISTORY_KEEP, MEMORY_PATH, MemoryStore, openStore, type Store } from "./store.js";
 import { PASSWORD_COST_LOG2 } from "./passwords.js";
+import { listen, readTls, socketServer, type GatewayHost, type TlsFiles } from "./gateway.js";
+import { textConnections } from "./gateway-text.js";
+import { looksLikeHttp, WebGateway } from "./gateway-web.js";
 
 export { fittingNames, printable } from "./hub.js";
 
@@ -95,9 +100,15 @@ export interface ServerOptions {
   admins?: string[];
   /** Receives one line per event (joins, leaves, messages, errors). @default no log */
   log?: (line: string) => void;
+  /** A port for plain-text clients (nc, telnet, the seeds' line clients); 0 picks a free one. @default none */
+  textPort?: number;
+  /** A port for the page and WebSocket alone; the chat port serves them too. 0 picks a free one. @default none */
+  webPort?: number;
+  /** TLS for every port (framed, text, https and wss). @default plain TCP */
+  tls?: TlsFiles;
 }
 
-type Settings = Required<Omit<ServerOptions, "log" | "db" | "store" | "admins">>;
+type Settings = Required<Omit<ServerOptions, "log" | "db" | "store" | "admins" | "textPort" | "webPort" | "tls">>;
 
 /** Checks option combinations at start (as ws does): a server whose limits no frame can meet is a mistake. */
 export function validateOptions(settings: Pick<Settings, "maxHeaderBytes" | "maxBodyBytes">): void {
@@ -148,9 +159,20 @@ class FramedTransport implements Transport {
     this.decoder = new Decoder(limits);
   }
 
-  /** Wires the socket to a session: named handlers, no closure per frame. */
-  attach(session: Session, closeReason: () => LeaveReason): void {
-    this.socket.on("data", (chunk: Buffer) => session.receive(this.decode(chunk)));
+  /**
+   * Wires the socket to a session. `handOff` may take the socket on its
+   * first bytes (an HTTP request on the chat port): the session then ends unseen.
+   */
+  attach(session: Session, closeReason: () => LeaveReason, handOff?: (chunk: Buffer) => boolean): void {
+    const onData = (chunk: Buffer) => session.receive(this.decode(chunk));
+    if (!handOff) this.socket.on("data", onData);
+    else {
+      this.socket.once("data", (chunk: Buffer) => {
+        if (handOff(chunk)) return;
+        this.socket.on("data", onData);
+        onData(chunk);
+      });
+    }
     // A reset peer: write nothing more (each write to it would build an error); 'close' follows.
     this.socket.on("error", () => (this.ended = true));
     this.socket.on("close", () => session.transportClosed(closeReason()));
@@ -219,10 +241,15 @@ class FramedTransport implements Transport {
 // The server: listeners, sessions, time limits, shutdown
 // ---------------------------------------------------------------------------
 
-export class ChatServer {
+export class ChatServer implements GatewayHost {
   private readonly settings: Settings;
   private readonly log: ((line: string) => void) | undefined;
   private readonly listener: net.Server;
+  private readonly textListener: net.Server | undefined;
+  private readonly web: WebGateway;
+  private readonly webPort: number | undefined;
+  /** Whether the ports speak TLS. */
+  readonly secure: boolean;
   private readonly sessions = new Set<Session>();
   private readonly batch = new CorkBatch();
   private readonly limits: SessionLimits;
@@ -244,7 +271,12 @@ export class ChatServer {
       maxOutboundBytes: this.settings.maxOutboundBytes,
       slowReaderTimeoutMs: this.settings.slowReaderTimeoutMs,
     };
-    this.listener = net.createServer((socket) => this.onConnection(socket));
+    const secure = options.tls ? readTls(options.tls) : undefined;
+    this.secure = secure !== undefined;
+    this.listener = socketServer(secure, (socket) => this.onConnection(socket));
+    if (options.textPort !== undefined) this.textListener = socketServer(secure, textConnections(this, this.settings.maxBodyBytes));
+    this.web = new WebGateway(this, { maxPayloadBytes: this.settings.maxBodyBytes, secure, log: options.log });
+    this.webPort = options.webPort;
     // One timer for every connection's deadlines, ticking at a quarter of the shortest.
     const { joinTimeoutMs, frameTimeoutMs, pingIntervalMs, pingTimeoutMs } = this.settings;
     const shortest = Math.min(joinTimeoutMs, frameTimeoutMs, ...(pingIntervalMs > 0 ? [pingIntervalMs, pingTimeoutMs] : []));
@@ -266,24 +298,41 @@ export class ChatServer {
     });
     const server = new ChatServer(options, hub, store);
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.listener.once("error", reject);
-        server.listener.listen(server.settings.port, server.settings.host, () => {
-          server.listener.off("error", reject);
-          resolve();
-        });
-      });
+      await server.listenAll(options);
     } catch (error) {
       clearInterval(server.sweeper);
+      for (const listener of [server.listener, server.textListener, server.web.server]) if (listener?.listening) listener.close();
       await store.close();
       throw error;
     }
     return server;
   }
 
+  private async listenAll(options: ServerOptions): Promise<void> {
+    const { host, port } = this.settings;
+    await listen(this.listener, port, host);
+    if (this.textListener) await listen(this.textListener, options.textPort!, host);
+    if (this.webPort !== undefined) await listen(this.web.server, this.webPort, host);
+  }
+
   get address(): { host: string; port: number } {
     const address = this.listener.address() as net.AddressInfo;
     return { host: address.address, port: address.port };
+  }
+
+  /** The plain-text port, when there is one. */
+  get textAddress(): { host: string; port: number } | undefined {
+    const address = this.textListener?.address() as net.AddressInfo | undefined;
+    return address && { host: address.address, port: address.port };
+  }
+
+  /** Where a browser finds the page: the web port when there is one, else the chat port. */
+  get pageUrl(): string {
+    const address = (this.webPort !== undefined ? this.web.server.address() : this.listener.address()) as net.AddressInfo;
+    // Listening on every interface: this machine's own address is the one a browser here can open.
+    const shown = address.address === "0.0.0.0" ? "127.0.0.1" : address.address === "::" ? "::1" : address.address;
+    const host = shown.includes(":") ? `[${shown}]` : shown;
+    return `${this.secure ? "https" : "http"}://${host}:${address.port}/`;
   }
 
   /** Open connections, joined or not. */
@@ -305,34 +354,54 @@ export class ChatServer {
   private async shutdown(): Promise<void> {
     clearInterval(this.sweeper);
     this.hub.closing = true;
-    const listenerClosed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
+    const listenerClosed = Promise.all(
+      [this.listener, this.textListener].map((listener) => listener && new Promise<void>((resolve) => listener.close(() => resolve()))),
+    );
+    const webClosed = this.web.close();
     this.batch.flush();
     const notice = Outgoing.of({ type: "error", code: "server_shutdown", message: "The server is shutting down" });
     for (const session of this.sessions) session.disconnect("shutdown", notice);
     if (this.sessions.size > 0) await new Promise<void>((resolve) => (this.allClosed = resolve));
     await listenerClosed;
+    await webClosed;
     await this.store.close();
   }
 
+  /** The framed port: a session at once (its time limits run), unless its first bytes are an HTTP request. */
   private onConnection(socket: net.Socket): void {
+    const transport = new FramedTransport(socket, this.batch, this.settings);
+    const session = this.admit(transport, socket);
+    if (!session) return;
+    transport.attach(session, this.closeReason, (chunk) => {
+      if (!looksLikeHttp(chunk)) return false;
+      session.transportClosed("lost"); // never joined: nobody is told
+      this.onClose(session);
+      this.web.takeHttp(socket, chunk);
+      return true;
+    });
+  }
+
+  readonly closeReason = (): LeaveReason => (this.closing ? "shutdown" : "lost");
+
+  /** GatewayHost: every gateway's connections go through here, so limits, time limits and shutdown cover them all. */
+  admit(transport: Transport, socket: net.Socket): Session | undefined {
     if (this.closing) {
       socket.destroy();
-      return;
+      return undefined;
     }
     socket.setNoDelay(true);
     socket.setKeepAlive(true, KEEPALIVE_MS);
-    const transport = new FramedTransport(socket, this.batch, this.settings);
     if (this.sessions.size >= this.settings.maxClients) {
       this.log?.(`${transport.peer}: refused, ${this.sessions.size} clients already connected`);
       socket.on("error", () => {}).resume(); // read (and drop) its input, or its end would go unseen
       const text = `The server is full (${this.settings.maxClients} clients); try again later`;
       transport.end(Outgoing.of({ type: "error", code: "server_full", message: text }));
-      return;
+      return undefined;
     }
     const session = new Session(transport, this.hub, this.limits);
     this.sessions.add(session);
-    transport.attach(session, () => (this.closing ? "shutdown" : "lost"));
     socket.on("close", () => this.onClose(session));
+    return session;
   }
 
   private onClose(session: Session): void {
@@ -437,6 +506,11 @@ Options:
   --history-keep N         messages kept per room or conversation (default ${HISTORY_KEEP})
   --admin NAME,...         server admins: registered names that, logged in with
                            their password, are operators of every room
+  --text-port P            also serve plain-text clients (nc, telnet) on port P
+  --web-port P             also serve the browser page and WebSocket on port P
+                           (the chat port serves them too)
+  --tls-cert FILE          TLS certificate (PEM) for every port: framed, text,
+  --tls-key FILE           https and wss; both or neither
   --quiet                  print only the "listening on" line and errors
   --exit-on-stdin-end      stop when standard input closes (for supervisors
                            such as launcher.ts: the server cannot outlive them)
@@ -461,6 +535,10 @@ async function main(): Promise<void> {
     history: { type: "string" },
     "history-keep": { type: "string" },
     admin: { type: "string" },
+    "text-port": { type: "string" },
+    "web-port": { type: "string" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
     quiet: { type: "boolean" },
     "exit-on-stdin-end": { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -476,6 +554,9 @@ async function main(): Promise<void> {
     const value = count(name, text, min);
     return value === undefined ? undefined : value * 1000;
   };
+  const certFile = values["tls-cert"];
+  const keyFile = values["tls-key"];
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError("--tls-cert and --tls-key go together");
   const log = values.quiet ? undefined : (line: string) => console.log(`${timestamp()} ${line}`);
 
   let server: ChatServer;
@@ -496,17 +577,26 @@ async function main(): Promise<void> {
       history: count("--history", values.history, 0),
       historyKeep: count("--history-keep", values["history-keep"]),
       admins: values.admin?.split(",").map((name) => name.trim()).filter(Boolean),
+      textPort: values["text-port"] === undefined ? undefined : parsePort(values["text-port"], "--text-port"),
+      webPort: values["web-port"] === undefined ? undefined : parsePort(values["web-port"], "--web-port"),
+      tls: certFile !== undefined && keyFile !== undefined ? { cert: certFile, key: keyFile } : undefined,
       log,
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") throw new StartError(`Port ${port} on ${host} is already in use (is another server running?)`);
+    if (code === "EADDRINUSE") throw new StartError(`Port ${(error as { port?: number }).port ?? port} on ${host} is already in use (is another server running?)`);
     if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new StartError(`Cannot listen on ${host}: no such local address`);
     if (code === "EACCES") throw new StartError(`Not allowed to listen on ${host}:${port}`);
+    if (code === "ENOENT" || code === "ERR_OSSL_PEM_NO_START_LINE" || /PEM|certificate|key/i.test(String((error as Error).message))) {
+      throw new StartError(`Cannot use the TLS certificate or key: ${(error as Error).message}`);
+    }
     throw error;
   }
   const { host: boundHost, port: boundPort } = server.address;
-  console.log(`listening on ${boundHost}:${boundPort}`);
+  console.log(`listening on ${boundHost}:${boundPort}${server.secure ? " (TLS)" : ""}`);
+  const text = server.textAddress;
+  if (text) console.log(`plain text on ${text.host}:${text.port} (nc ${text.host} ${text.port})`);
+  console.log(`open ${server.pageUrl} in a browser`);
   const db = values.db ?? DEFAULT_DB;
   log?.(db === MEMORY_PATH ? "database: none (--db :memory:): nothing is kept across restarts" : `database: ${path.resolve(db)}`);
 

@@ -1,0 +1,376 @@
+/**
+ * The plain-text gateway (`--text-port`): `nc 127.0.0.1 P` or `telnet`, and
+ * the seeds' simplest course clients, which send a name line and then one
+ * line per message and print `name >> message`.
+ *
+ * It is an adapter in front of the hub: lines in become protocol messages
+ * (`join`, `chat`, `list`, ...) handed to the same `Session` as the framed
+ * port's, and the frames the hub sends back become one line each. Nothing of
+ * the chat's rules is written here.
+ */
+import net from "node:net";
+import { parseCommand, type Command } from "./commands.js";
+import { clock, describe, inputProblemText, sanitize, TEXTS } from "./format.js";
+import { LOBBY, Message, type LeaveReason, type MessageFields } from "./protocol.js";
+import { Outgoing, type Session, type Transport } from "./session.js";
+import type { GatewayHost } from "./gateway.js";
+
+const t = TEXTS.en;
+
+/** How a newline inside a message is shown, so every frame stays one line. */
+export const LINE_BREAK_MARK = " ↵ ";
+/** How long a closing socket may take to flush before it is destroyed. */
+export const TEXT_CLOSE_GRACE_MS = 1000;
+
+export const TEXT_GREETING = `Welcome to the chat. ${t.nameRules}`;
+export const PASSWORD_PROMPT = "Password: ";
+export const TEXT_HELP = `${t.help}
+  /join #room          enter a room (then your lines go there; /join #general for the lobby)
+  /part #room          leave a room
+  /rooms               the rooms
+  #room text           send to a room you are in
+  /register password   keep your name: it will then need this password`;
+
+/** The errors that answer a join by refusing the name; the prompt then asks again. */
+const NAME_REFUSALS: ReadonlySet<string> = new Set(["name_invalid", "name_taken", "too_many_attempts", "banned"]);
+
+/** Where the conversation with a text client stands. */
+type Stage = "name" | "password" | "waiting" | "joined" | "closed";
+
+/** Splits a byte stream into lines, capped at `maxLineBytes`; over the cap a line is skipped, not held. */
+export class LineSplitter {
+  private parts: Buffer[] = [];
+  private held = 0;
+  private skipping = false;
+  /** When the first byte of the line still incomplete arrived; 0 when none is. */
+  startedAt = 0;
+
+  constructor(private readonly maxLineBytes: number) {}
+
+  /** Whole lines (without `\n` or a `\r` before it, invalid UTF-8 replaced) and one `tooLong` per overlong line. */
+  push(chunk: Buffer): Array<string | { tooLong: number }> {
+    const out: Array<string | { tooLong: number }> = [];
+    let start = 0;
+    for (let end = chunk.indexOf(0x0a); end >= 0; end = chunk.indexOf(0x0a, start)) {
+      this.take(chunk.subarray(start, end), out);
+      out.push(...this.finish());
+      start = end + 1;
+    }
+    this.take(chunk.subarray(start), out);
+    this.startedAt = this.held > 0 || this.skipping ? this.startedAt || Date.now() : 0;
+    return out;
+  }
+
+  private take(piece: Buffer, out: Array<string | { tooLong: number }>): void {
+    if (piece.length === 0 || this.skipping) return;
+    if (this.held + piece.length > this.maxLineBytes) {
+      // Refused at once, so the peer hears of it even if the line never ends; the rest of it is dropped unread.
+      out.push({ tooLong: this.maxLineBytes });
+      this.skipping = true;
+      this.parts = [];
+      this.held = 0;
+      return;
+    }
+    this.parts.push(piece);
+    this.held += piece.length;
+  }
+
+  private finish(): string[] {
+    const wasSkipping = this.skipping;
+    const bytes = Buffer.concat(this.parts, this.held);
+    this.parts = [];
+    this.held = 0;
+    this.skipping = false;
+    this.startedAt = 0;
+    if (wasSkipping) return [];
+    // toString("utf8") replaces invalid bytes with U+FFFD: never an exception.
+    return [bytes.toString("utf8").replace(/\r$/, "")];
+  }
+}
+
+/** One text connection: lines to messages, frames to lines. */
+export class TextTransport implements Transport {
+  private readonly lines: LineSplitter;
+  private session: Session | undefined;
+  private stage: Stage = "name";
+  private name = "";
+  private subject = "";
+  /** Where a plain line goes: the lobby, or the room last entered. */
+  private room = LOBBY;
+  /** Lines that arrived while a join was being answered: what they mean depends on the answer. */
+  private readonly queued: string[] = [];
+  private sessionPaused = false;
+  private ended = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    maxLineBytes: number,
+  ) {
+    this.lines = new LineSplitter(maxLineBytes);
+  }
+
+  attach(session: Session, closeReason: () => LeaveReason): void {
+    this.session = session;
+    this.socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    this.socket.on("error", () => (this.ended = true));
+    this.socket.on("close", () => {
+      this.stage = "closed";
+      session.transportClosed(closeReason());
+    });
+    this.write(`${TEXT_GREETING}\n${t.namePrompt}`);
+  }
+
+  get address(): string {
+    return this.socket.remoteAddress ?? "";
+  }
+
+  get peer(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  get bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  get frameStartedAt(): number {
+    return this.lines.startedAt;
+  }
+
+  // -------------------------------------------------------------------------
+  // Lines in
+  // -------------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    for (const item of this.lines.push(chunk)) {
+      if (typeof item !== "string") this.write(`Line too long (over ${item.tooLong} bytes): not sent.\n`);
+      else if (this.stage === "waiting") this.queued.push(item);
+      else this.onLine(item);
+    }
+  }
+
+  private onLine(raw: string): void {
+    const line = sanitize(raw).replace(/\t/g, " ");
+    if (this.stage === "name") return this.askName(line.trim());
+    if (this.stage === "password") return this.askPassword(line);
+    if (this.stage === "joined") this.command(line);
+  }
+
+  private askName(name: string): void {
+    this.name = name;
+    this.joinWith({ type: "join", client_name: name });
+  }
+
+  private askPassword(password: string): void {
+    if (password === "") {
+      this.stage = "name";
+      this.write(t.namePrompt);
+      return;
+    }
+    this.joinWith({ type: "join", client_name: this.name, password });
+  }
+
+  /** Sends a join and holds the lines that follow until it is answered. */
+  private joinWith(fields: MessageFields): void {
+    this.stage = "waiting";
+    this.flow();
+    this.toHub(fields);
+  }
+
+  private command(line: string): void {
+    const extra = roomCommand(line, this.room);
+    if (extra) return this.toHub(extra);
+    const command = parseCommand(line);
+    const fields = this.fieldsFor(command);
+    if (fields) this.toHub(fields);
+  }
+
+  /** What a command of the line-mode client sends, or undefined when it is answered here. */
+  private fieldsFor(command: Command): MessageFields | undefined {
+    switch (command.kind) {
+      case "say":
+        return { type: "chat", message: command.text, subject: this.subject, ...(this.room !== LOBBY && { room: this.room }) };
+      case "private":
+        return { type: "chat", message: command.text, subject: this.subject, to: command.to };
+      case "list":
+        return { type: "list" };
+      case "quit":
+        return { type: "quit" };
+      case "subject":
+        this.subject = command.subject;
+        this.write(`${command.subject ? t.subjectSet(command.subject) : t.subjectCleared}\n`);
+        return undefined;
+      case "help":
+        this.write(`${TEXT_HELP}\n`);
+        return undefined;
+      case "invalid":
+        this.write(`${inputProblemText(command.problem, command.word, t)}\n`);
+        return undefined;
+      case "empty":
+        return undefined;
+    }
+  }
+
+  private toHub(fields: MessageFields): void {
+    this.session?.receive([new Message(fields)]);
+  }
+
+  /** After a join's answer: the lines held meanwhile, then reading again. */
+  private replayQueued(): void {
+    while (this.queued.length > 0 && this.stage !== "waiting" && this.stage !== "closed") this.onLine(this.queued.shift()!);
+    this.flow();
+  }
+
+  // -------------------------------------------------------------------------
+  // Frames out, as lines
+  // -------------------------------------------------------------------------
+
+  send(out: Outgoing): void {
+    if (this.ended || this.socket.destroyed) return;
+    const msg = out.message;
+    const answered = this.stage === "waiting" && (msg.type === "welcome" || msg.type === "error");
+    if (answered) this.joinAnswered(msg);
+    else if (msg.type === "entered" && msg.room) this.room = msg.room;
+    else if (msg.type === "parted" && msg.room && this.room.toLowerCase() === msg.room.toLowerCase()) this.room = LOBBY;
+    const line = answered ? undefined : renderLine(msg, this.name);
+    if (line !== undefined) this.write(`${line}\n`);
+    if (answered) this.replayQueued();
+  }
+
+  private joinAnswered(msg: Message): void {
+    if (msg.type === "welcome") {
+      this.stage = "joined";
+      this.name = msg.client_name;
+      this.write(`${describe(msg, this.name, t)!.text}\n`);
+      return;
+    }
+    const reason = sanitize(msg.message);
+    if (msg.code === "password_required" || msg.code === "bad_password") {
+      this.stage = "password";
+      this.write(`${reason}.\n${PASSWORD_PROMPT}`);
+      return;
+    }
+    this.stage = "name";
+    // Any other error (a time limit, the server closing) is not about the name: said as it is.
+    const refusal = NAME_REFUSALS.has(msg.code ?? "") ? t.nameRefused(reason) : renderLine(msg, this.name);
+    this.write(`${refusal}\n${t.namePrompt}`);
+  }
+
+  private write(text: string): void {
+    if (!this.ended && !this.socket.destroyed) this.socket.write(text);
+  }
+
+  // -------------------------------------------------------------------------
+  // Flow and closing
+  // -------------------------------------------------------------------------
+
+  pause(): void {
+    this.sessionPaused = true;
+    this.flow();
+  }
+
+  resume(): void {
+    this.sessionPaused = false;
+    this.flow();
+  }
+
+  /** Reading stops while the session holds this client back, or while its join is being answered. */
+  private flow(): void {
+    if (this.sessionPaused || this.stage === "waiting") this.socket.pause();
+    else this.socket.resume();
+  }
+
+  end(last?: Outgoing): void {
+    if (this.ended) return;
+    if (last) this.send(last);
+    this.ended = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), TEXT_CLOSE_GRACE_MS).unref();
+  }
+
+  destroy(): void {
+    this.ended = true;
+    this.socket.destroy();
+  }
+
+  onceDrained(callback: () => void): void {
+    this.socket.once("drain", callback);
+  }
+}
+
+/** The text gateway's own commands (rooms, accounts), ahead of the line-mode client's. */
+export function roomCommand(line: string, currentRoom: string): MessageFields | undefined {
+  const input = line.trim();
+  const roomChat = /^(#\S+)\s+(\S[\s\S]*)$/.exec(input);
+  if (roomChat) return { type: "chat", room: roomChat[1]!, message: roomChat[2]! };
+  const match = /^\/(\S+)\s*(.*)$/.exec(input);
+  if (!match) return undefined;
+  const [, word, rest] = match as unknown as [string, string, string];
+  const argument = rest.trim();
+  switch (word.toLowerCase()) {
+    case "join":
+    case "enter":
+    case "entrar":
+      return { type: "enter", room: argument };
+    case "part":
+    case "leave":
+      return { type: "part", room: argument || currentRoom };
+    case "rooms":
+    case "salas":
+      return { type: "rooms" };
+    case "register":
+    case "registrar":
+      return { type: "register", password: argument };
+    default:
+      return undefined;
+  }
+}
+
+/** `[hh:mm]`, local time. */
+function shortClock(date: string): string {
+  return `[${clock(date).slice(0, 5)}]`;
+}
+
+/** Text from others: no control characters, and one line however many it had. */
+function oneLine(text: string): string {
+  return sanitize(text).replace(/\t/g, " ").replace(/\n/g, LINE_BREAK_MARK);
+}
+
+/**
+ * One frame as one line: `[hh:mm] name >> message` for chats (the seeds'
+ * form), words for the rest; undefined for frames that show nothing.
+ */
+export function renderLine(msg: Message, self: string): string | undefined {
+  const at = shortClock(msg.date);
+  const name = oneLine(msg.client_name);
+  const inRoom = msg.room !== undefined && msg.room.toLowerCase() !== LOBBY ? ` ${oneLine(msg.room)}` : "";
+  switch (msg.type) {
+    case "chat": {
+      const subject = msg.subject ? `[${oneLine(msg.subject)}] ` : "";
+      const toYou = msg.to === undefined ? "" : msg.client_name === self ? ` (private to ${oneLine(msg.to)})` : " (private)";
+      return `${at}${inRoom} ${name}${toYou} >> ${subject}${oneLine(msg.message)}`;
+    }
+    case "join":
+      return `${at} ${t.joined(name)}${inRoom}`;
+    case "leave":
+      return `${at} ${t.left(name, oneLine(msg.reason ?? ""))}${inRoom}`;
+    case "pong":
+    case "ping":
+    case "history":
+      return undefined;
+    case "list":
+    case "welcome":
+    case "error":
+      return oneLine(describe(msg, self, t)!.text);
+    default:
+      return msg.message ? `${at} ${oneLine(msg.message)}` : undefined;
+  }
+}
+
+/** The handler for each new socket of a text listener (plain or TLS). */
+export function textConnections(host: GatewayHost, maxLineBytes: number): (socket: net.Socket) => void {
+  return function textOnConnection(socket) {
+    const transport = new TextTransport(socket, maxLineBytes);
+    const session = host.admit(transport, socket);
+    if (session) transport.attach(session, host.closeReason);
+  };
+}

@@ -1,0 +1,238 @@
+/**
+ * The browser's way in: a single page over HTTP(S), and a WebSocket endpoint
+ * (`/ws`) carrying the protocol's JSON messages, one per WebSocket message.
+ *
+ * It serves on `--web-port`, and on the chat port itself: a connection whose
+ * first byte starts an HTTP request line (`GET`, `HEAD`) can never be a
+ * framed client, so the framed gateway hands it over (`takeHttp`).
+ *
+ * Why the `ws` library: WebSocket framing, masking, fragmentation, close
+ * handshakes and the upgrade's checks are a protocol of their own; ws is the
+ * maintained, dependency-free implementation Node servers use.
+ */
+import fs from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import type net from "node:net";
+import path from "node:path";
+import type tls from "node:tls";
+import { fileURLToPath } from "node:url";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { decodeBody, type LeaveReason } from "./protocol.js";
+import type { Outgoing, Session, Transport } from "./session.js";
+import type { GatewayHost } from "./gateway.js";
+
+/** The WebSocket endpoint's path. */
+export const WEB_SOCKET_PATH = "/ws";
+/** How long a closing WebSocket may take to finish its close handshake before it is cut. */
+export const WEB_CLOSE_GRACE_MS = 1000;
+/** Time an HTTP request may take to arrive (the page, or an upgrade). */
+export const HTTP_REQUEST_TIMEOUT_MS = 10_000;
+/** WebSocket close code for a message over the size limit (RFC 6455). */
+export const CLOSE_TOO_BIG = 1009;
+
+const WEB_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "web");
+
+/**
+ * The page, built once per process at its first request: web/index.html with
+ * web/app.ts compiled by esbuild (about a tenth of a second). Not at start: a
+ * server no browser visits (tests, the launcher's many servers) never pays it.
+ */
+let pageBuild: Promise<{ html: string; script: string }> | undefined;
+
+export function buildPage(): Promise<{ html: string; script: string }> {
+  pageBuild ??= (async () => {
+    const { build } = await import("esbuild");
+    const result = await build({
+      entryPoints: [path.join(WEB_DIR, "app.ts")],
+      bundle: true,
+      write: false,
+      format: "iife",
+      target: "es2020",
+      minify: true,
+      logLevel: "silent",
+    });
+    return { html: fs.readFileSync(path.join(WEB_DIR, "index.html"), "utf8"), script: result.outputFiles[0]!.text };
+  })();
+  return pageBuild;
+}
+
+/** What the page may do: its own script and styles, and connect back to this server. Text from others can never run. */
+const SECURITY_HEADERS = {
+  "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; img-src 'self' data:",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+};
+
+/** The first byte of a request line a browser or curl sends; a framed client's first byte is `C` (Content-length). */
+export function looksLikeHttp(chunk: Buffer): boolean {
+  const first = chunk[0];
+  return first === 0x47 /* G */ || first === 0x48; /* H */
+}
+
+/** One WebSocket connection. */
+class WebTransport implements Transport {
+  private ended = false;
+  /** The peer broke the WebSocket protocol (a message over the limit, bad framing). */
+  private broken = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly socket: net.Socket,
+  ) {}
+
+  attach(session: Session, closeReason: () => LeaveReason): void {
+    // Runs before ws reads the chunk: bytes have come, and until ws completes a frame they belong to one begun (slow loris).
+    this.socket.prependListener("data", () => (this.frameStartedAt ||= Date.now()));
+    this.ws.on("message", (data: RawData) => {
+      this.frameStartedAt = 0;
+      session.receive([decodeBody(toBuffer(data))]);
+    });
+    this.ws.on("ping", () => (this.frameStartedAt = 0));
+    this.ws.on("pong", () => (this.frameStartedAt = 0));
+    this.ws.on("error", () => (this.broken = true)); // ws closes the connection itself, with the right code
+    this.ws.on("close", () => session.transportClosed(this.broken ? "protocol_error" : closeReason()));
+  }
+
+  get address(): string {
+    return this.socket.remoteAddress ?? "";
+  }
+
+  get peer(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort} (web)`;
+  }
+
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /** When bytes of a message not yet complete began to arrive; 0 when none are pending (the frame time limit). */
+  frameStartedAt = 0;
+
+  send(out: Outgoing): void {
+    if (!this.ended && this.ws.readyState === this.ws.OPEN) this.ws.send(out.json());
+  }
+
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
+  }
+
+  end(last?: Outgoing): void {
+    if (this.ended) return;
+    if (last) this.send(last);
+    this.ended = true;
+    this.ws.close(1000);
+    setTimeout(() => this.ws.terminate(), WEB_CLOSE_GRACE_MS).unref();
+  }
+
+  destroy(): void {
+    this.ended = true;
+    this.ws.terminate();
+  }
+
+  onceDrained(callback: () => void): void {
+    this.socket.once("drain", callback);
+  }
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}
+
+export interface WebGatewayOptions {
+  /** Largest WebSocket message, in bytes: the frame body limit. */
+  maxPayloadBytes: number;
+  /** For https on --web-port. */
+  secure?: tls.SecureContextOptions;
+  /** Told when the page cannot be built (the chat goes on without it). */
+  log?: (line: string) => void;
+}
+
+/**
+ * The page and the WebSocket endpoint. `server` listens on --web-port;
+ * `sniffed` never listens: the chat port hands it the connections that
+ * turned out to speak HTTP.
+ */
+export class WebGateway {
+  readonly server: http.Server;
+  private readonly sniffed: http.Server;
+  private readonly wss: WebSocketServer;
+  private readonly log: ((line: string) => void) | undefined;
+
+  constructor(
+    private readonly host: GatewayHost,
+    options: WebGatewayOptions,
+  ) {
+    this.log = options.log;
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void this.page(req, res);
+    this.server = options.secure ? https.createServer(options.secure, onRequest) : http.createServer(onRequest);
+    this.sniffed = http.createServer(onRequest);
+    for (const server of [this.server, this.sniffed]) {
+      server.requestTimeout = HTTP_REQUEST_TIMEOUT_MS;
+      server.headersTimeout = HTTP_REQUEST_TIMEOUT_MS;
+      server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.upgrade(req, socket, head));
+      server.on("clientError", (_error, socket: net.Socket) => socket.destroy());
+    }
+  }
+
+  /** Serves a connection of the chat port whose first bytes (`chunk`, already read) are an HTTP request. */
+  takeHttp(socket: net.Socket, chunk: Buffer): void {
+    this.sniffed.emit("connection", socket);
+    // Node's HTTP parser reads the socket's handle directly, so an unshift() would be lost: replay the bytes as data.
+    socket.emit("data", chunk);
+  }
+
+  /** Closes the page's connections (WebSocket sessions are closed by the server, as every session). */
+  close(): Promise<void> {
+    this.sniffed.closeAllConnections();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    return this.server.listening ? closed : Promise.resolve();
+  }
+
+  private async page(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { Allow: "GET, HEAD" }).end();
+      return;
+    }
+    const url = new URL(req.url ?? "/", "http://localhost");
+    try {
+      const { html, script } = await buildPage();
+      if (url.pathname === "/") return respond(res, "text/html; charset=utf-8", html);
+      if (url.pathname === "/app.js") return respond(res, "text/javascript; charset=utf-8", script);
+      if (url.pathname === WEB_SOCKET_PATH) {
+        res.writeHead(426, { "Content-Type": "text/plain", Upgrade: "websocket" }).end("This address speaks WebSocket\n");
+        return;
+      }
+      res.writeHead(404, { "Content-Type": "text/plain" }).end("Not found\n");
+    } catch (error) {
+      this.log?.(`the page could not be built: ${(error as Error).message}`);
+      res.writeHead(500, { "Content-Type": "text/plain" }).end(`The page could not be built: ${(error as Error).message}\n`);
+    }
+  }
+
+  private upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+    socket.on("error", () => {});
+    if (new URL(req.url ?? "/", "http://localhost").pathname !== WEB_SOCKET_PATH) {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    // ws answers a malformed upgrade (bad key, version, headers) with 400 itself and never calls back.
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const transport = new WebTransport(ws, socket);
+      const session = this.host.admit(transport, socket);
+      if (session) transport.attach(session, this.host.closeReason);
+    });
+  }
+}
+
+function respond(res: http.ServerResponse, type: string, body: string): void {
+  res.writeHead(200, { "Content-Type": type, "Cache-Control": "no-cache", ...SECURITY_HEADERS });
+  res.end(body);
+}

@@ -1,0 +1,56 @@
+/**
+ * What every gateway shares: how it asks the server for a session, and how
+ * its listener is made, with TLS or without.
+ */
+import fs from "node:fs";
+import net from "node:net";
+import tls from "node:tls";
+import type { LeaveReason } from "./protocol.js";
+import type { Session, Transport } from "./session.js";
+
+/** The server as a gateway sees it. */
+export interface GatewayHost {
+  /**
+   * A session for a new connection, counted with every other gateway's (for
+   * --max-clients, the time limits and shutdown); undefined when the server
+   * is closing or full, after the peer has been told so and closed.
+   */
+  admit(transport: Transport, socket: net.Socket): Session | undefined;
+  /** Why a connection that closes now has gone: `shutdown` while the server closes, else `lost`. */
+  readonly closeReason: () => LeaveReason;
+}
+
+/** A certificate and its key, as PEM file paths. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+/** The PEM contents of `files`, read once for every listener. */
+export function readTls(files: TlsFiles): tls.SecureContextOptions {
+  return { cert: fs.readFileSync(files.cert), key: fs.readFileSync(files.key) };
+}
+
+/**
+ * A TCP listener calling `onSocket` for each connection: plain, or TLS once
+ * the handshake is done (a tls.Server is a net.Server, and a TLSSocket a
+ * net.Socket, so the gateways need not know which).
+ */
+export function socketServer(secure: tls.SecureContextOptions | undefined, onSocket: (socket: net.Socket) => void): net.Server {
+  if (!secure) return net.createServer(onSocket);
+  const server = tls.createServer(secure, onSocket);
+  // A failed handshake (a plain client, a wrong certificate) concerns only that socket.
+  server.on("tlsClientError", (_error, socket) => socket.destroy());
+  return server;
+}
+
+/** Listens, resolving once bound; rejects with the listen error (EADDRINUSE, ...). */
+export function listen(server: net.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,503 @@
+/**
+ * The browser client: the same JSON messages as the framed protocol, one per
+ * WebSocket message, on `/ws` of the server that served this page.
+ *
+ * State lives in `state`; `render*()` functions draw it. Text from others is
+ * only ever set through `textContent` (never innerHTML), so a message such as
+ * `<img src=x onerror=...>` is shown as the characters it is.
+ */
+
+/** A frame as the server sends it: the seed's four fields, and whatever else the type carries. */
+interface Frame {
+  type: string;
+  client_name: string;
+  subject: string;
+  message: string;
+  date: string;
+  [field: string]: unknown;
+}
+
+interface Line {
+  id?: string;
+  kind: "chat" | "private" | "own" | "notice" | "error";
+  time: string;
+  from?: string;
+  subject?: string;
+  text: string;
+  history?: boolean;
+}
+
+interface Conversation {
+  /** `#room` (lower case) or `@name` (lower case). */
+  key: string;
+  title: string;
+  /** The room's name as the server spells it, or the other person's name. */
+  target: string;
+  kind: "room" | "private";
+  lines: Line[];
+  ids: Set<string>;
+  unread: number;
+  /** Older messages exist on the server ("load earlier"). */
+  more: boolean;
+  members: string[];
+  operators: Set<string>;
+  topic: string;
+}
+
+const LOBBY = "#general";
+/** Reconnection waits 1, 2, 4 ... seconds, up to this. */
+const MAX_RETRY_SECONDS = 10;
+/** The `ref` of the friends request made on joining, whose error (a server without friends) is not shown. */
+const FRIENDS_REF = "friends";
+/** Messages asked for by "load earlier". */
+const PAGE = 50;
+
+const state = {
+  ws: undefined as WebSocket | undefined,
+  name: "",
+  password: "",
+  joined: false,
+  /** Joined at least once: a lost connection is then retried. */
+  wasJoined: false,
+  current: LOBBY,
+  conversations: new Map<string, Conversation>(),
+  online: [] as string[],
+  /** Logged in to an account: friends are for accounts only. */
+  account: false,
+  /** Accepted friends, and whether each is online. */
+  friends: new Map<string, boolean>(),
+  /** Names that asked to be this account's friends and await its answer. */
+  requests: new Set<string>(),
+  attempt: 0,
+  retryTimer: undefined as number | undefined,
+  refNumber: 0,
+  /** The conversation the recipient list was last drawn for: another one starts again from "everyone". */
+  recipientsFor: "",
+  /** The room the user asked to enter: shown once entered (rooms entered again after a reconnection are not). */
+  opening: "",
+};
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+// ---------------------------------------------------------------------------
+// DOM helpers: text only
+// ---------------------------------------------------------------------------
+
+function el(tag: string, className = "", text = ""): HTMLElement {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text) node.textContent = text;
+  return node;
+}
+
+function hhmm(date: string): string {
+  const parsed = new Date(date);
+  const time = Number.isNaN(parsed.getTime()) ? new Date() : parsed;
+  return time.toTimeString().slice(0, 5);
+}
+
+// ---------------------------------------------------------------------------
+// Connection
+// ---------------------------------------------------------------------------
+
+function connect(): void {
+  clearTimeout(state.retryTimer);
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+  const ws = new WebSocket(url);
+  state.ws = ws;
+  setStatus(state.wasJoined ? "reconnecting" : "connecting", "Connecting…");
+  ws.onopen = () => send({ type: "join", client_name: state.name, ...(state.password && { password: state.password }), features: ["history", "echo"] });
+  ws.onmessage = (event) => {
+    let frame: Frame;
+    try {
+      frame = JSON.parse(String(event.data)) as Frame;
+    } catch {
+      return;
+    }
+    onFrame(frame);
+  };
+  ws.onclose = () => {
+    if (state.ws !== ws) return;
+    state.ws = undefined;
+    state.joined = false;
+    if (state.wasJoined) scheduleReconnect();
+    else {
+      setStatus("offline", "Not connected");
+      showReason("Cannot reach the server. Is it running?");
+    }
+  };
+}
+
+function scheduleReconnect(): void {
+  state.attempt++;
+  let seconds = Math.min(MAX_RETRY_SECONDS, 2 ** (state.attempt - 1));
+  const tick = () => {
+    if (seconds <= 0) return connect();
+    setStatus("reconnecting", `Connection lost: reconnecting in ${seconds} s (attempt ${state.attempt})`);
+    seconds--;
+    state.retryTimer = window.setTimeout(tick, 1000);
+  };
+  tick();
+}
+
+function send(fields: Record<string, unknown>): boolean {
+  if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return false;
+  state.ws.send(JSON.stringify(fields));
+  return true;
+}
+
+function setStatus(kind: "connecting" | "online" | "reconnecting" | "offline", text: string): void {
+  $("status").className = kind;
+  $("state").textContent = text;
+  $("whoami").textContent = state.joined ? `you are ${state.name}` : "";
+}
+
+// ---------------------------------------------------------------------------
+// Frames from the server
+// ---------------------------------------------------------------------------
+
+function onFrame(frame: Frame): void {
+  const handler = handlers[frame.type];
+  if (handler) handler(frame);
+  else if (frame.message) addLine(state.current, { kind: "notice", time: hhmm(frame.date), text: frame.message });
+  render();
+}
+
+const handlers: Record<string, (frame: Frame) => void> = {
+  welcome(frame) {
+    const again = state.wasJoined;
+    state.joined = true;
+    state.wasJoined = true;
+    state.attempt = 0;
+    state.name = frame.client_name;
+    state.online = strings(frame.users);
+    const lobby = conversation(LOBBY, "room", LOBBY);
+    lobby.members = state.online;
+    setStatus("online", `Connected to ${location.host}`);
+    $("login").hidden = true;
+    $("chat").hidden = false;
+    addLine(LOBBY, { kind: "notice", time: hhmm(frame.date), text: again ? `Reconnected as ${frame.client_name}` : frame.message });
+    // An account is put back in its rooms by the server (welcome.rooms); a guest's rooms are entered again.
+    const kept = new Set(strings(frame.rooms).map((room) => room.toLowerCase()));
+    for (const room of kept) conversation(room, "room", strings(frame.rooms).find((r) => r.toLowerCase() === room)!);
+    for (const conv of state.conversations.values()) {
+      if (conv.kind === "room" && conv.key !== LOBBY && !kept.has(conv.key)) send({ type: "enter", room: conv.target });
+    }
+    state.account = frame.account === true;
+    if (state.account) send({ type: "friends", ref: FRIENDS_REF });
+    $("message").focus();
+  },
+  error(frame) {
+    if (!state.joined) {
+      showReason(frame.message);
+      if (frame.code === "password_required" || frame.code === "bad_password") $("password").focus();
+      if (state.wasJoined && frame.code !== "logged_in_elsewhere") return;
+      state.wasJoined = false;
+      return;
+    }
+    if (frame.ref === FRIENDS_REF) return; // a server without friends: nothing to show
+    if (frame.code === "logged_in_elsewhere") state.wasJoined = false; // the other login wins: do not fight it
+    addLine(state.current, { kind: "error", time: hhmm(frame.date), text: frame.message });
+  },
+  chat(frame) {
+    const key = conversationKeyOf(frame);
+    const conv = conversation(key, key.startsWith("#") ? "room" : "private", key.startsWith("#") ? String(frame.room ?? LOBBY) : otherParty(frame));
+    const own = frame.client_name === state.name;
+    const line: Line = {
+      id: typeof frame.id === "string" ? frame.id : undefined,
+      kind: own ? "own" : frame.to !== undefined ? "private" : "chat",
+      time: hhmm(frame.date),
+      from: frame.to !== undefined ? `${frame.client_name} → ${String(frame.to)}` : frame.client_name,
+      subject: frame.subject,
+      text: frame.message,
+      history: frame.history === true,
+    };
+    if (addLine(conv.key, line) && !own && !line.history && conv.key !== state.current) conv.unread++;
+  },
+  history(frame) {
+    const key = typeof frame.with === "string" ? `@${frame.with.toLowerCase()}` : typeof frame.room === "string" ? frame.room.toLowerCase() : undefined;
+    const conv = key ? state.conversations.get(key) : undefined;
+    if (conv) conv.more = frame.more === true;
+  },
+  join(frame) {
+    const room = roomOf(frame);
+    const conv = conversation(room, "room", String(frame.room ?? LOBBY));
+    if (!conv.members.includes(frame.client_name)) conv.members = [...conv.members, frame.client_name].sort(byName);
+    if (room === LOBBY) state.online = conv.members;
+    addLine(room, { kind: "notice", time: hhmm(frame.date), text: frame.message });
+  },
+  leave(frame) {
+    const rooms = frame.room === undefined ? [...state.conversations.values()].filter((c) => c.kind === "room") : [conversation(roomOf(frame), "room", String(frame.room))];
+    for (const conv of rooms) {
+      if (!conv.members.includes(frame.client_name) && conv.key !== LOBBY) continue;
+      conv.members = conv.members.filter((name) => name !== frame.client_name);
+      addLine(conv.key, { kind: "notice", time: hhmm(frame.date), text: frame.message });
+    }
+    state.online = state.online.filter((name) => name !== frame.client_name);
+  },
+  list(frame) {
+    const conv = state.conversations.get(roomOf(frame));
+    if (conv) conv.members = strings(frame.users);
+    addLine(state.current, { kind: "notice", time: hhmm(frame.date), text: frame.message });
+  },
+  entered(frame) {
+    const conv = conversation(roomOf(frame), "room", String(frame.room));
+    conv.members = strings(frame.users);
+    conv.operators = new Set(strings(frame.operators).concat(typeof frame.owner === "string" ? [frame.owner] : []));
+    conv.topic = typeof frame.topic === "string" ? frame.topic : "";
+    if (state.opening === conv.key) {
+      state.current = conv.key;
+      state.opening = "";
+    }
+  },
+  parted(frame) {
+    state.conversations.delete(roomOf(frame));
+    if (state.current === roomOf(frame)) state.current = LOBBY;
+  },
+  topic(frame) {
+    const conv = state.conversations.get(roomOf(frame));
+    if (conv) conv.topic = typeof frame.topic === "string" ? frame.topic : "";
+    addLine(roomOf(frame), { kind: "notice", time: hhmm(frame.date), text: frame.message });
+  },
+  op(frame) {
+    state.conversations.get(roomOf(frame))?.operators.add(String(frame.target));
+    addLine(roomOf(frame), { kind: "notice", time: hhmm(frame.date), text: frame.message });
+  },
+  deop(frame) {
+    state.conversations.get(roomOf(frame))?.operators.delete(String(frame.target));
+    addLine(roomOf(frame), { kind: "notice", time: hhmm(frame.date), text: frame.message });
+  },
+  friends(frame) {
+    const list = Array.isArray(frame.friends) ? (frame.friends as Array<{ client_name: string; online: boolean }>) : [];
+    state.friends = new Map(list.map((f) => [f.client_name, f.online]));
+    state.requests = new Set(strings(frame.requests));
+  },
+  friend(frame) {
+    const other = frame.client_name === state.name ? String(frame.target) : frame.client_name;
+    if (frame.status === "accepted") {
+      state.friends.set(other, state.online.includes(other));
+      state.requests.delete(other);
+    } else if (frame.status === "removed") {
+      state.friends.delete(other);
+      state.requests.delete(other);
+    } else if (frame.status === "requested" && frame.client_name !== state.name) state.requests.add(other);
+    addLine(LOBBY, { kind: "notice", time: hhmm(frame.date), text: frame.message });
+  },
+  presence(frame) {
+    if (state.friends.has(frame.client_name)) state.friends.set(frame.client_name, frame.online === true);
+    addLine(LOBBY, { kind: "notice", time: hhmm(frame.date), text: frame.message });
+  },
+  ping() {
+    send({ type: "pong" });
+  },
+  pong() {},
+};
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+function byName(a: string, b: string): number {
+  return a.toLowerCase() < b.toLowerCase() ? -1 : 1;
+}
+
+function roomOf(frame: Frame): string {
+  return typeof frame.room === "string" ? frame.room.toLowerCase() : LOBBY;
+}
+
+function otherParty(frame: Frame): string {
+  return frame.client_name === state.name ? String(frame.to) : frame.client_name;
+}
+
+function conversationKeyOf(frame: Frame): string {
+  if (typeof frame.to === "string" && frame.to !== "") return `@${otherParty(frame).toLowerCase()}`;
+  return roomOf(frame);
+}
+
+function conversation(key: string, kind: Conversation["kind"], target: string): Conversation {
+  let conv = state.conversations.get(key);
+  if (!conv) {
+    conv = { key, title: kind === "room" ? target : `@${target}`, target, kind, lines: [], ids: new Set(), unread: 0, more: false, members: [], operators: new Set(), topic: "" };
+    state.conversations.set(key, conv);
+  }
+  return conv;
+}
+
+/** Adds a line, in id order for chats, once: a replay after reconnecting repeats what is already shown. */
+function addLine(key: string, line: Line): boolean {
+  const conv = state.conversations.get(key) ?? conversation(LOBBY, "room", LOBBY);
+  if (line.id !== undefined) {
+    if (conv.ids.has(line.id)) return false;
+    conv.ids.add(line.id);
+    const at = conv.lines.findIndex((other) => other.id !== undefined && other.id > line.id!);
+    if (at >= 0) {
+      conv.lines.splice(at, 0, line);
+      return true;
+    }
+  }
+  conv.lines.push(line);
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Drawing
+// ---------------------------------------------------------------------------
+
+function render(): void {
+  const conv = state.conversations.get(state.current) ?? conversation(LOBBY, "room", LOBBY);
+  conv.unread = 0;
+  renderConversations();
+  renderLog(conv);
+  renderMembers(conv);
+  renderRecipients(conv);
+  $("topic").textContent = conv.kind === "room" ? `${conv.target}${conv.topic ? ` — ${conv.topic}` : ""}` : `Private conversation with ${conv.target}`;
+  $("earlier").hidden = !conv.more;
+}
+
+function renderConversations(): void {
+  const list = $("conv-list");
+  list.replaceChildren();
+  for (const conv of state.conversations.values()) {
+    const button = el("button", `conv${conv.key === state.current ? " current" : ""}`);
+    button.setAttribute("type", "button");
+    button.append(el("span", "", conv.title));
+    if (conv.unread > 0) button.append(el("span", "badge", String(conv.unread)));
+    button.onclick = () => open(conv.key);
+    list.append(button);
+  }
+}
+
+function renderLog(conv: Conversation): void {
+  const log = $("log");
+  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  log.replaceChildren(
+    ...conv.lines.map((line) => {
+      const item = el("li", `${line.kind}${line.history ? " history" : ""}`);
+      item.append(el("span", "time", line.time));
+      if (line.from !== undefined) item.append(el("span", "from", line.from));
+      if (line.subject) item.append(el("span", "subject", `[${line.subject}]`));
+      item.append(document.createTextNode(line.text));
+      return item;
+    }),
+  );
+  if (atBottom) log.scrollTop = log.scrollHeight;
+}
+
+function renderMembers(conv: Conversation): void {
+  const names = conv.kind === "room" ? conv.members : [state.name, conv.target];
+  $("members-title").textContent = conv.kind === "room" ? `In ${conv.target} (${names.length})` : "Conversation";
+  $("member-list").replaceChildren(...names.map((name) => memberEntry(conv, name)));
+}
+
+/** A member: their name (click: a private conversation), operator and friend marks, and the friend button for accounts. */
+function memberEntry(conv: Conversation, name: string): HTMLElement {
+  const entry = el("div", "entry");
+  const button = el("button", `member${conv.operators.has(name) ? " op" : ""}`, name);
+  button.setAttribute("type", "button");
+  button.title = conv.operators.has(name) ? "operator" : "";
+  if (state.friends.has(name)) button.append(el("span", "friend", state.friends.get(name) ? " · friend, online" : " · friend"));
+  if (name !== state.name) button.onclick = () => open(`@${name.toLowerCase()}`, name);
+  entry.append(button);
+  if (state.account && name !== state.name && !state.friends.has(name)) {
+    const asked = state.requests.has(name);
+    const befriend = el("button", "befriend", asked ? "accept friend" : "+ friend");
+    befriend.setAttribute("type", "button");
+    befriend.title = asked ? `${name} asked to be your friend` : `ask ${name} to be your friend`;
+    befriend.onclick = () => send({ type: "friend", target: name });
+    entry.append(befriend);
+  }
+  return entry;
+}
+
+function renderRecipients(conv: Conversation): void {
+  const select = $<HTMLSelectElement>("recipient");
+  const chosen = state.recipientsFor === conv.key ? select.value : "";
+  state.recipientsFor = conv.key;
+  const everyone = el("option", "", conv.kind === "room" ? `Everyone in ${conv.target}` : `Everyone in ${LOBBY}`) as HTMLOptionElement;
+  everyone.value = "";
+  const people = state.online.filter((name) => name !== state.name);
+  const options = people.map((name) => {
+    const option = el("option", "", name) as HTMLOptionElement;
+    option.value = name;
+    return option;
+  });
+  select.replaceChildren(everyone, ...options);
+  select.value = conv.kind === "private" ? conv.target : people.includes(chosen) ? chosen : "";
+}
+
+function open(key: string, target?: string): void {
+  if (target !== undefined) conversation(key, "private", target);
+  state.current = key;
+  render();
+  $("message").focus();
+}
+
+function showReason(text: string): void {
+  $("login").hidden = false;
+  $("chat").hidden = true;
+  $("reason").textContent = text;
+}
+
+// ---------------------------------------------------------------------------
+// What the user does
+// ---------------------------------------------------------------------------
+
+function onLogin(event: Event): void {
+  event.preventDefault();
+  state.name = $<HTMLInputElement>("name").value.trim();
+  state.password = $<HTMLInputElement>("password").value;
+  $("reason").textContent = "";
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) {
+    send({ type: "join", client_name: state.name, ...(state.password && { password: state.password }), features: ["history", "echo"] });
+  } else connect();
+}
+
+function onSend(event: Event): void {
+  event.preventDefault();
+  const box = $<HTMLTextAreaElement>("message");
+  const text = box.value;
+  if (text.trim() === "") return;
+  const conv = state.conversations.get(state.current)!;
+  const to = $<HTMLSelectElement>("recipient").value;
+  const subject = $<HTMLInputElement>("subject").value;
+  const where = to !== "" ? { to } : conv.kind === "room" && conv.key !== LOBBY ? { room: conv.target } : {};
+  if (send({ type: "chat", message: text, subject, ref: String(++state.refNumber), ...where })) box.value = "";
+  else addLine(state.current, { kind: "error", time: hhmm(new Date().toISOString()), text: "Not connected: the message was not sent." });
+  render();
+}
+
+function onClear(): void {
+  $<HTMLTextAreaElement>("message").value = "";
+  $<HTMLInputElement>("subject").value = "";
+  $<HTMLSelectElement>("recipient").value = "";
+  $("message").focus();
+}
+
+function onEarlier(): void {
+  const conv = state.conversations.get(state.current);
+  if (!conv) return;
+  const oldest = conv.lines.find((line) => line.id !== undefined)?.id;
+  const about = conv.kind === "room" ? { room: conv.target } : { with: conv.target };
+  send({ type: "history", ...about, limit: PAGE, ...(oldest !== undefined && { before: oldest }) });
+}
+
+function onEnterRoom(event: Event): void {
+  event.preventDefault();
+  const input = $<HTMLInputElement>("room-name");
+  const room = input.value.trim();
+  if (room === "") return;
+  const name = room.startsWith("#") ? room : `#${room}`;
+  state.opening = name.toLowerCase();
+  send({ type: "enter", room: name });
+  input.value = "";
+}
+
+$("login").addEventListener("submit", onLogin);
+$("compose").addEventListener("submit", onSend);
+$("clear").addEventListener("click", onClear);
+$("earlier").addEventListener("click", onEarlier);
+$("room-form").addEventListener("submit", onEnterRoom);
+$("message").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey) onSend(event);
+});
+export {}; // a module: its names stay out of the global scope
