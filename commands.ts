@@ -19,7 +19,7 @@
  * `/word text` is private to `word` only when `word` is online; otherwise an
  * unknown command word is refused, so a typo never becomes a message.
  */
-import { LOBBY, nameKey, type ModerationType } from "./protocol.js";
+import { nameKey, type ModerationType } from "./protocol.js";
 import { roomKey, roomProblem } from "./rooms.js";
 
 export type Command =
@@ -193,9 +193,6 @@ export function toRoomName(typed: string): string | undefined {
 export function sameRoom(a: string, b: string): boolean {
   return a === b || roomKey(a) === roomKey(b);
 }
-
-/** The lobby, for commands that act on "the current room" when none was chosen. */
-export const DEFAULT_ROOM = LOBBY;
 
 function withRoom(typed: string, make: (room: string) => Command): Command {
   const room = toRoomName(typed);
