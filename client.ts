@@ -9,7 +9,9 @@
  * only renders what these give it.
  */
 import { EventEmitter } from "node:events";
+import { readFileSync } from "node:fs";
 import net from "node:net";
+import tls from "node:tls";
 import readline from "node:readline";
 import { Writable } from "node:stream";
 import stringWidth from "string-width";
@@ -91,6 +93,8 @@ export interface ClientOptions {
   reconnectDelayMs?: number;
   /** @default MAX_RECONNECT_DELAY_MS */
   maxReconnectDelayMs?: number;
+  /** Connect over TLS: `ca` trusts that certificate too; `insecure` accepts one that cannot be verified. */
+  tls?: { ca?: Buffer | undefined; insecure?: boolean | undefined } | undefined;
 }
 
 type Phase = "idle" | "connecting" | "joining" | "joined" | "unjoined" | "reconnecting" | "quitting" | "closed";
@@ -194,7 +198,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   chat: ChatState = EMPTY_CHAT_STATE;
   /** The current room: chats without a recipient and moderation go there. The lobby until another is chosen. */
   room: string = LOBBY;
-  private readonly options: Required<Omit<ClientOptions, "host" | "port" | "password">>;
+  private readonly options: Required<Omit<ClientOptions, "host" | "port" | "password" | "tls">>;
+  private readonly tlsOptions: ClientOptions["tls"];
   private phase: Phase = "idle";
   private reported: ConnectionState | undefined;
   private socket: net.Socket | undefined;
@@ -219,6 +224,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     this.host = options.host ?? DEFAULT_HOST;
     this.port = options.port ?? DEFAULT_PORT;
     this.password = options.password;
+    this.tlsOptions = options.tls;
     this.options = {
       reconnect: options.reconnect ?? true,
       reconnectDelayMs: options.reconnectDelayMs ?? RECONNECT_DELAY_MS,
@@ -444,11 +450,20 @@ export class ChatClient extends EventEmitter<ClientEvents> {
 
   private openSocket(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: this.host, port: this.port });
+      const secure = this.tlsOptions;
+      const socket = secure
+        ? tls.connect({
+            host: this.host,
+            port: this.port,
+            servername: net.isIP(this.host) ? undefined : this.host,
+            ca: secure.ca,
+            rejectUnauthorized: !secure.insecure,
+          })
+        : net.connect({ host: this.host, port: this.port });
       const decoder = new Decoder();
       this.socket = socket;
       socket.setNoDelay(true);
-      socket.once("connect", () => {
+      socket.once(secure ? "secureConnect" : "connect", () => {
         socket.off("error", reject);
         socket.on("error", () => {}); // 'close' follows
         resolve();
@@ -1023,6 +1038,9 @@ Options:
   --password P    password of that name, if registered (or set ${PASSWORD_ENV})
   --lang en|pt    language (default: Portuguese if LANG starts with "pt", else English)
   --plain         line mode even in a terminal (no full-screen interface)
+  --tls           connect over TLS (a server started with --tls-cert/--tls-key)
+  --ca FILE       also trust this certificate (a self-signed server's); implies --tls
+  --insecure      accept a certificate that cannot be verified; implies --tls
   --supervised    line mode, plus a line "${STATUS_PREFIX}{...}" on each change of state
   -h, --help      show this help
 
@@ -1043,6 +1061,9 @@ async function main(): Promise<number> {
     password: { type: "string" },
     lang: { type: "string" },
     plain: { type: "boolean" },
+    tls: { type: "boolean" },
+    ca: { type: "string" },
+    insecure: { type: "boolean" },
     supervised: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -1058,6 +1079,7 @@ async function main(): Promise<number> {
     host: values.host ?? DEFAULT_HOST,
     port: values.port === undefined ? DEFAULT_PORT : parsePort(values.port),
     password: values.password ?? (process.env[PASSWORD_ENV] || undefined),
+    tls: values.tls || values.ca || values.insecure ? { ca: values.ca ? readFileSync(values.ca) : undefined, insecure: values.insecure } : undefined,
   });
   if (values.supervised) {
     // The name is the one joined under (kept while rejoining), null before any join.

@@ -222,6 +222,19 @@ Amigos (nomes registrados):
   /sair                sai do chat (ou /quit, /exit)
   /ajuda               esta ajuda (ou /help)`;
 
+/** The codes of a certificate the client cannot verify, all said the same way. */
+function certificateErrors(text: string): Record<string, string> {
+  const codes = [
+    "DEPTH_ZERO_SELF_SIGNED_CERT",
+    "SELF_SIGNED_CERT_IN_CHAIN",
+    "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+    "CERT_HAS_EXPIRED",
+    "ERR_TLS_CERT_ALTNAME_INVALID",
+  ];
+  return Object.fromEntries(codes.map((code) => [code, text]));
+}
+
 export const TEXTS = {
   en: {
     you: "you",
@@ -246,6 +259,8 @@ export const TEXTS = {
       EAI_AGAIN: "unknown host",
       ETIMEDOUT: "timed out",
       EHOSTUNREACH: "host unreachable",
+      ...certificateErrors("the server's certificate cannot be verified (trust it with --ca FILE, or accept it with --insecure)"),
+      EPROTO: "the server does not speak TLS here (leave out --tls?)",
     } as Record<string, string>,
     cannotConnect: (address: string, why: string) =>
       `Cannot connect to the server at ${address}: ${why}. Is it running? Start one with: npx tsx server.ts`,
@@ -357,6 +372,8 @@ export const TEXTS = {
       EAI_AGAIN: "host desconhecido",
       ETIMEDOUT: "tempo esgotado",
       EHOSTUNREACH: "host inalcançável",
+      ...certificateErrors("o certificado do servidor não pode ser verificado (confie nele com --ca ARQUIVO, ou aceite com --insecure)"),
+      EPROTO: "o servidor não fala TLS aqui (sem --tls?)",
     } as Record<string, string>,
     cannotConnect: (address: string, why: string) =>
       `Não foi possível conectar ao servidor em ${address}: ${why}. Ele está rodando? Inicie um com: npx tsx server.ts`,

@@ -11,7 +11,7 @@
 import net from "node:net";
 import { parseCommand, type Command } from "./commands.js";
 import { clock, describe, inputProblemText, sanitize, TEXTS } from "./format.js";
-import { LOBBY, Message, type LeaveReason, type MessageFields } from "./protocol.js";
+import { LOBBY, Message, nameKey, type LeaveReason, type MessageFields } from "./protocol.js";
 import { Outgoing, type Session, type Transport } from "./session.js";
 import type { GatewayHost } from "./gateway.js";
 
@@ -97,6 +97,8 @@ export class TextTransport implements Transport {
   private subject = "";
   /** Where a plain line goes: the lobby, or the room last entered. */
   private room = LOBBY;
+  /** Who is online, by name key: `/name text` is private only to someone online (else an unknown command). */
+  private readonly online = new Map<string, string>();
   /** Lines that arrived while a join was being answered: what they mean depends on the answer. */
   private readonly queued: string[] = [];
   private sessionPaused = false;
@@ -179,7 +181,7 @@ export class TextTransport implements Transport {
   private command(line: string): void {
     const extra = roomCommand(line, this.room);
     if (extra) return this.toHub(extra);
-    const command = parseCommand(line);
+    const command = parseCommand(line, [...this.online.values()]);
     const fields = this.fieldsFor(command);
     if (fields) this.toHub(fields);
   }
@@ -214,6 +216,17 @@ export class TextTransport implements Transport {
     this.session?.receive([new Message(fields)]);
   }
 
+  private trackOnline(msg: Message): void {
+    if ((msg.type === "welcome" || (msg.type === "list" && msg.room === undefined)) && msg.users) {
+      this.online.clear();
+      for (const user of msg.users) this.online.set(nameKey(user), user);
+    } else if (msg.type === "join" && msg.room === undefined) {
+      this.online.set(nameKey(msg.client_name), msg.client_name);
+    } else if (msg.type === "leave" && msg.room === undefined) {
+      this.online.delete(nameKey(msg.client_name));
+    }
+  }
+
   /** After a join's answer: the lines held meanwhile, then reading again. */
   private replayQueued(): void {
     while (this.queued.length > 0 && this.stage !== "waiting" && this.stage !== "closed") this.onLine(this.queued.shift()!);
@@ -227,6 +240,7 @@ export class TextTransport implements Transport {
   send(out: Outgoing): void {
     if (this.ended || this.socket.destroyed) return;
     const msg = out.message;
+    this.trackOnline(msg);
     const answered = this.stage === "waiting" && (msg.type === "welcome" || msg.type === "error");
     if (answered) this.joinAnswered(msg);
     else if (msg.type === "entered" && msg.room) this.room = msg.room;
@@ -357,13 +371,27 @@ export function renderLine(msg: Message, self: string): string | undefined {
     case "ping":
     case "history":
       return undefined;
+    case "error":
+      return oneLine(errorLine(msg));
     case "list":
     case "welcome":
-    case "error":
       return oneLine(describe(msg, self, t)!.text);
     default:
       return msg.message ? `${at} ${oneLine(msg.message)}` : undefined;
   }
+}
+
+/** Codes after which the server closes the connection. */
+const CLOSING_CODES: ReadonlySet<string> = new Set(["timeout", "server_shutdown", "server_full", "logged_in_elsewhere", "bad_header", "frame_too_large"]);
+
+/**
+ * An error in the server's own words: a text client has no translation of
+ * its own, and the sentence carries the detail (which name, which limit).
+ */
+function errorLine(msg: Message): string {
+  const text = sanitize(msg.message).replace(/\.?$/, ".");
+  if (msg.code === "unknown_recipient") return `Not delivered: ${text}`;
+  return CLOSING_CODES.has(msg.code ?? "") ? `Disconnected by the server: ${text}` : text;
 }
 
 /** The handler for each new socket of a text listener (plain or TLS). */

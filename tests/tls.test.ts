@@ -97,3 +97,24 @@ t.test("server.ts --tls-cert/--tls-key: the banner says https, and the options g
   t.match(await within(missing.exited, "the refusal", 30_000), { code: 1 });
   t.match(missing.stderr, /Cannot use the TLS certificate or key/);
 });
+
+t.test("client.ts over TLS: --ca trusts the server's certificate, --tls alone refuses it and says why, --insecure accepts it", async (t) => {
+  const files = throwawayCertificate(t);
+  const server = await testServer(t, { tls: files });
+  const port = String(server.address.port);
+  const base = ["--host", "127.0.0.1", "--port", port, "--plain"];
+
+  const trusted = new Script(t, "client.ts", [...base, "--ca", files.cert, "--name", "tina"]);
+  await trusted.waitFor(/Welcome, tina!/);
+  trusted.child.stdin.end();
+  t.match(await trusted.exited, { code: 0 });
+
+  const refused = new Script(t, "client.ts", [...base, "--tls", "--name", "ugo"]);
+  t.match(await refused.exited, { code: 1 });
+  t.match(refused.stderr, /certificate cannot be verified \(trust it with --ca FILE, or accept it with --insecure\)/);
+
+  const insecure = new Script(t, "client.ts", [...base, "--insecure", "--name", "vera"]);
+  await insecure.waitFor(/Welcome, vera!/);
+  insecure.child.stdin.end();
+  t.match(await insecure.exited, { code: 0 });
+});
