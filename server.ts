@@ -124,14 +124,17 @@ export function validateOptions(settings: Pick<Settings, "maxHeaderBytes" | "max
 // The framed TCP gateway
 // ---------------------------------------------------------------------------
 
-/** Sockets corked this turn: each is written once per event-loop turn, however many frames it got. */
+/**
+ * Transports corked this turn: each socket is written once per event-loop
+ * turn, however many frames it got. One timer for all of them, not one per
+ * receiver of a broadcast.
+ */
 class CorkBatch {
-  private readonly corked: net.Socket[] = [];
+  private readonly corked: Array<{ uncork(): void }> = [];
   private scheduled = false;
 
-  add(socket: net.Socket): void {
-    socket.cork();
-    this.corked.push(socket);
+  add(transport: { uncork(): void }): void {
+    this.corked.push(transport);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -140,7 +143,7 @@ class CorkBatch {
 
   flush(): void {
     this.scheduled = false;
-    for (const socket of this.corked) socket.uncork();
+    for (const transport of this.corked) transport.uncork();
     this.corked.length = 0;
   }
 }
@@ -205,10 +208,16 @@ class FramedTransport implements Transport {
     if (this.ended || this.socket.destroyed) return;
     if (!this.corked) {
       this.corked = true;
-      this.batch.add(this.socket);
-      setImmediate(() => (this.corked = false));
+      this.socket.cork();
+      this.batch.add(this);
     }
     this.socket.write(out.framed());
+  }
+
+  /** Called by the batch at the end of the turn: what this turn queued goes out in one write. */
+  uncork(): void {
+    this.corked = false;
+    this.socket.uncork();
   }
 
   pause(): void {
