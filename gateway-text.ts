@@ -13,14 +13,12 @@ import { parseCommand, type Command } from "./commands.js";
 import { clock, describe, inputProblemText, sanitize, TEXTS } from "./format.js";
 import { LOBBY, Message, nameKey, type LeaveReason, type MessageFields } from "./protocol.js";
 import { Outgoing, type Session, type Transport } from "./session.js";
-import type { GatewayHost } from "./gateway.js";
+import { SocketTransport, type GatewayHost } from "./gateway.js";
 
 const t = TEXTS.en;
 
 /** How a newline inside a message is shown, so every frame stays one line. */
 export const LINE_BREAK_MARK = " ↵ ";
-/** How long a closing socket may take to flush before it is destroyed. */
-export const TEXT_CLOSE_GRACE_MS = 1000;
 
 export const TEXT_GREETING = `Welcome to the chat. ${t.nameRules}`;
 export const PASSWORD_PROMPT = "Password: ";
@@ -89,7 +87,7 @@ export class LineSplitter {
 }
 
 /** One text connection: lines to messages, frames to lines. */
-export class TextTransport implements Transport {
+export class TextTransport extends SocketTransport implements Transport {
   private readonly lines: LineSplitter;
   private session: Session | undefined;
   private stage: Stage = "name";
@@ -102,36 +100,20 @@ export class TextTransport implements Transport {
   /** Lines that arrived while a join was being answered: what they mean depends on the answer. */
   private readonly queued: string[] = [];
   private sessionPaused = false;
-  private ended = false;
 
-  constructor(
-    private readonly socket: net.Socket,
-    maxLineBytes: number,
-  ) {
+  constructor(socket: net.Socket, maxLineBytes: number) {
+    super(socket);
     this.lines = new LineSplitter(maxLineBytes);
   }
 
   attach(session: Session, closeReason: () => LeaveReason): void {
     this.session = session;
     this.socket.on("data", (chunk: Buffer) => this.onData(chunk));
-    this.socket.on("error", () => (this.ended = true));
     this.socket.on("close", () => {
       this.stage = "closed";
       session.transportClosed(closeReason());
     });
     this.write(`${TEXT_GREETING}\n${t.namePrompt}`);
-  }
-
-  get address(): string {
-    return this.socket.remoteAddress ?? "";
-  }
-
-  get peer(): string {
-    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
-  }
-
-  get bufferedBytes(): number {
-    return this.socket.writableLength;
   }
 
   get frameStartedAt(): number {
@@ -291,23 +273,6 @@ export class TextTransport implements Transport {
   private flow(): void {
     if (this.sessionPaused || this.stage === "waiting") this.socket.pause();
     else this.socket.resume();
-  }
-
-  end(last?: Outgoing): void {
-    if (this.ended) return;
-    if (last) this.send(last);
-    this.ended = true;
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), TEXT_CLOSE_GRACE_MS).unref();
-  }
-
-  destroy(): void {
-    this.ended = true;
-    this.socket.destroy();
-  }
-
-  onceDrained(callback: () => void): void {
-    this.socket.once("drain", callback);
   }
 }
 

@@ -20,12 +20,10 @@ import { fileURLToPath } from "node:url";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import { decodeBody, type LeaveReason } from "./protocol.js";
 import type { Outgoing, Session, Transport } from "./session.js";
-import type { GatewayHost } from "./gateway.js";
+import { CLOSE_GRACE_MS, type GatewayHost } from "./gateway.js";
 
 /** The WebSocket endpoint's path. */
 export const WEB_SOCKET_PATH = "/ws";
-/** How long a closing WebSocket may take to finish its close handshake before it is cut. */
-export const WEB_CLOSE_GRACE_MS = 1000;
 /** Time an HTTP request may take to arrive (the page, or an upgrade). */
 export const HTTP_REQUEST_TIMEOUT_MS = 10_000;
 /** WebSocket close code for a message over the size limit (RFC 6455). */
@@ -126,7 +124,7 @@ class WebTransport implements Transport {
     if (last) this.send(last);
     this.ended = true;
     this.ws.close(1000);
-    setTimeout(() => this.ws.terminate(), WEB_CLOSE_GRACE_MS).unref();
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
   destroy(): void {

@@ -6,7 +6,55 @@ import fs from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
 import type { LeaveReason } from "./protocol.js";
-import type { Session, Transport } from "./session.js";
+import type { Outgoing, Session, Transport } from "./session.js";
+
+/** How long a closing connection may take to flush its last frames before it is destroyed. */
+export const CLOSE_GRACE_MS = 1000;
+
+/**
+ * What a transport over a socket does whatever it speaks: its address, what
+ * waits for the peer, and how it ends. A gateway adds reading and `send()`.
+ */
+export abstract class SocketTransport implements Pick<Transport, "address" | "peer" | "bufferedBytes" | "end" | "destroy" | "onceDrained"> {
+  /** Nothing more is written: the transport is ending, or the peer reset it. */
+  protected ended = false;
+
+  constructor(protected readonly socket: net.Socket) {
+    // A reset peer: write nothing more (each write to it would build an error); 'close' follows.
+    socket.on("error", () => (this.ended = true));
+  }
+
+  abstract send(out: Outgoing): void;
+
+  get address(): string {
+    return this.socket.remoteAddress ?? "";
+  }
+
+  get peer(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  get bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  end(last?: Outgoing): void {
+    if (this.ended) return;
+    if (last) this.send(last);
+    this.ended = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  destroy(): void {
+    this.ended = true;
+    this.socket.destroy();
+  }
+
+  onceDrained(callback: () => void): void {
+    this.socket.once("drain", callback);
+  }
+}
 
 /** The server as a gateway sees it. */
 export interface GatewayHost {

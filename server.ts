@@ -27,7 +27,7 @@ import { Hub, HISTORY_REPLAY } from "./hub.js";
 import { Outgoing, Session, type SessionLimits, type Transport } from "./session.js";
 import { HISTORY_KEEP, MEMORY_PATH, MemoryStore, openStore, type Store } from "./store.js";
 import { PASSWORD_COST_LOG2 } from "./passwords.js";
-import { listen, readTls, socketServer, type GatewayHost, type TlsFiles } from "./gateway.js";
+import { listen, readTls, SocketTransport, socketServer, type GatewayHost, type TlsFiles } from "./gateway.js";
 import { textConnections } from "./gateway-text.js";
 import { looksLikeHttp, WebGateway } from "./gateway-web.js";
 
@@ -36,8 +36,6 @@ export { fittingNames, printable } from "./hub.js";
 /** The database file `server.ts` uses when given no --db: in the working directory. */
 export const DEFAULT_DB = "chat.db";
 
-/** How long a closing socket may take to flush before it is destroyed. */
-export const CLOSE_GRACE_MS = 1000;
 /**
  * Bytes buffered for one reader above which the clients talking to it are
  * paused until it catches up: a flood slows to the pace of its readers
@@ -149,16 +147,16 @@ class CorkBatch {
 }
 
 /** One TCP connection speaking Content-length framing. */
-class FramedTransport implements Transport {
+class FramedTransport extends SocketTransport implements Transport {
   private readonly decoder: Decoder;
   private corked = false;
-  private ended = false;
 
   constructor(
-    private readonly socket: net.Socket,
+    socket: net.Socket,
     private readonly batch: CorkBatch,
     limits: Pick<Settings, "maxHeaderBytes" | "maxBodyBytes">,
   ) {
+    super(socket);
     this.decoder = new Decoder(limits);
   }
 
@@ -176,21 +174,7 @@ class FramedTransport implements Transport {
         onData(chunk);
       });
     }
-    // A reset peer: write nothing more (each write to it would build an error); 'close' follows.
-    this.socket.on("error", () => (this.ended = true));
     this.socket.on("close", () => session.transportClosed(closeReason()));
-  }
-
-  get address(): string {
-    return this.socket.remoteAddress ?? "";
-  }
-
-  get peer(): string {
-    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
-  }
-
-  get bufferedBytes(): number {
-    return this.socket.writableLength;
   }
 
   /** When the first byte of the frame still incomplete arrived; 0 when none is. */
@@ -228,22 +212,6 @@ class FramedTransport implements Transport {
     this.socket.resume();
   }
 
-  end(last?: Outgoing): void {
-    if (this.ended) return;
-    if (last && !this.socket.destroyed) this.socket.write(last.framed());
-    this.ended = true;
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
-  }
-
-  destroy(): void {
-    this.ended = true;
-    this.socket.destroy();
-  }
-
-  onceDrained(callback: () => void): void {
-    this.socket.once("drain", callback);
-  }
 }
 
 // ---------------------------------------------------------------------------
