@@ -329,7 +329,7 @@ export function ChatView(props: ChatViewProps) {
         {scroll > 0 ? fit(g(t.screen.unread(unread)), columns, ascii) : " "}
       </Text>
       <Text wrap="truncate" color={recipient ? "magenta" : "gray"}>
-        {fit(`[${recipient ? t.screen.privateTo(sanitize(recipient)) : t.screen.everyone}] [${t.screen.subject(sanitize(subject) || t.noSubject)}]`, columns, ascii)}
+        {fit(`[${recipient ? t.screen.privateTo(sanitize(recipient)) : props.room && props.room.name !== LOBBY ? t.screen.toRoom(props.room.name) : t.screen.everyone}] [${t.screen.subject(sanitize(subject) || t.noSubject)}]`, columns, ascii)}
       </Text>
       <Text wrap="truncate">
         {prompt}
