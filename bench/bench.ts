@@ -1,12 +1,14 @@
 /**
  * The benchmark: the real server in its own process, real sockets on loopback.
  *
- *     npm run bench [-- --seconds S] [--receivers 100,1000] [--idle 1000,5000] [--json]
+ *     npm run bench [-- --seconds S] [--receivers 100,1000] [--idle 5000,10000] [--profile DIR] [--json]
  *
- * Prints deliveries per second and latency for a fan-out (the same scenario
+ * Prints deliveries per second, latency and the server's CPU time per
+ * delivery for a fan-out to the lobby and to a room (the same scenario
  * against Redis pub/sub when redis-server is installed), the server's memory
  * per idle joined connection, and the decoder's throughput. Figures, not
- * assertions: nothing here is part of `npm test`.
+ * assertions: nothing here is part of `npm test`. `--profile DIR` writes a
+ * V8 CPU profile of each server process there and prints its top functions.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -27,6 +29,10 @@ const WINDOW = 16;
 const MESSAGE_BYTES = 100;
 const CHANNEL = "chat";
 const SETTLE_MS = 10_000;
+/** The room the room fan-out uses. */
+const BENCH_ROOM = "#bench";
+/** Functions listed from a CPU profile. */
+const PROFILE_TOP = 15;
 
 // ---------------------------------------------------------------------------
 // Processes under test
@@ -50,10 +56,15 @@ interface Memory {
 }
 
 /** The real server in its own process; `memory()` collects garbage there first. */
-async function startChatServer(store: "off" | "SQLite" = "off"): Promise<Target & { memory(): Promise<Memory> }> {
+async function startChatServer(
+  store: "off" | "SQLite" = "off",
+  profileDir?: string,
+): Promise<Target & { memory(): Promise<Memory>; inRoom(room: string): Target }> {
   const dir = store === "SQLite" ? fs.mkdtempSync(path.join(os.tmpdir(), "chat-bench-")) : undefined;
   const db = dir ? [path.join(dir, "bench.db")] : [];
-  const child = spawn(process.execPath, [...process.execArgv, "--expose-gc", path.join(ROOT, "bench", "measured-server.ts"), ...db], {
+  // Each thread writes its own profile (tsx's loader runs in one): a folder per server, the main thread's is the largest.
+  const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", path.join(profileDir, `server-store-${store}`)] : [];
+  const child = spawn(process.execPath, [...process.execArgv, "--expose-gc", ...profile, path.join(ROOT, "bench", "measured-server.ts"), ...db], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   const lines = readline.createInterface({ input: child.stdout! });
@@ -71,31 +82,37 @@ async function startChatServer(store: "off" | "SQLite" = "off"): Promise<Target 
     return JSON.parse(line) as Memory;
   };
   let joined = 0;
-  const connect = async (onData: (chunk: Buffer) => void) => {
+  /** A joined connection; in `room` as well when given (its chats then go there). */
+  const connect = async (onData: (chunk: Buffer) => void, room?: string) => {
     const socket = net.connect({ port, host: "127.0.0.1" });
     socket.setNoDelay(true);
     await once(socket, "connect");
     socket.write(encode({ type: "join", client_name: `b${joined++}` }));
     await waitForBytes(socket, '"type":"welcome"');
+    if (room) {
+      socket.write(encode({ type: "enter", room }));
+      await waitForBytes(socket, '"type":"entered"');
+    }
     socket.on("data", onData);
     return socket;
   };
-  return {
-    name: `this server, store ${store}`,
+  const target = (name: string, room?: string): Target => ({
+    name,
     port,
     pid: child.pid!,
-    memory,
     stop: async () => {
-      child.stdin!.end();
-      await stopChild(child, "SIGTERM");
+      child.stdin!.end(); // the server closes and exits (writing its profile, if asked)
+      await stopChild(child, "SIGTERM", 10_000);
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
     },
-    receiver: connect,
+    receiver: (onData) => connect(onData, room),
     async sender() {
-      const socket = await connect(() => {});
-      return { socket, publish: (payload) => socket.write(encode({ type: "chat", message: payload })) };
+      const socket = await connect(() => {}, room);
+      const fields = room ? { room } : {};
+      return { socket, publish: (payload) => socket.write(encode({ type: "chat", message: payload, ...fields })) };
     },
-  };
+  });
+  return { ...target(`this server, store ${store}`), memory, inRoom: (room) => target(`this server, store ${store}, room ${room}`, room) };
 }
 
 function redisCommand(...args: string[]): Buffer {
@@ -148,9 +165,12 @@ async function startRedis(): Promise<Target | undefined> {
   };
 }
 
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+/** Stops a child: `signal` after `graceMs` (to exit on its own), SIGKILL 3 s later. */
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs = 0): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, "exit");
+  const graceful = graceMs > 0 && (await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]));
+  if (graceful) return;
   child.kill(signal);
   const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
   await exited;
@@ -218,6 +238,8 @@ interface FanoutResult {
   reordered: number;
   /** The target process's CPU use while measuring: near 100 means it, not the load generator, was the limit. */
   cpuPercent: number;
+  /** The target's CPU time (user + system) per delivery while measuring: its cost, whoever was the limit. */
+  cpuMicrosPerDelivery: number;
 }
 
 /** CPU seconds a process has used (user + system), from /proc. */
@@ -266,7 +288,8 @@ async function fanout(target: Target, receivers: number, seconds: number): Promi
   await sleep(seconds * 1000);
   measuring = false;
   const elapsed = (performance.now() - started) / 1000;
-  const cpuPercent = Math.round(((cpuSeconds(target.pid) - cpuBefore) / elapsed) * 100);
+  const cpuUsed = cpuSeconds(target.pid) - cpuBefore;
+  const cpuPercent = Math.round((cpuUsed / elapsed) * 100);
   stopping = true;
   // Let what is in flight arrive, then count what never did.
   const deadline = Date.now() + 5000;
@@ -285,6 +308,7 @@ async function fanout(target: Target, receivers: number, seconds: number): Promi
     lost,
     reordered,
     cpuPercent,
+    cpuMicrosPerDelivery: round((cpuUsed * 1e6) / Math.max(1, deliveries), 3),
   };
 }
 
@@ -391,6 +415,50 @@ function framing(): FramingResult {
 }
 
 // ---------------------------------------------------------------------------
+// CPU profiles
+// ---------------------------------------------------------------------------
+
+interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** The functions a V8 CPU profile saw running most (self time), with their share of all samples. */
+function topFunctions(profile: CpuProfile, count: number): Array<{ function: string; where: string; selfMs: number; percent: number }> {
+  const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const selfMicros = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const frame = frames.get(id)!;
+    const where = frame.url ? `${path.basename(frame.url)}:${frame.lineNumber + 1}` : "";
+    const key = `${frame.functionName || "(anonymous)"}\t${where}`;
+    const delta = profile.timeDeltas[i] ?? 0;
+    selfMicros.set(key, (selfMicros.get(key) ?? 0) + delta);
+    total += delta;
+  });
+  return [...selfMicros]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([key, micros]) => {
+      const [name, where] = key.split("\t") as [string, string];
+      return { function: name, where, selfMs: Math.round(micros / 1000), percent: round((micros / total) * 100, 1) };
+    });
+}
+
+/** Each server's main-thread profile under `dir` (the largest file in its folder), with its top functions. */
+function mainThreadProfiles(dir: string): Array<{ file: string; top: ReturnType<typeof topFunctions> }> {
+  return fs
+    .readdirSync(dir)
+    .filter((folder) => folder.startsWith("server-"))
+    .map((folder) => {
+      const files = fs.readdirSync(path.join(dir, folder)).map((file) => path.join(dir, folder, file));
+      const file = files.sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0]!;
+      return { file, top: topFunctions(JSON.parse(readFileSync(file, "utf8")) as CpuProfile, PROFILE_TOP) };
+    });
+}
+
+// ---------------------------------------------------------------------------
 // Helpers and main
 // ---------------------------------------------------------------------------
 
@@ -444,20 +512,23 @@ async function main(): Promise<void> {
     seconds: { type: "string" },
     receivers: { type: "string" },
     idle: { type: "string" },
+    profile: { type: "string" },
     json: { type: "boolean" },
   });
   const seconds = Number(values.seconds ?? 5);
   const receiverCounts = (values.receivers ?? "100,1000").split(",").map(Number);
-  const idleCounts = (values.idle ?? "1000,5000").split(",").map(Number);
+  const idleCounts = (values.idle ?? "5000,10000").split(",").filter(Boolean).map(Number);
+  const profileDir = values.profile && path.resolve(values.profile);
+  if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
   const say = (line: string) => !values.json && process.stderr.write(`${line}\n`);
 
   const fanouts: FanoutResult[] = [];
-  const chat = await startChatServer("off");
-  const stored = await startChatServer("SQLite");
+  const chat = await startChatServer("off", profileDir);
+  const stored = await startChatServer("SQLite", profileDir);
   const redis = await startRedis();
   try {
     for (const receivers of receiverCounts) {
-      for (const target of [chat, stored, redis]) {
+      for (const target of [chat, stored, stored.inRoom(BENCH_ROOM), redis]) {
         if (!target) continue;
         say(`fan-out: ${target.name}, ${receivers} receivers, ${seconds} s...`);
         fanouts.push(await fanout(target, receivers, seconds));
@@ -475,22 +546,34 @@ async function main(): Promise<void> {
   }
   say("framing: decoder throughput...");
   const frame = framing();
+  const profiles = profileDir ? mainThreadProfiles(profileDir) : [];
 
   if (values.json) {
-    console.log(JSON.stringify({ fanout: fanouts, idle: idles, framing: frame, redis: redis !== undefined }, null, 2));
+    console.log(JSON.stringify({ fanout: fanouts, idle: idles, framing: frame, redis: redis !== undefined, profiles }, null, 2));
     return;
   }
   const ratioRows = fanouts.map((f) => {
     const base = fanouts.find((r) => r.receivers === f.receivers && r.target === "Redis pub/sub");
-    return { ...f, "vs Redis": base && f !== base ? `${round(f.deliveriesPerSecond / base.deliveriesPerSecond, 2)}x` : "" };
+    const vs = base && f !== base;
+    return {
+      ...f,
+      "rate vs Redis": vs ? `${round(f.deliveriesPerSecond / base.deliveriesPerSecond, 2)}x` : "",
+      "CPU vs Redis": vs ? `${round(f.cpuMicrosPerDelivery / base.cpuMicrosPerDelivery, 2)}x` : "",
+    };
   });
   console.log(`\nFan-out: ${SENDERS} senders, ${WINDOW} messages in flight each, ${MESSAGE_BYTES}-byte messages\n`);
   console.log(table(ratioRows as unknown as Array<Record<string, unknown>>));
   if (!redis) console.log("\n(Redis not measured: install it with `apt-get install redis-server` to compare.)");
-  console.log("\nIdle joined connections: the server's resident memory\n");
-  console.log(table(idles as unknown as Array<Record<string, unknown>>));
+  if (idles.length > 0) {
+    console.log("\nIdle joined connections: the server's resident memory\n");
+    console.log(table(idles as unknown as Array<Record<string, unknown>>));
+  }
   console.log("\nFraming: Decoder.push over small and 64 KiB frames cut at random boundaries\n");
   console.log(table([frame as unknown as Record<string, unknown>]));
+  for (const { file, top } of profiles) {
+    console.log(`\nCPU profile ${file} (open it in Chrome DevTools), top functions by self time:\n`);
+    console.log(table(top));
+  }
 }
 
-runMain(main, "Usage: npm run bench [-- --seconds S] [--receivers 100,1000] [--idle 1000,5000,10000] [--json]");
+runMain(main, "Usage: npm run bench [-- --seconds S] [--receivers 100,1000] [--idle 5000,10000] [--profile DIR] [--json]");
