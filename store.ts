@@ -243,9 +243,8 @@ export const byPair = (a: Friendship, b: Friendship) => compareText(pairKey(a.fr
 // ---------------------------------------------------------------------------
 // The memory store
 
-/** Index of the first id in the sorted `ids` that is not before `id`. */
-function lowerBound(ids: string[], id: string): number {
-  let low = 0;
+/** Index of the first id in the sorted `ids`, from `low` on, that is not before `id`. */
+function lowerBound(ids: string[], id: string, low = 0): number {
   let high = ids.length;
   while (low < high) {
     const middle = (low + high) >>> 1;
@@ -253,6 +252,12 @@ function lowerBound(ids: string[], id: string): number {
     else high = middle;
   }
   return low;
+}
+
+/** A conversation's chat ids, sorted; those before `first` are pruned already. */
+interface ConversationIds {
+  ids: string[];
+  first: number;
 }
 
 /**
@@ -263,8 +268,7 @@ function lowerBound(ids: string[], id: string): number {
 export class MemoryStore implements Store {
   private readonly settings: Required<StoreOptions>;
   private readonly chats = new Map<string, StoredChat>();
-  /** Each conversation's chat ids, sorted. */
-  private readonly conversations = new Map<string, string[]>();
+  private readonly conversations = new Map<string, ConversationIds>();
   private readonly offline = new Map<string, Set<string>>();
   private readonly accounts = new Map<string, Account>();
   private readonly rooms = new Map<string, RoomRecord>();
@@ -292,10 +296,10 @@ export class MemoryStore implements Store {
 
   async chatsBefore(conversation: string, limit: number, beforeId?: string) {
     this.checkOpen();
-    const ids = this.conversations.get(conversation) ?? [];
-    const end = beforeId === undefined ? ids.length : lowerBound(ids, beforeId);
-    const start = Math.max(0, end - pageLimit(limit, this.settings.historyKeep));
-    return { chats: ids.slice(start, end).map((id) => copyChat(this.chats.get(id)!)), more: start > 0 };
+    const { ids, first } = this.conversations.get(conversation) ?? { ids: [], first: 0 };
+    const end = beforeId === undefined ? ids.length : lowerBound(ids, beforeId, first);
+    const start = Math.max(first, end - pageLimit(limit, this.settings.historyKeep));
+    return { chats: ids.slice(start, end).map((id) => copyChat(this.chats.get(id)!)), more: start > first };
   }
 
   async takeOffline(accountKey: string): Promise<StoredChat[]> {
@@ -402,17 +406,23 @@ export class MemoryStore implements Store {
 
   /** Files a chat in its conversation, in id order, and prunes that conversation to historyKeep. */
   private insertChat(chat: StoredChat): void {
-    const ids = this.conversationIds(chat.conversation);
+    const conversation = this.conversationIds(chat.conversation);
+    const { ids } = conversation;
     if (ids.length === 0 || ids[ids.length - 1]! < chat.id) ids.push(chat.id);
-    else ids.splice(lowerBound(ids, chat.id), 0, chat.id);
+    else ids.splice(lowerBound(ids, chat.id, conversation.first), 0, chat.id);
     this.chats.set(chat.id, chat);
     this.lastNumber = Math.max(this.lastNumber, Number(chat.id));
-    for (const pruned of ids.splice(0, Math.max(0, ids.length - this.settings.historyKeep))) this.chats.delete(pruned);
+    while (ids.length - conversation.first > this.settings.historyKeep) this.chats.delete(ids[conversation.first++]!);
+    // Pruned ids are cut from the array once they are half of it: a splice per chat would move the whole conversation each time.
+    if (conversation.first > 0 && conversation.first * 2 >= ids.length) {
+      ids.splice(0, conversation.first);
+      conversation.first = 0;
+    }
   }
 
-  private conversationIds(conversation: string): string[] {
+  private conversationIds(conversation: string): ConversationIds {
     let ids = this.conversations.get(conversation);
-    if (!ids) this.conversations.set(conversation, (ids = []));
+    if (!ids) this.conversations.set(conversation, (ids = { ids: [], first: 0 }));
     return ids;
   }
 
