@@ -38,9 +38,13 @@ export abstract class SocketTransport implements Pick<Transport, "address" | "pe
     return this.socket.writableLength;
   }
 
+  /** Writes what `send()` has held back, if it holds any back. */
+  protected flush(): void {}
+
   end(last?: Outgoing): void {
     if (this.ended) return;
     if (last) this.send(last);
+    this.flush();
     this.ended = true;
     this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();

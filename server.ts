@@ -123,16 +123,26 @@ export function validateOptions(settings: Pick<Settings, "maxHeaderBytes" | "max
 // ---------------------------------------------------------------------------
 
 /**
- * Transports corked this turn: each socket is written once per event-loop
- * turn, however many frames it got. One timer for all of them, not one per
- * receiver of a broadcast.
+ * More receivers than this with different frames this turn that begin with
+ * the same frame: the rest get their own buffer (looking through more would
+ * cost more than it saves).
  */
-class CorkBatch {
-  private readonly corked: Array<{ uncork(): void }> = [];
-  private scheduled = false;
+export const MAX_SHARED_VARIANTS = 4;
 
-  add(transport: { uncork(): void }): void {
-    this.corked.push(transport);
+/**
+ * Frames queued this turn, written at its end: one write per socket however
+ * many frames it got, and one timer for all sockets. The receivers of the
+ * same broadcasts get the same frames in the same order, so their frames are
+ * joined into one buffer once, and that buffer is written to each of them.
+ */
+class WriteBatch {
+  private waiting: FramedTransport[] = [];
+  private scheduled = false;
+  /** This turn's joined buffers, by their first frame. */
+  private readonly joined = new Map<Outgoing, Array<{ frames: Outgoing[]; bytes: Buffer }>>();
+
+  add(transport: FramedTransport): void {
+    this.waiting.push(transport);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -141,19 +151,44 @@ class CorkBatch {
 
   flush(): void {
     this.scheduled = false;
-    for (const transport of this.corked) transport.uncork();
-    this.corked.length = 0;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const transport of waiting) transport.flush();
+    this.joined.clear();
   }
+
+  /** `frames` as one buffer: the one another receiver got this turn when its frames were the same. */
+  bytes(frames: Outgoing[]): Buffer {
+    if (frames.length === 1) return frames[0]!.framed();
+    let variants = this.joined.get(frames[0]!);
+    const shared = variants?.find((variant) => sameFrames(variant.frames, frames));
+    if (shared) return shared.bytes;
+    const bytes = Buffer.concat(frames.map((out) => out.framed()));
+    if (!variants) this.joined.set(frames[0]!, (variants = []));
+    if (variants.length < MAX_SHARED_VARIANTS) variants.push({ frames, bytes });
+    return bytes;
+  }
+}
+
+function sameFrames(a: Outgoing[], b: Outgoing[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** One TCP connection speaking Content-length framing. */
 class FramedTransport extends SocketTransport implements Transport {
   private readonly decoder: Decoder;
-  private corked = false;
+  /** Frames sent this turn, written together at its end. */
+  private queued: Outgoing[] = [];
+  private queuedBytes = 0;
+  /** Writes the socket has not finished, and who waits for them all to finish. */
+  private writesInFlight = 0;
+  private drainWaiters: Array<() => void> = [];
 
   constructor(
     socket: net.Socket,
-    private readonly batch: CorkBatch,
+    private readonly batch: WriteBatch,
     limits: Pick<Settings, "maxHeaderBytes" | "maxBodyBytes">,
   ) {
     super(socket);
@@ -188,21 +223,44 @@ class FramedTransport extends SocketTransport implements Transport {
     return items;
   }
 
-  send(out: Outgoing): void {
-    if (this.ended || this.socket.destroyed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      this.batch.add(this);
-    }
-    this.socket.write(out.framed());
+  override get bufferedBytes(): number {
+    return this.socket.writableLength + this.queuedBytes;
   }
 
-  /** Called by the batch at the end of the turn: what this turn queued goes out in one write. */
-  uncork(): void {
-    this.corked = false;
-    this.socket.uncork();
+  send(out: Outgoing): void {
+    if (this.ended || this.socket.destroyed) return;
+    if (this.queued.length === 0) this.batch.add(this);
+    this.queued.push(out);
+    this.queuedBytes += out.framed().length;
   }
+
+  /** Writes this turn's frames (called at the end of the turn, or before the socket ends). */
+  override flush(): void {
+    if (this.queued.length === 0) return;
+    const frames = this.queued;
+    this.queued = [];
+    this.queuedBytes = 0;
+    if (this.socket.destroyed || this.socket.writableEnded) return;
+    this.writesInFlight++;
+    this.socket.write(this.batch.bytes(frames), this.afterWrite);
+  }
+
+  /**
+   * Calls back once everything queued has been taken by the peer. Not the
+   * socket's 'drain': that comes only after a write found the socket's
+   * buffer full, and one large write the kernel takes at once never does.
+   */
+  override onceDrained(callback: () => void): void {
+    if (this.queued.length === 0 && this.writesInFlight === 0) process.nextTick(callback);
+    else this.drainWaiters.push(callback);
+  }
+
+  private readonly afterWrite = (): void => {
+    if (--this.writesInFlight > 0 || this.queued.length > 0 || this.drainWaiters.length === 0) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const waiter of waiters) waiter();
+  };
 
   pause(): void {
     this.socket.pause();
@@ -228,7 +286,7 @@ export class ChatServer implements GatewayHost {
   /** Whether the ports speak TLS. */
   readonly secure: boolean;
   private readonly sessions = new Set<Session>();
-  private readonly batch = new CorkBatch();
+  private readonly batch = new WriteBatch();
   private readonly limits: SessionLimits;
   private closing: Promise<void> | undefined;
   /** Resolves the shutdown once the last connection has closed. */

@@ -202,9 +202,10 @@ function prepareStatements(db: Db) {
   const sql = (source: string) => db.prepare(source);
   return {
     insertChat: sql(`INSERT OR IGNORE INTO chats (${CHAT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-    // Deletes all but the newest `keep` chats: below the keep-th newest id.
-    pruneChats: sql(`DELETE FROM chats WHERE conversation = ?1 AND id <
-      (SELECT id FROM chats WHERE conversation = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)`),
+    countChats: sql(`SELECT count(*) AS n FROM chats WHERE conversation = ?`),
+    // Deletes a conversation's oldest chats: reads only as many index entries as it deletes.
+    pruneOldest: sql(`DELETE FROM chats WHERE conversation = ?1 AND id IN
+      (SELECT id FROM chats WHERE conversation = ?1 ORDER BY id LIMIT ?2)`),
     latestChats: sql(`SELECT ${CHAT_COLUMNS} FROM chats WHERE conversation = ? ORDER BY id DESC LIMIT ?`),
     chatsBefore: sql(`SELECT ${CHAT_COLUMNS} FROM chats WHERE conversation = ? AND id < ? ORDER BY id DESC LIMIT ?`),
     lastChatId: sql(`SELECT max(id) AS id FROM chats`),
@@ -235,6 +236,8 @@ function prepareStatements(db: Db) {
 interface Write {
   statement: Statement;
   params: unknown[];
+  /** For a chat: the conversation it adds to. */
+  conversation?: string;
 }
 
 /**
@@ -284,6 +287,12 @@ export class SqliteStore implements Store {
   private queue: Write[] = [];
   /** Conversations that got chats in the queued batch: the ones to prune. */
   private touched = new Set<string>();
+  /**
+   * Chats stored per conversation, counted once and then kept up to date, so
+   * that pruning need not count (with an OFFSET over historyKeep rows) at
+   * every batch: that doubled the cost of storing a chat.
+   */
+  private readonly chatCounts = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -323,7 +332,7 @@ export class SqliteStore implements Store {
     // An id is stored once (INSERT OR IGNORE): the hub numbers chats uniquely, so a repeat is a replay.
     const c = copyChat(chat);
     const params = [c.id, c.conversation, c.client_name, c.to ?? null, c.room ?? null, c.subject, c.message, c.date];
-    if (!this.enqueue(this.statements.insertChat, params)) return;
+    if (!this.enqueue(this.statements.insertChat, params, c.conversation)) return;
     this.touched.add(c.conversation);
     if (offlineFor !== undefined) this.enqueue(this.statements.addOffline, [offlineFor, c.id]);
   }
@@ -431,10 +440,10 @@ export class SqliteStore implements Store {
   }
 
   /** Queues a write and makes sure a commit is scheduled; false (ignored) once closed. */
-  private enqueue(statement: Statement, params: unknown[]): boolean {
+  private enqueue(statement: Statement, params: unknown[], conversation?: string): boolean {
     // A write after close is the server shutting down around a late event: ignored, as MemoryStore does.
     if (this.closed) return false;
-    this.queue.push({ statement, params });
+    this.queue.push(conversation === undefined ? { statement, params } : { statement, params, conversation });
     // A ref'd timer: a script that writes and ends still gets its writes committed.
     this.timer ??= setTimeout(() => this.commitQueue(), FLUSH_DELAY_MS);
     return true;
@@ -463,10 +472,23 @@ export class SqliteStore implements Store {
   }
 
   private apply(batch: Write[], touched: Set<string>): void {
-    for (const write of batch) run(write);
-    for (const conversation of touched) {
-      run({ statement: this.statements.pruneChats, params: [conversation, this.settings.historyKeep - 1] });
+    const added = new Map<string, number>();
+    for (const write of batch) {
+      const { changes } = run(write);
+      if (write.conversation !== undefined && changes > 0) added.set(write.conversation, (added.get(write.conversation) ?? 0) + changes);
     }
+    for (const conversation of touched) this.prune(conversation, added.get(conversation) ?? 0);
+  }
+
+  /** Keeps a conversation's newest historyKeep chats. */
+  private prune(conversation: string, added: number): void {
+    const known = this.chatCounts.get(conversation);
+    let count = known !== undefined ? known + added : get<{ n: number }>(this.statements.countChats, [conversation])!.n;
+    if (count > this.settings.historyKeep) {
+      run({ statement: this.statements.pruneOldest, params: [conversation, count - this.settings.historyKeep] });
+      count = this.settings.historyKeep;
+    }
+    this.chatCounts.set(conversation, count);
   }
 
   /**
@@ -475,6 +497,7 @@ export class SqliteStore implements Store {
    * is reported once, with the first error.
    */
   private salvage(batch: Write[], touched: Set<string>, error: unknown): void {
+    this.chatCounts.clear(); // the failed batch may have counted chats it rolled back: count again
     let lost = 0;
     for (const write of batch) {
       try {

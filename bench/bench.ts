@@ -240,6 +240,16 @@ interface FanoutResult {
   cpuPercent: number;
   /** The target's CPU time (user + system) per delivery while measuring: its cost, whoever was the limit. */
   cpuMicrosPerDelivery: number;
+  /** Deliveries per write system call the target made: how well it batches. */
+  deliveriesPerWrite: number;
+  /** Bytes the target wrote per delivery: its framing's size on the wire. */
+  bytesPerDelivery: number;
+}
+
+/** Write system calls a process has made, and the bytes they wrote, from /proc. */
+function writes(pid: number): { calls: number; bytes: number } {
+  const io = readFileSync(`/proc/${pid}/io`, "utf8");
+  return { calls: Number(/syscw: (\d+)/.exec(io)![1]), bytes: Number(/wchar: (\d+)/.exec(io)![1]) };
 }
 
 /** CPU seconds a process has used (user + system), from /proc. */
@@ -285,10 +295,12 @@ async function fanout(target: Target, receivers: number, seconds: number): Promi
   measuring = true;
   const started = performance.now();
   const cpuBefore = cpuSeconds(target.pid);
+  const writesBefore = writes(target.pid);
   await sleep(seconds * 1000);
   measuring = false;
   const elapsed = (performance.now() - started) / 1000;
   const cpuUsed = cpuSeconds(target.pid) - cpuBefore;
+  const writesAfter = writes(target.pid);
   const cpuPercent = Math.round((cpuUsed / elapsed) * 100);
   stopping = true;
   // Let what is in flight arrive, then count what never did.
@@ -309,6 +321,8 @@ async function fanout(target: Target, receivers: number, seconds: number): Promi
     reordered,
     cpuPercent,
     cpuMicrosPerDelivery: round((cpuUsed * 1e6) / Math.max(1, deliveries), 3),
+    deliveriesPerWrite: round(deliveries / Math.max(1, writesAfter.calls - writesBefore.calls), 1),
+    bytesPerDelivery: Math.round((writesAfter.bytes - writesBefore.bytes) / Math.max(1, deliveries)),
   };
 }
 

@@ -459,6 +459,12 @@ t.test("SqliteStore on a file", async (t) => {
     t.same((await store.loadBans()).map((b) => b.value), ["10.0.0.1"]);
     t.same(await store.friendships("bob"), [{ from: "ana", to: "bob", status: "accepted" }]);
     t.same(await store.takeNotices("bob"), [{ n: 1 }]);
+
+    // Pruning counts each conversation once, then keeps count: it must start from what the file holds.
+    store.appendChat(chat(7, ANA_BOB));
+    t.same(ids((await store.chatsBefore(ANA_BOB, 10)).chats), [4, 5, 6, 7], "pruned to 4 after reopening");
+    for (const n of [8, 8]) store.appendChat(chat(n, ANA_BOB));
+    t.same(ids((await store.chatsBefore(ANA_BOB, 10)).chats), [5, 6, 7, 8], "a repeated id adds nothing to the count");
   });
 
   t.test("reports a failed write, keeps the others of its batch, and goes on", async (t) => {
