@@ -16,6 +16,7 @@ import {
   byRoomKey,
   CHAT_ID_DIGITS,
   copyChat,
+  storable,
   isChatId,
   noticeCopy,
   pageLimit,
@@ -202,6 +203,9 @@ function prepareStatements(db: Db) {
   const sql = (source: string) => db.prepare(source);
   return {
     insertChat: sql(`INSERT OR IGNORE INTO chats (${CHAT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    // A batch's chats of one conversation in one statement, as a JSON array of rows: a quarter cheaper than a statement each.
+    insertChats: sql(`INSERT OR IGNORE INTO chats (${CHAT_COLUMNS})
+      SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7 FROM json_each(?)`),
     countChats: sql(`SELECT count(*) AS n FROM chats WHERE conversation = ?`),
     // Deletes a conversation's oldest chats: reads only as many index entries as it deletes.
     pruneOldest: sql(`DELETE FROM chats WHERE conversation = ?1 AND id IN
@@ -236,8 +240,10 @@ function prepareStatements(db: Db) {
 interface Write {
   statement: Statement;
   params: unknown[];
-  /** For a chat: the conversation it adds to. */
+  /** For chats: the conversation they add to. */
   conversation?: string;
+  /** How many writes this one stands for (a conversation's chats in one statement). @default 1 */
+  count?: number;
 }
 
 /**
@@ -285,6 +291,8 @@ export class SqliteStore implements Store {
   private readonly settings: Required<StoreOptions>;
   private readonly statements: ReturnType<typeof prepareStatements>;
   private queue: Write[] = [];
+  /** The queued batch's chats, by conversation, as rows for insertChats. */
+  private chats = new Map<string, unknown[][]>();
   /** Conversations that got chats in the queued batch: the ones to prune. */
   private touched = new Set<string>();
   /**
@@ -330,9 +338,13 @@ export class SqliteStore implements Store {
       return;
     }
     // An id is stored once (INSERT OR IGNORE): the hub numbers chats uniquely, so a repeat is a replay.
-    const c = copyChat(chat);
-    const params = [c.id, c.conversation, c.client_name, c.to ?? null, c.room ?? null, c.subject, c.message, c.date];
-    if (!this.enqueue(this.statements.insertChat, params, c.conversation)) return;
+    const c = storable(copyChat(chat));
+    const row = [c.id, c.conversation, c.client_name, c.to ?? null, c.room ?? null, c.subject, c.message, c.date];
+    // A NUL must go as a BLOB (toSql), which JSON cannot carry: such a chat has a statement of its own.
+    const queued = row.some((value) => typeof value === "string" && value.includes("\u0000"))
+      ? this.enqueue(this.statements.insertChat, row, c.conversation)
+      : this.enqueueChat(row, c.conversation);
+    if (!queued) return;
     this.touched.add(c.conversation);
     if (offlineFor !== undefined) this.enqueue(this.statements.addOffline, [offlineFor, c.id]);
   }
@@ -449,6 +461,16 @@ export class SqliteStore implements Store {
     return true;
   }
 
+  /** Queues a chat's row with its conversation's others; false (ignored) once closed. */
+  private enqueueChat(row: unknown[], conversation: string): boolean {
+    if (this.closed) return false;
+    const rows = this.chats.get(conversation);
+    if (rows) rows.push(row);
+    else this.chats.set(conversation, [row]);
+    this.timer ??= setTimeout(() => this.commitQueue(), FLUSH_DELAY_MS);
+    return true;
+  }
+
   /** What every read does first: refuse once closed, and commit the queue so the read sees it. */
   private beforeRead(): void {
     if (this.closed) throw new StoreClosedError();
@@ -459,10 +481,18 @@ export class SqliteStore implements Store {
   private commitQueue(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.queue.length === 0) return;
-    const batch = this.queue;
+    if (this.queue.length === 0 && this.chats.size === 0) return;
+    const chats = [...this.chats].map(([conversation, rows]): Write => ({
+      statement: this.statements.insertChats,
+      params: [JSON.stringify(rows)],
+      conversation,
+      count: rows.length,
+    }));
+    // Chats first: no other write depends on where they stand in the batch.
+    const batch = [...chats, ...this.queue];
     const touched = this.touched;
     this.queue = [];
+    this.chats = new Map();
     this.touched = new Set();
     try {
       inTransaction(this.db, () => this.apply(batch, touched));
@@ -503,7 +533,7 @@ export class SqliteStore implements Store {
       try {
         inTransaction(this.db, () => run(write));
       } catch {
-        lost++;
+        lost += write.count ?? 1;
       }
     }
     try {
@@ -511,7 +541,8 @@ export class SqliteStore implements Store {
     } catch {
       // Pruning waits for the next batch that touches the conversation.
     }
-    this.report(error, `committing a batch of ${batch.length} writes (${lost} lost)`);
+    const writes = batch.reduce((sum, write) => sum + (write.count ?? 1), 0);
+    this.report(error, `committing a batch of ${writes} writes (${lost} lost)`);
   }
 
   private report(error: unknown, doing: string): void {
