@@ -403,6 +403,9 @@ export const MAX_HELD_CHUNKS = 16;
 /** Smallest buffer allocated when chunks are merged; it then doubles, so merging stays linear. */
 export const MIN_MERGE_BYTES = 256;
 
+/** The spare of every decoder that has not needed one: no buffer per idle connection. */
+const NO_SPARE = Buffer.alloc(0);
+
 /**
  * An incremental frame receiver: `push()` chunks as they arrive, get back the
  * messages they complete. A fatal error (bad header, frame too large) is
@@ -419,7 +422,7 @@ export class Decoder {
   private state = READING_HEADER;
   private bodyBytes = 0;
   /** Where chunks past MAX_HELD_CHUNKS are gathered; its first `spareUsed` bytes are taken. */
-  private spare = Buffer.alloc(0);
+  private spare = NO_SPARE;
   private spareUsed = 0;
 
   constructor(options: DecoderOptions = {}) {
@@ -588,7 +591,7 @@ export class Decoder {
     this.chunks = [];
     this.head = 0;
     this.buffered = 0;
-    this.spare = Buffer.alloc(0);
+    this.spare = NO_SPARE;
     this.spareUsed = 0;
   }
 }

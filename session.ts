@@ -86,6 +86,17 @@ export interface SessionHandler {
 
 export type SessionState = "greeting" | "joined" | "closing" | "closed";
 
+/**
+ * Why the server stops reading a client: its rate budget is spent, a
+ * handler of its last frame is still at work, or a reader it talks to lags.
+ * Bits of one number rather than a Set: a session is kept per connection.
+ */
+const HOLD = { rate: 1, busy: 2, lagging: 4 } as const;
+type HoldReason = keyof typeof HOLD;
+
+/** Features before the join names some: one set shared by every session. */
+const NO_FEATURES: ReadonlySet<Feature> = new Set();
+
 export interface SessionLimits {
   /** Frames a second, bursts of twice as many; 0 for no limit. */
   rateLimit: number;
@@ -109,7 +120,7 @@ export class Session {
   key: string | undefined;
   /** Logged in to a registered account. */
   account = false;
-  features: ReadonlySet<Feature> = new Set();
+  features: ReadonlySet<Feature> = NO_FEATURES;
   /** Joined implicitly by a bare seed Message: such a client expects its own broadcasts back. */
   echoOwn = false;
   readonly connectedAt = Date.now();
@@ -120,8 +131,8 @@ export class Session {
   pongQueued = false;
 
   private readonly inbox: Array<Message | ProtocolError> = [];
-  /** Why reading is stopped: each reason holds the socket paused until it is lifted. */
-  private readonly holds = new Set<"rate" | "busy" | "lagging">();
+  /** Why reading is stopped (HOLD bits): each reason holds the socket paused until it is lifted. */
+  private holds = 0;
   private tokens: number;
   private tokensAt = this.connectedAt;
   private rateTimer: NodeJS.Timeout | undefined;
@@ -151,7 +162,7 @@ export class Session {
 
   /** The server has stopped reading this client (its frames are held, not dropped). */
   get held(): boolean {
-    return this.holds.size > 0;
+    return this.holds !== 0;
   }
 
   /** For the log: the name once joined, the address before. */
@@ -179,7 +190,7 @@ export class Session {
 
   private drain(): void {
     // Any hold stops the handling too, not only the reading: frames already read wait while a reader catches up.
-    while (this.inbox.length > 0 && this.open && this.holds.size === 0) {
+    while (this.inbox.length > 0 && this.open && this.holds === 0) {
       const item = this.inbox[0]!;
       if (!this.spend(item)) return;
       this.inbox.shift();
@@ -235,14 +246,15 @@ export class Session {
     return false;
   }
 
-  private hold(reason: "rate" | "busy" | "lagging"): void {
-    if (this.holds.size === 0) this.transport.pause();
-    this.holds.add(reason);
+  private hold(reason: HoldReason): void {
+    if (this.holds === 0) this.transport.pause();
+    this.holds |= HOLD[reason];
   }
 
-  private release(reason: "rate" | "busy" | "lagging"): void {
-    if (!this.holds.delete(reason)) return;
-    if (this.holds.size === 0 && this.open) this.transport.resume();
+  private release(reason: HoldReason): void {
+    if ((this.holds & HOLD[reason]) === 0) return;
+    this.holds &= ~HOLD[reason];
+    if (this.holds === 0 && this.open) this.transport.resume();
   }
 
   // -------------------------------------------------------------------------
@@ -261,12 +273,13 @@ export class Session {
    */
   deliver(out: Outgoing, talker?: Session): void {
     if (!this.open) return;
-    if (this.transport.bufferedBytes + out.framed().length > this.limits.maxOutboundBytes) {
+    const buffered = this.transport.bufferedBytes + out.framed().length; // once this frame is queued
+    if (buffered > this.limits.maxOutboundBytes) {
       this.disconnect("slow");
       return;
     }
     this.transport.send(out);
-    if (talker && talker !== this && this.transport.bufferedBytes > this.limits.backpressureBytes) this.pauseTalker(talker);
+    if (talker && talker !== this && buffered > this.limits.backpressureBytes) this.pauseTalker(talker);
   }
 
   private pauseTalker(talker: Session): void {

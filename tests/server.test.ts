@@ -303,3 +303,27 @@ t.test("seed Message without type (the original client)", async (t) => {
     t.match(await seed.next(), { type: "chat", client_name: "Usuario0", message: "oi" });
   });
 });
+
+t.test("one write per turn: receivers whose turns differ each get exactly their own frames, in order", async (t) => {
+  // One TCP write from the sender: its frames are handled in one turn, and every
+  // receiver's frames of that turn go out joined. Six receivers get the same
+  // broadcasts with a different private between them: more variants beginning
+  // with the same frame than the server shares (MAX_SHARED_VARIANTS).
+  const { port } = (await testServer(t, { rateLimit: 0 })).address;
+  const sender = await Peer.joined(t, port, "sender");
+  const names = ["r1", "r2", "r3", "r4", "r5", "r6", "plain"];
+  const readers: Peer[] = [];
+  for (const name of names) readers.push(await Peer.joined(t, port, name));
+  await Promise.all([sender, ...readers].map((peer) => peer.drain()));
+  const frames = [
+    encode({ type: "chat", message: "first" }),
+    ...names.slice(0, 6).map((name) => encode({ type: "chat", to: name, message: `for ${name}` })),
+    encode({ type: "chat", message: "last" }),
+  ];
+  sender.send(Buffer.concat(frames));
+  for (const [i, reader] of readers.entries()) {
+    const got = (await reader.drain()).map((msg) => msg.message);
+    const expected = names[i] === "plain" ? ["first", "last"] : ["first", `for ${names[i]}`, "last"];
+    t.same(got, expected, `${names[i]} got its frames and no one else's`);
+  }
+});
