@@ -28,9 +28,21 @@ const SENDERS = 4;
 const WINDOW = 16;
 const MESSAGE_BYTES = 100;
 const CHANNEL = "chat";
-const SETTLE_MS = 10_000;
+/**
+ * Idle time before the server's memory is read. After a burst (the joins,
+ * each announced to everyone), V8 keeps the young generation it grew (32 MB)
+ * until its memory reducer sees the process idle, some 20 to 40 s later.
+ */
+const SETTLE_MS = 45_000;
 /** The room the room fan-out uses. */
 const BENCH_ROOM = "#bench";
+/**
+ * Idle clients joining at once. Each gets a welcome listing everyone (up to
+ * 64 KiB); in bursts of 200 those transient buffers left 10 KB or more per
+ * connection in the C heap after they were freed (glibc gives back only the
+ * top of its heap), which is a burst's cost, not a connection's.
+ */
+const IDLE_JOIN_BATCH = 10;
 /** Functions listed from a CPU profile. */
 const PROFILE_TOP = 15;
 
@@ -52,6 +64,10 @@ interface Target {
 interface Memory {
   rss: number;
   heapUsed: number;
+  /** V8's young generation, allocated (not used) bytes. */
+  young: number;
+  /** V8's heap, allocated (used or not). */
+  heapTotal: number;
   connections: number;
 }
 
@@ -334,26 +350,77 @@ interface IdleResult {
   connections: number;
   held: number;
   rssMiB: number;
+  /** V8's heap as allocated: what of the RSS is JavaScript's. */
+  heapTotalMiB: number;
+  /** The young generation V8 still holds after the rest (a fixed cost, not a connection's). */
+  youngMiB: number;
+  /** (RSS now - RSS with none) / connections. */
   rssPerConnection: number;
+  /** RSS added per connection since the previous count: what one more connection costs. */
+  rssPerAddedConnection: number | "";
   heapPerConnection: number;
 }
 
 /** Resident memory as the kernel counts it (/proc), after a garbage collection in the server. */
-async function measure(server: Awaited<ReturnType<typeof startChatServer>>): Promise<{ rss: number; heap: number; held: number }> {
+async function measure(
+  server: Awaited<ReturnType<typeof startChatServer>>,
+): Promise<{ rss: number; heap: number; heapTotal: number; young: number; held: number }> {
   // Several collections: the first ones free objects, later ones give their pages back.
   for (let i = 0; i < 3; i++) await server.memory();
-  const { heapUsed, connections } = await server.memory();
+  const { heapUsed, heapTotal, young, connections } = await server.memory();
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"));
-  return { rss: Number(match![1]) * 1024, heap: heapUsed, held: connections };
+  return { rss: Number(match![1]) * 1024, heap: heapUsed, heapTotal, young, held: connections };
 }
 
-async function idle(count: number): Promise<IdleResult> {
+/**
+ * Memory once the server has rested: collect garbage (which also starts
+ * V8's memory reducer), let it idle, and measure.
+ */
+async function settledMemory(server: Awaited<ReturnType<typeof startChatServer>>): ReturnType<typeof measure> {
+  await measure(server);
+  await sleep(SETTLE_MS);
+  return measure(server);
+}
+
+/**
+ * One server, measured settled and empty, then with each count of idle
+ * joined connections in turn (the later counts add to the earlier ones).
+ */
+async function idle(counts: number[], say: (line: string) => void): Promise<IdleResult[]> {
   const server = await startChatServer();
-  const before = await measure(server);
+  const results: IdleResult[] = [];
   const sockets: net.Socket[] = [];
+  try {
+    const before = await settledMemory(server);
+    let previous: { count: number; rss: number } | undefined;
+    for (const count of counts) {
+      say(`idle: ${count} joined connections...`);
+      await connectIdle(server.port, sockets, count);
+      const after = await settledMemory(server);
+      results.push({
+        connections: count,
+        held: after.held,
+        rssMiB: round(after.rss / 2 ** 20, 1),
+        heapTotalMiB: round(after.heapTotal / 2 ** 20, 1),
+        youngMiB: round(after.young / 2 ** 20, 1),
+        rssPerConnection: Math.round((after.rss - before.rss) / count),
+        rssPerAddedConnection: previous ? Math.round((after.rss - previous.rss) / (count - previous.count)) : "",
+        heapPerConnection: Math.round((after.heap - before.heap) / count),
+      });
+      previous = { count, rss: after.rss };
+    }
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await server.stop();
+  }
+  return results;
+}
+
+/** Connects and joins clients until `sockets` holds `count`, at the pace the load generator reads their notices. */
+async function connectIdle(port: number, sockets: net.Socket[], count: number): Promise<void> {
   const welcomed: Array<Promise<void>> = [];
-  for (let i = 0; i < count; i++) {
-    const socket = net.connect({ port: server.port, host: "127.0.0.1" });
+  for (let i = sockets.length; i < count; i++) {
+    const socket = net.connect({ port, host: "127.0.0.1" });
     socket.on("error", () => {});
     sockets.push(socket);
     // Each join is announced to everyone already there: read and drop those notices.
@@ -364,27 +431,14 @@ async function idle(count: number): Promise<IdleResult> {
       }),
     );
     socket.on("data", () => {});
-    if (i % 200 === 199 || i === count - 1) {
-      await Promise.all(welcomed.slice(-200));
+    if (welcomed.length === IDLE_JOIN_BATCH || i === count - 1) {
+      await Promise.all(welcomed.splice(0));
       // Pace the joins to what this load generator reads: each is announced to
       // everyone, and notices queued in the server would be measured as memory.
       await pingPong(sockets[0]!);
     }
   }
   await Promise.all(sockets.map(pingPong)); // a pong comes after every notice: nothing is queued now
-  // Let the server settle: V8 gives back the heap a burst of joins made it
-  // take only after some idle seconds.
-  await sleep(SETTLE_MS);
-  const after = await measure(server);
-  for (const socket of sockets) socket.destroy();
-  await server.stop();
-  return {
-    connections: count,
-    held: after.held,
-    rssMiB: round(after.rss / 2 ** 20, 1),
-    rssPerConnection: Math.round((after.rss - before.rss) / count),
-    heapPerConnection: Math.round((after.heap - before.heap) / count),
-  };
 }
 
 // ---------------------------------------------------------------------------
@@ -521,6 +575,33 @@ function table(rows: Array<Record<string, unknown>>): string {
   return [line(columns), line(widths.map((w) => "-".repeat(w))), ...rows.map((r) => line(columns.map((c) => String(r[c]))))].join("\n");
 }
 
+/** Every fan-out: each receiver count against each target; whether Redis was there to compare. */
+async function allFanouts(
+  receiverCounts: number[],
+  seconds: number,
+  profileDir: string | undefined,
+  say: (line: string) => void,
+): Promise<{ fanouts: FanoutResult[]; redis: boolean }> {
+  const results: FanoutResult[] = [];
+  const chat = await startChatServer("off", profileDir);
+  const stored = await startChatServer("SQLite", profileDir);
+  const redis = await startRedis();
+  try {
+    for (const receivers of receiverCounts) {
+      for (const target of [chat, stored, stored.inRoom(BENCH_ROOM), redis]) {
+        if (!target) continue;
+        say(`fan-out: ${target.name}, ${receivers} receivers, ${seconds} s...`);
+        results.push(await fanout(target, receivers, seconds));
+      }
+    }
+  } finally {
+    await chat.stop();
+    await stored.stop();
+    await redis?.stop();
+  }
+  return { fanouts: results, redis: redis !== undefined };
+}
+
 async function main(): Promise<void> {
   const values = parseOptions(process.argv.slice(2), {
     seconds: { type: "string" },
@@ -530,40 +611,20 @@ async function main(): Promise<void> {
     json: { type: "boolean" },
   });
   const seconds = Number(values.seconds ?? 5);
-  const receiverCounts = (values.receivers ?? "100,1000").split(",").map(Number);
+  const receiverCounts = (values.receivers ?? "100,1000").split(",").filter(Boolean).map(Number);
   const idleCounts = (values.idle ?? "5000,10000").split(",").filter(Boolean).map(Number);
   const profileDir = values.profile && path.resolve(values.profile);
   if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
   const say = (line: string) => !values.json && process.stderr.write(`${line}\n`);
 
-  const fanouts: FanoutResult[] = [];
-  const chat = await startChatServer("off", profileDir);
-  const stored = await startChatServer("SQLite", profileDir);
-  const redis = await startRedis();
-  try {
-    for (const receivers of receiverCounts) {
-      for (const target of [chat, stored, stored.inRoom(BENCH_ROOM), redis]) {
-        if (!target) continue;
-        say(`fan-out: ${target.name}, ${receivers} receivers, ${seconds} s...`);
-        fanouts.push(await fanout(target, receivers, seconds));
-      }
-    }
-  } finally {
-    await chat.stop();
-    await stored.stop();
-    await redis?.stop();
-  }
-  const idles: IdleResult[] = [];
-  for (const count of idleCounts) {
-    say(`idle: ${count} joined connections...`);
-    idles.push(await idle(count));
-  }
+  const { fanouts, redis } = receiverCounts.length > 0 ? await allFanouts(receiverCounts, seconds, profileDir, say) : { fanouts: [], redis: false };
+  const idles = idleCounts.length > 0 ? await idle(idleCounts, say) : [];
   say("framing: decoder throughput...");
   const frame = framing();
   const profiles = profileDir ? mainThreadProfiles(profileDir) : [];
 
   if (values.json) {
-    console.log(JSON.stringify({ fanout: fanouts, idle: idles, framing: frame, redis: redis !== undefined, profiles }, null, 2));
+    console.log(JSON.stringify({ fanout: fanouts, idle: idles, framing: frame, redis, profiles }, null, 2));
     return;
   }
   const ratioRows = fanouts.map((f) => {
@@ -575,9 +636,11 @@ async function main(): Promise<void> {
       "CPU vs Redis": vs ? `${round(f.cpuMicrosPerDelivery / base.cpuMicrosPerDelivery, 2)}x` : "",
     };
   });
-  console.log(`\nFan-out: ${SENDERS} senders, ${WINDOW} messages in flight each, ${MESSAGE_BYTES}-byte messages\n`);
-  console.log(table(ratioRows as unknown as Array<Record<string, unknown>>));
-  if (!redis) console.log("\n(Redis not measured: install it with `apt-get install redis-server` to compare.)");
+  if (fanouts.length > 0) {
+    console.log(`\nFan-out: ${SENDERS} senders, ${WINDOW} messages in flight each, ${MESSAGE_BYTES}-byte messages\n`);
+    console.log(table(ratioRows as unknown as Array<Record<string, unknown>>));
+  }
+  if (fanouts.length > 0 && !redis) console.log("\n(Redis not measured: install it with `apt-get install redis-server` to compare.)");
   if (idles.length > 0) {
     console.log("\nIdle joined connections: the server's resident memory\n");
     console.log(table(idles as unknown as Array<Record<string, unknown>>));

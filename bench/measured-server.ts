@@ -10,6 +10,7 @@
  * for no features, so they are never pinged.)
  */
 import readline from "node:readline";
+import v8 from "node:v8";
 import { startServer } from "../server.js";
 
 const db = process.argv[2];
@@ -18,6 +19,8 @@ console.log(`listening on ${server.address.host}:${server.address.port}`);
 readline.createInterface({ input: process.stdin }).on("line", () => {
   (globalThis as { gc?: () => void }).gc?.();
   const { rss, heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
-  console.log(JSON.stringify({ rss, heapTotal, heapUsed, external, arrayBuffers, connections: server.connectionCount }));
+  // The young generation: a burst grows it (to 32 MB), and V8 shrinks it back only once the process has been idle a while.
+  const young = v8.getHeapSpaceStatistics().find((space) => space.space_name === "new_space")?.space_size ?? 0;
+  console.log(JSON.stringify({ rss, heapTotal, heapUsed, external, arrayBuffers, young, connections: server.connectionCount }));
 });
 process.stdin.on("end", () => void server.close().then(() => process.exit(0)));
