@@ -273,13 +273,13 @@ export class Session {
    */
   deliver(out: Outgoing, talker?: Session): void {
     if (!this.open) return;
-    const buffered = this.transport.bufferedBytes + out.framed().length; // once this frame is queued
-    if (buffered > this.limits.maxOutboundBytes) {
+    if (this.transport.bufferedBytes + out.framed().length > this.limits.maxOutboundBytes) {
       this.disconnect("slow");
       return;
     }
     this.transport.send(out);
-    if (talker && talker !== this && buffered > this.limits.backpressureBytes) this.pauseTalker(talker);
+    // Read again after sending: a frame the peer took at once is not queued (and no 'drain' would follow it).
+    if (talker && talker !== this && this.transport.bufferedBytes > this.limits.backpressureBytes) this.pauseTalker(talker);
   }
 
   private pauseTalker(talker: Session): void {
