@@ -492,13 +492,14 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** The functions a V8 CPU profile saw running most (self time), with their share of all samples. */
-function topFunctions(profile: CpuProfile, count: number): Array<{ function: string; where: string; selfMs: number; percent: number }> {
+/** The functions a V8 CPU profile saw running most (self time), with their share of the busy time (idle left out). */
+function topFunctions(profile: CpuProfile, count: number): Array<{ function: string; where: string; selfMs: number; percentOfBusy: number }> {
   const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
   const selfMicros = new Map<string, number>();
   let total = 0;
   profile.samples.forEach((id, i) => {
     const frame = frames.get(id)!;
+    if (frame.functionName === "(idle)") return; // waiting for the load generator between runs
     const where = frame.url ? `${path.basename(frame.url)}:${frame.lineNumber + 1}` : "";
     const key = `${frame.functionName || "(anonymous)"}\t${where}`;
     const delta = profile.timeDeltas[i] ?? 0;
@@ -510,7 +511,7 @@ function topFunctions(profile: CpuProfile, count: number): Array<{ function: str
     .slice(0, count)
     .map(([key, micros]) => {
       const [name, where] = key.split("\t") as [string, string];
-      return { function: name, where, selfMs: Math.round(micros / 1000), percent: round((micros / total) * 100, 1) };
+      return { function: name, where, selfMs: Math.round(micros / 1000), percentOfBusy: round((micros / total) * 100, 1) };
     });
 }
 
