@@ -12,6 +12,17 @@ import type { Outgoing, Session, Transport } from "./session.js";
 export const CLOSE_GRACE_MS = 1000;
 
 /**
+ * The transport a socket carries, so that its listeners can be functions
+ * shared by every connection instead of closures made for each.
+ */
+export const TRANSPORT = Symbol("transport");
+export type TransportSocket<T extends SocketTransport = SocketTransport> = net.Socket & { [TRANSPORT]: T };
+
+function onSocketError(this: TransportSocket): void {
+  this[TRANSPORT].peerReset();
+}
+
+/**
  * What a transport over a socket does whatever it speaks: its address, what
  * waits for the peer, and how it ends. A gateway adds reading and `send()`.
  */
@@ -20,8 +31,13 @@ export abstract class SocketTransport implements Pick<Transport, "address" | "pe
   protected ended = false;
 
   constructor(protected readonly socket: net.Socket) {
-    // A reset peer: write nothing more (each write to it would build an error); 'close' follows.
-    socket.on("error", () => (this.ended = true));
+    (socket as TransportSocket)[TRANSPORT] = this;
+    socket.on("error", onSocketError);
+  }
+
+  /** A reset peer: write nothing more (each write to it would build an error); 'close' follows. */
+  peerReset(): void {
+    this.ended = true;
   }
 
   abstract send(out: Outgoing): void;

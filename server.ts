@@ -27,7 +27,7 @@ import { Hub, HISTORY_REPLAY } from "./hub.js";
 import { Outgoing, Session, type SessionLimits, type Transport } from "./session.js";
 import { HISTORY_KEEP, MEMORY_PATH, MemoryStore, openStore, type Store } from "./store.js";
 import { PASSWORD_COST_LOG2 } from "./passwords.js";
-import { listen, readTls, SocketTransport, socketServer, type GatewayHost, type TlsFiles } from "./gateway.js";
+import { listen, readTls, SocketTransport, socketServer, TRANSPORT, type GatewayHost, type TlsFiles, type TransportSocket } from "./gateway.js";
 import { textConnections } from "./gateway-text.js";
 import { looksLikeHttp, WebGateway } from "./gateway-web.js";
 
@@ -176,6 +176,16 @@ function sameFrames(a: Outgoing[], b: Outgoing[]): boolean {
   return true;
 }
 
+// A framed socket's listeners are these two functions, shared by every
+// connection, rather than closures made for each (an idle connection's memory).
+function onFramedData(this: TransportSocket<FramedTransport>, chunk: Buffer): void {
+  this[TRANSPORT].received(chunk);
+}
+
+function onFramedClose(this: TransportSocket<FramedTransport>): void {
+  this[TRANSPORT].closed();
+}
+
 /** One TCP connection speaking Content-length framing. */
 class FramedTransport extends SocketTransport implements Transport {
   private readonly decoder: Decoder;
@@ -200,16 +210,31 @@ class FramedTransport extends SocketTransport implements Transport {
    * first bytes (an HTTP request on the chat port): the session then ends unseen.
    */
   attach(session: Session, closeReason: () => LeaveReason, handOff?: (chunk: Buffer) => boolean): void {
-    const onData = (chunk: Buffer) => session.receive(this.decode(chunk));
-    if (!handOff) this.socket.on("data", onData);
-    else {
-      this.socket.once("data", (chunk: Buffer) => {
-        if (handOff(chunk)) return;
-        this.socket.on("data", onData);
-        onData(chunk);
-      });
+    this.session = session;
+    this.closeReason = closeReason;
+    this.handOff = handOff;
+    this.socket.on("data", onFramedData).on("close", onFramedClose);
+  }
+
+  private session: Session | undefined;
+  private closeReason: (() => LeaveReason) | undefined;
+  private handOff: ((chunk: Buffer) => boolean) | undefined;
+
+  /** The socket's 'data'. */
+  received(chunk: Buffer): void {
+    const handOff = this.handOff;
+    if (handOff) {
+      this.handOff = undefined; // only the first bytes can be an HTTP request
+      this.socket.off("data", onFramedData); // not ours while another gateway looks at them
+      if (handOff(chunk)) return;
+      this.socket.on("data", onFramedData);
     }
-    this.socket.on("close", () => session.transportClosed(closeReason()));
+    this.session!.receive(this.decode(chunk));
+  }
+
+  /** The socket's 'close'. */
+  closed(): void {
+    this.session!.transportClosed(this.closeReason!());
   }
 
   /** When the first byte of the frame still incomplete arrived; 0 when none is. */
