@@ -195,6 +195,10 @@ class FramedTransport extends SocketTransport implements Transport {
   /** Writes the socket has not finished, and who waits for them all to finish. */
   private writesInFlight = 0;
   private drainWaiters: Array<() => void> = [];
+  /** Set by attach(): whom the socket's frames go to, and who may take its first bytes. */
+  private session: Session | undefined;
+  private closeReason: (() => LeaveReason) | undefined;
+  private handOff: ((chunk: Buffer) => boolean) | undefined;
 
   constructor(
     socket: net.Socket,
@@ -215,10 +219,6 @@ class FramedTransport extends SocketTransport implements Transport {
     this.handOff = handOff;
     this.socket.on("data", onFramedData).on("close", onFramedClose);
   }
-
-  private session: Session | undefined;
-  private closeReason: (() => LeaveReason) | undefined;
-  private handOff: ((chunk: Buffer) => boolean) | undefined;
 
   /** The socket's 'data'. */
   received(chunk: Buffer): void {
