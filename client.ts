@@ -15,8 +15,8 @@ import tls from "node:tls";
 import readline from "node:readline";
 import { Writable } from "node:stream";
 import stringWidth from "string-width";
-import { EMPTY_CHAT_STATE, findRoom, reduceChat, type ChatState } from "./chat-state.js";
-import { parseCommand, sameRoom, type Command } from "./commands.js";
+import { EMPTY_CHAT_STATE, findRoom, reduceChat, type ChatState } from "./client/chat-state.js";
+import { parseCommand, sameRoom, type Command } from "./common/commands.js";
 import {
   chatLine,
   describe,
@@ -32,8 +32,8 @@ import {
   type DisplayLine,
   type LineKind,
   type Texts,
-} from "./format.js";
-import { isMain, parseOptions, parsePort, runMain, UsageError } from "./cli.js";
+} from "./common/format.js";
+import { isMain, parseOptions, parsePort, runMain, UsageError } from "./common/cli.js";
 import {
   DEFAULT_HOST,
   DEFAULT_PORT,
@@ -1094,7 +1094,7 @@ async function main(): Promise<number> {
   }
   const ascii = !isUtf8Locale();
   if (process.stdin.isTTY && process.stdout.isTTY && !values.plain && !values.supervised) {
-    const { runFullScreen } = await import("./client-view.js");
+    const { runFullScreen } = await import("./client/view.js");
     return runFullScreen(client, t, values.name, ascii);
   }
   process.on("SIGTERM", () => void client.quit().then(() => process.exit(0)));

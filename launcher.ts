@@ -13,8 +13,8 @@ import { EventEmitter, once } from "node:events";
 import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
-import { isMain, parseCount, parseOptions, parsePort, runMain, UsageError } from "./cli.js";
-import { LANGS, TEXTS } from "./format.js";
+import { isMain, parseCount, parseOptions, parsePort, runMain, UsageError } from "./common/cli.js";
+import { LANGS, TEXTS } from "./common/format.js";
 import { DEFAULT_HOST, DEFAULT_NAME_PREFIX, DEFAULT_PORT, nameKey, nameProblem } from "./protocol.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -637,7 +637,7 @@ async function main(): Promise<number> {
   process.on("exit", () => supervisor.killAll());
 
   if (process.stdin.isTTY && process.stdout.isTTY) {
-    const { runFullScreen } = await import("./launcher-view.js");
+    const { runFullScreen } = await import("./launcher/view.js");
     return runFullScreen(supervisor, options, stopped);
   }
   return runPiped(supervisor, options, stopped);

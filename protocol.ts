@@ -7,7 +7,7 @@
  * or `ProtocolError`s. See README.md, "The protocol", for the whole contract.
  */
 
-import { invisibleProblem, markProblem, nameSkeleton, scriptProblem } from "./names.js";
+import { invisibleProblem, markProblem, nameSkeleton, scriptProblem } from "./common/names.js";
 
 // ---------------------------------------------------------------------------
 // Defaults and limits

@@ -22,16 +22,16 @@ import {
   MAX_OUTBOUND_BYTES,
   type LeaveReason,
 } from "./protocol.js";
-import { isMain, parseCount, parseOptions, parsePort, runMain, UsageError } from "./cli.js";
-import { Hub, HISTORY_REPLAY } from "./hub.js";
-import { Outgoing, Session, type SessionLimits, type Transport } from "./session.js";
-import { HISTORY_KEEP, MEMORY_PATH, MemoryStore, openStore, type Store } from "./store.js";
-import { PASSWORD_COST_LOG2 } from "./passwords.js";
-import { listen, readTls, SocketTransport, socketServer, TRANSPORT, type GatewayHost, type TlsFiles, type TransportSocket } from "./gateway.js";
-import { textConnections } from "./gateway-text.js";
-import { looksLikeHttp, WebGateway } from "./gateway-web.js";
+import { isMain, parseCount, parseOptions, parsePort, runMain, UsageError } from "./common/cli.js";
+import { Hub, HISTORY_REPLAY } from "./server/hub.js";
+import { Outgoing, Session, type SessionLimits, type Transport } from "./server/session.js";
+import { HISTORY_KEEP, MEMORY_PATH, MemoryStore, openStore, type Store } from "./server/store.js";
+import { PASSWORD_COST_LOG2 } from "./server/passwords.js";
+import { listen, readTls, SocketTransport, socketServer, TRANSPORT, type GatewayHost, type TlsFiles, type TransportSocket } from "./server/gateway.js";
+import { textConnections } from "./server/gateway-text.js";
+import { looksLikeHttp, WebGateway } from "./server/gateway-web.js";
 
-export { fittingNames, printable } from "./hub.js";
+export { fittingNames, printable } from "./server/hub.js";
 
 /** The database file `server.ts` uses when given no --db: in the working directory. */
 export const DEFAULT_DB = "chat.db";

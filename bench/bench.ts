@@ -19,7 +19,7 @@ import path from "node:path";
 import readline from "node:readline";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { parseOptions, runMain } from "../cli.js";
+import { parseOptions, runMain } from "../common/cli.js";
 import { Decoder, encode } from "../protocol.js";
 import { Histogram } from "./histogram.js";
 

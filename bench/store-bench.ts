@@ -9,8 +9,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { chatId, type StoredChat } from "../store.js";
-import { SqliteStore } from "../sqlite-store.js";
+import { chatId, type StoredChat } from "../server/store.js";
+import { SqliteStore } from "../server/sqlite-store.js";
 
 /** Chats per turn in the second measure: a busy server's burst. */
 const TURN_CHATS = 100;

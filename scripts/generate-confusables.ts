@@ -1,7 +1,7 @@
 /**
  * Regenerates `names-confusables.ts` from Unicode's `confusables.txt` (UTS #39).
  *
- *     npx tsx scripts/generate-confusables.ts path/to/confusables.txt > names-confusables.ts
+ *     npx tsx scripts/generate-confusables.ts path/to/confusables.txt > common/names-confusables.ts
  *
  * Download the file from Unicode's site (Public/security/<version>/confusables.txt).
  * The output is checked in, so the project needs no build step and no network:
@@ -64,7 +64,7 @@ const hex = (codePoint: number) => codePoint.toString(16).toUpperCase();
 function main(args: string[]): void {
   const path = args[0];
   if (path === undefined) {
-    process.stderr.write("usage: npx tsx scripts/generate-confusables.ts confusables.txt > names-confusables.ts\n");
+    process.stderr.write("usage: npx tsx scripts/generate-confusables.ts confusables.txt > common/names-confusables.ts\n");
     process.exit(2);
   }
   process.stdout.write(renderModule(parseConfusables(readFileSync(path, "utf8"))));

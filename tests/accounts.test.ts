@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import t from "tap";
 import { encode, type Message, type MessageFields } from "../protocol.js";
-import { MAX_FAILED_LOGINS } from "../passwords.js";
+import { MAX_FAILED_LOGINS } from "../server/passwords.js";
 import { Peer, testServer, tempDir } from "./helpers.js";
 
 /** Cheap hashes: the tests register many accounts. The cost itself is tested in tests/passwords.test.ts. */

@@ -1,6 +1,6 @@
 /** The client's rooms and friends as a reducer over server frames (chat-state.ts): pure, frame by frame. */
 import t from "tap";
-import { EMPTY_CHAT_STATE, findRoom, isOperator, reduceChat, type ChatState } from "../chat-state.js";
+import { EMPTY_CHAT_STATE, findRoom, isOperator, reduceChat, type ChatState } from "../client/chat-state.js";
 import { Message, type MessageFields } from "../protocol.js";
 
 const apply = (state: ChatState, ...frames: MessageFields[]) => frames.reduce((s, f) => reduceChat(s, new Message(f)), state);

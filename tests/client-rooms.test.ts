@@ -5,9 +5,9 @@
  */
 import t from "tap";
 import { ChatClient, runCommand } from "../client.js";
-import { findRoom, isOperator } from "../chat-state.js";
-import { parseCommand } from "../commands.js";
-import { TEXTS } from "../format.js";
+import { findRoom, isOperator } from "../client/chat-state.js";
+import { parseCommand } from "../common/commands.js";
+import { TEXTS } from "../common/format.js";
 import { LOBBY, type Message } from "../protocol.js";
 import { Peer, Script, testServer, within } from "./helpers.js";
 

@@ -1,8 +1,8 @@
 import { render } from "ink-testing-library";
 import t from "tap";
-import { ChatApp, ChatView, inputText, wrapRows, type ChatViewProps } from "../client-view.js";
+import { ChatApp, ChatView, inputText, wrapRows, type ChatViewProps } from "../client/view.js";
 import { ChatClient } from "../client.js";
-import { TEXTS } from "../format.js";
+import { TEXTS } from "../common/format.js";
 import { FakeServer, welcome } from "./fake-server.js";
 import { eventually, Peer, testServer } from "./helpers.js";
 
@@ -359,7 +359,7 @@ t.test("windows: the list with unread counts, the room's topic in the header, me
 });
 
 t.test("windowFor routes frames: private chats by the other person, rooms by name, the lobby's joins to the lobby", async (t) => {
-  const { windowFor, windowKey } = await import("../client-view.js");
+  const { windowFor, windowKey } = await import("../client/view.js");
   const { Message } = await import("../protocol.js");
   t.equal(windowFor(new Message({ type: "chat", client_name: "bruno", to: "ana", message: "x" }), "ana"), "@bruno");
   t.equal(windowFor(new Message({ type: "chat", client_name: "ana", to: "Bruno", message: "x" }), "ana"), "@bruno", "one's own echo: the recipient's window");

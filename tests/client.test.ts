@@ -1,8 +1,8 @@
 import { once } from "node:events";
 import t from "tap";
 import { ChatClient, EXIT_UNDELIVERED, JoinError, runCommand } from "../client.js";
-import { parseCommand } from "../commands.js";
-import { TEXTS } from "../format.js";
+import { parseCommand } from "../common/commands.js";
+import { TEXTS } from "../common/format.js";
 import { startServer } from "../server.js";
 import { freePorts, Peer, Script, testServer, within } from "./helpers.js";
 

@@ -1,5 +1,5 @@
 import t from "tap";
-import { chatLine, clock, describe, detectLang, errorText, inputProblemText, LEAVE_REASONS, isUtf8Locale, sanitize, TEXTS, toAscii, when } from "../format.js";
+import { chatLine, clock, describe, detectLang, errorText, inputProblemText, LEAVE_REASONS, isUtf8Locale, sanitize, TEXTS, toAscii, when } from "../common/format.js";
 import { ERROR_CODES, Message, type LeaveReason } from "../protocol.js";
 
 const en = TEXTS.en;

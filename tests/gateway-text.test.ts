@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import t from "tap";
-import { LineSplitter, renderLine, roomCommand } from "../gateway-text.js";
+import { LineSplitter, renderLine, roomCommand } from "../server/gateway-text.js";
 import { Message } from "../protocol.js";
 import { FramedPeer, LinePeer, WsPeer } from "./gateway-helpers.js";
 import { ROOT, testServer, within } from "./helpers.js";

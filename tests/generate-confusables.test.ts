@@ -1,5 +1,5 @@
 import t from "tap";
-import { CONFUSABLES_DATA, CONFUSABLES_VERSION } from "../names-confusables.js";
+import { CONFUSABLES_DATA, CONFUSABLES_VERSION } from "../common/names-confusables.js";
 import { ENTRIES_PER_LINE, parseConfusables, renderModule } from "../scripts/generate-confusables.js";
 
 const SAMPLE = `# confusables.txt

@@ -13,7 +13,7 @@ import {
   screenOrder,
   summaryPage,
   wrapText,
-} from "../launcher-view.js";
+} from "../launcher/view.js";
 import { planInstances, type Instance, type InstanceState, type Supervisor } from "../launcher.js";
 import { eventually } from "./helpers.js";
 

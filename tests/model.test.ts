@@ -12,9 +12,9 @@ import fc from "fast-check";
 import t from "tap";
 import type { Message, MessageFields } from "../protocol.js";
 import { LOBBY, nameKey, sortNames } from "../protocol.js";
-import { HISTORY_REPLAY } from "../hub.js";
-import { MAX_FAILED_LOGINS } from "../passwords.js";
-import { roomKey } from "../rooms.js";
+import { HISTORY_REPLAY } from "../server/hub.js";
+import { MAX_FAILED_LOGINS } from "../server/passwords.js";
+import { roomKey } from "../server/rooms.js";
 import { startServer } from "../server.js";
 import { Peer } from "./helpers.js";
 

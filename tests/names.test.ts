@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import t from "tap";
-import { caseFold, foldUntilStable, MAX_MARKS_PER_LETTER } from "../names.js";
+import { caseFold, foldUntilStable, MAX_MARKS_PER_LETTER } from "../common/names.js";
 import { nameKey, nameProblem } from "../protocol.js";
 
 // Real names, one script (or one writing system) each.

@@ -17,8 +17,8 @@ import {
   type Store,
   type StoredChat,
   type StoreOptions,
-} from "../store.js";
-import { migrate, MIGRATIONS, openDatabase, schemaVersion, SqliteStore } from "../sqlite-store.js";
+} from "../server/store.js";
+import { migrate, MIGRATIONS, openDatabase, schemaVersion, SqliteStore } from "../server/sqlite-store.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chat-store-"));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));

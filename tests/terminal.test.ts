@@ -1,5 +1,5 @@
 import t from "tap";
-import { typeChunk, withoutLastChar } from "../terminal.js";
+import { typeChunk, withoutLastChar } from "../common/terminal.js";
 
 t.test("a chunk of keys is applied a character at a time", async (t) => {
   const submitted: string[] = [];

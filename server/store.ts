@@ -10,7 +10,7 @@
  * Keys are `nameKey()`s (see protocol.ts); names are kept as shown too.
  */
 
-import { nameKey } from "./protocol.js";
+import { nameKey } from "../protocol.js";
 
 /** Digits of a chat id: fixed width, so later ids sort after earlier ones as strings. */
 export const CHAT_ID_DIGITS = 16;

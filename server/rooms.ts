@@ -4,7 +4,7 @@
  *
  * Names are kept as shown; sets hold name keys (protocol.ts `nameKey`).
  */
-import { LOBBY, nameKey, sortNames } from "./protocol.js";
+import { LOBBY, nameKey, sortNames } from "../protocol.js";
 import type { Session } from "./session.js";
 import type { RoomRecord } from "./store.js";
 

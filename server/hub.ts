@@ -25,7 +25,7 @@ import {
   type ModerationType,
   type ProtocolError,
   type RoomSummary,
-} from "./protocol.js";
+} from "../protocol.js";
 import { Room, roomKey, roomProblem } from "./rooms.js";
 import { HashQueueFull, hashPassword, LoginAttempts, PASSWORD_COST_LOG2, passwordProblem, verifyPassword } from "./passwords.js";
 import { Outgoing, type Session, type SessionHandler } from "./session.js";

@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
-import type { LeaveReason } from "./protocol.js";
+import type { LeaveReason } from "../protocol.js";
 import type { Outgoing, Session, Transport } from "./session.js";
 
 /** How long a closing connection may take to flush its last frames before it is destroyed. */

@@ -14,9 +14,9 @@ import {
   type InstanceState,
   type LauncherOptions,
   type Supervisor,
-} from "./launcher.js";
+} from "../launcher.js";
 import stringWidth from "string-width";
-import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "./terminal.js";
+import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "../common/terminal.js";
 
 const STATE_COLORS: Record<InstanceState, string> = {
   starting: "yellow",

@@ -2,9 +2,9 @@
  * What the client shows, in English or Portuguese. Pure: turns protocol
  * messages and local events into display lines; no I/O.
  */
-import type { Message } from "./protocol.js";
-import { LOBBY, MAX_NAME_CHARS, MODERATION_TYPES, SERVER_NAME, type ModerationType, type RoomSummary } from "./protocol.js";
-import { MAX_ROOM_CHARS, roomKey } from "./rooms.js";
+import type { Message } from "../protocol.js";
+import { LOBBY, MAX_NAME_CHARS, MODERATION_TYPES, SERVER_NAME, type ModerationType, type RoomSummary } from "../protocol.js";
+import { MAX_ROOM_CHARS, roomKey } from "../server/rooms.js";
 import type { InputProblem } from "./commands.js";
 
 export type Lang = "en" | "pt";

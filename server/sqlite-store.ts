@@ -9,7 +9,7 @@
  */
 
 import Database from "libsql";
-import { nameKey } from "./protocol.js";
+import { nameKey } from "../protocol.js";
 import {
   byBan,
   byPair,

@@ -9,9 +9,9 @@
  * the chat's rules is written here.
  */
 import net from "node:net";
-import { parseCommand, type Command } from "./commands.js";
-import { clock, describe, inputProblemText, sanitize, TEXTS } from "./format.js";
-import { LOBBY, Message, nameKey, type LeaveReason, type MessageFields } from "./protocol.js";
+import { parseCommand, type Command } from "../common/commands.js";
+import { clock, describe, inputProblemText, sanitize, TEXTS } from "../common/format.js";
+import { LOBBY, Message, nameKey, type LeaveReason, type MessageFields } from "../protocol.js";
 import { Outgoing, type Session, type Transport } from "./session.js";
 import { SocketTransport, type GatewayHost } from "./gateway.js";
 

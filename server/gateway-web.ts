@@ -18,7 +18,7 @@ import path from "node:path";
 import type tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import { decodeBody, type LeaveReason } from "./protocol.js";
+import { decodeBody, type LeaveReason } from "../protocol.js";
 import type { Outgoing, Session, Transport } from "./session.js";
 import { CLOSE_GRACE_MS, type GatewayHost } from "./gateway.js";
 
@@ -29,7 +29,7 @@ export const HTTP_REQUEST_TIMEOUT_MS = 10_000;
 /** WebSocket close code for a message over the size limit (RFC 6455). */
 export const CLOSE_TOO_BIG = 1009;
 
-const WEB_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "web");
+const WEB_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "web");
 
 /**
  * The page, built once per process at its first request: web/index.html with

@@ -7,14 +7,14 @@
 import { Box, Text, useApp, useInput } from "ink";
 import { useEffect, useReducer, useRef } from "react";
 import stringWidth from "string-width";
-import { historyLines, JoinError, joinFailureText, refusalText, refusedLine, runCommand, socketErrorText, type ChatClient, type HistoryBatch } from "./client.js";
-import { parseCommand } from "./commands.js";
-import { chatLine, describe, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind, type Texts } from "./format.js";
+import { historyLines, JoinError, joinFailureText, refusalText, refusedLine, runCommand, socketErrorText, type ChatClient, type HistoryBatch } from "../client.js";
+import { parseCommand } from "../common/commands.js";
+import { chatLine, describe, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind, type Texts } from "../common/format.js";
 import { isOperator, type RoomView } from "./chat-state.js";
 import { EMPTY_CHAT_STATE, findRoom, type ChatState } from "./chat-state.js";
-import { LOBBY, Message, nameKey, type FriendSummary } from "./protocol.js";
-import { roomKey } from "./rooms.js";
-import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "./terminal.js";
+import { LOBBY, Message, nameKey, type FriendSummary } from "../protocol.js";
+import { roomKey } from "../server/rooms.js";
+import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "../common/terminal.js";
 
 /** Lines of conversation kept for scrolling back. */
 export const KEPT_LINES = 2000;
