@@ -11,7 +11,7 @@
  */
 import readline from "node:readline";
 import v8 from "node:v8";
-import { startServer } from "../server.js";
+import { startServer } from "../server/chat-server.js";
 
 const db = process.argv[2];
 const server = await startServer({ port: 0, rateLimit: 0, maxClients: 20_000, ...(db && { db }) });

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import t from "tap";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { startServer, type ChatServer } from "../server.js";
+import { startServer, type ChatServer } from "../server/chat-server.js";
 import { FramedPeer } from "./gateway-helpers.js";
 import { tempDir } from "./helpers.js";
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import t from "tap";
 import { EXIT_UNDELIVERED } from "../client.js";
-import { startServer } from "../server.js";
+import { startServer } from "../server/chat-server.js";
 import { Peer, Script, testServer, within } from "./helpers.js";
 
 /** This machine can be busy: a child process may take many seconds to start. */

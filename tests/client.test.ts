@@ -3,7 +3,7 @@ import t from "tap";
 import { ChatClient, EXIT_UNDELIVERED, JoinError, runCommand } from "../client.js";
 import { parseCommand } from "../common/commands.js";
 import { TEXTS } from "../common/format.js";
-import { startServer } from "../server.js";
+import { startServer } from "../server/chat-server.js";
 import { freePorts, Peer, Script, testServer, within } from "./helpers.js";
 
 const en = TEXTS.en;

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Decoder, encode, Message, ProtocolError, type MessageFields } from "../protocol.js";
-import { startServer, type ChatServer, type ServerOptions } from "../server.js";
+import { startServer, type ChatServer, type ServerOptions } from "../server/chat-server.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 

@@ -3,7 +3,6 @@ import t from "tap";
 import { encode, type Message } from "../protocol.js";
 import { Peer, testServer, within } from "./helpers.js";
 
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 t.test("--max-clients: the one over the limit is told server_full; the others are untouched", async (t) => {
   const { port } = (await testServer(t, { maxClients: 2 })).address;

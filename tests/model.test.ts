@@ -15,7 +15,7 @@ import { LOBBY, nameKey, sortNames } from "../protocol.js";
 import { HISTORY_REPLAY } from "../server/hub.js";
 import { MAX_FAILED_LOGINS } from "../server/passwords.js";
 import { roomKey } from "../server/rooms.js";
-import { startServer } from "../server.js";
+import { startServer } from "../server/chat-server.js";
 import { Peer } from "./helpers.js";
 
 interface Chat {
@@ -141,7 +141,7 @@ class Join implements fc.AsyncCommand<Model, Real> {
     if (stale) for (const room of model.rooms.values()) if (room.members.has(key) && !rooms.includes(room)) rooms.push(room);
     model.online.set(key, name);
     if (!stale) {
-      for (const [other, frames] of expected) frames.push({ type: "join", client_name: name });
+      for (const frames of expected.values()) frames.push({ type: "join", client_name: name });
       for (const room of rooms) {
         for (const member of room.members) expected.get(member)?.push({ type: "join", client_name: name, room: room.name });
         room.members.add(key);
