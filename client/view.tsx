@@ -7,7 +7,8 @@
 import { Box, Text, useApp, useInput } from "ink";
 import { useEffect, useReducer, useRef } from "react";
 import stringWidth from "string-width";
-import { historyLines, JoinError, joinFailureText, refusalText, refusedLine, runCommand, socketErrorText, type ChatClient, type HistoryBatch } from "../client.js";
+import { JoinError, joinFailureText, refusalText, type ChatClient, type HistoryBatch } from "./connection.js";
+import { historyLines, refusedLine, runCommand, socketErrorText } from "./run-command.js";
 import { parseCommand } from "../common/commands.js";
 import { chatLine, describe, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind, type Texts } from "../common/format.js";
 import { isOperator, type RoomView } from "./chat-state.js";

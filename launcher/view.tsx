@@ -6,15 +6,10 @@
  */
 import { Box, Text, useApp, useInput } from "ink";
 import { useEffect, useMemo, useReducer, useRef } from "react";
-import {
-  INDEPENDENT_SERVERS,
-  runDemo,
-  StartError,
-  type Instance,
-  type InstanceState,
-  type LauncherOptions,
-  type Supervisor,
-} from "../launcher.js";
+import { INDEPENDENT_SERVERS } from "./piped.js";
+import { runDemo } from "./demo.js";
+import { StartError, type Supervisor } from "./supervisor.js";
+import { type Instance, type InstanceState, type LauncherOptions } from "./plan.js";
 import stringWidth from "string-width";
 import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "../common/terminal.js";
 

@@ -3,7 +3,8 @@
  * lost while reconnecting, and --supervised, against a scripted server.
  */
 import t from "tap";
-import { EXIT_FAILURE, statusLine } from "../client.js";
+import { EXIT_FAILURE } from "../client/connection.js";
+import { statusLine } from "../common/launch-contract.js";
 import { FakeServer, welcome } from "./fake-server.js";
 import { Script } from "./helpers.js";
 

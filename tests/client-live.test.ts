@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import t from "tap";
-import { EXIT_UNDELIVERED } from "../client.js";
+import { EXIT_UNDELIVERED } from "../client/connection.js";
 import { startServer } from "../server/chat-server.js";
 import { Peer, Script, testServer, within } from "./helpers.js";
 

@@ -4,7 +4,8 @@
  * current room, and the commands that drive them.
  */
 import t from "tap";
-import { ChatClient, runCommand } from "../client.js";
+import { ChatClient } from "../client/connection.js";
+import { runCommand } from "../client/run-command.js";
 import { findRoom, isOperator } from "../client/chat-state.js";
 import { parseCommand } from "../common/commands.js";
 import { TEXTS } from "../common/format.js";

@@ -7,7 +7,7 @@
  */
 import { once } from "node:events";
 import t from "tap";
-import { ChatClient, EXIT_UNDELIVERED, JoinError } from "../client.js";
+import { ChatClient, EXIT_UNDELIVERED, JoinError } from "../client/connection.js";
 import { clock, when } from "../common/format.js";
 import { FakeServer, welcome } from "./fake-server.js";
 import { Script, within } from "./helpers.js";

@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import t from "tap";
-import { ChatClient, EXIT_UNDELIVERED, JoinError, runCommand } from "../client.js";
+import { ChatClient, EXIT_UNDELIVERED, JoinError } from "../client/connection.js";
+import { runCommand } from "../client/run-command.js";
 import { parseCommand } from "../common/commands.js";
 import { TEXTS } from "../common/format.js";
 import { startServer } from "../server/chat-server.js";

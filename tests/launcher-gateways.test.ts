@@ -1,6 +1,7 @@
 /** The launcher's --text and --web: each server's extra ports, and a text client joining a launched server. */
 import t from "tap";
-import { gatewayArgs, parseLauncherArgs } from "../launcher.js";
+import { gatewayArgs } from "../launcher/plan.js";
+import { parseLauncherArgs } from "../launcher.js";
 import { LinePeer } from "./gateway-helpers.js";
 import { freePorts, Script } from "./helpers.js";
 

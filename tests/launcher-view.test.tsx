@@ -4,17 +4,9 @@ import { render } from "ink-testing-library";
 import type { ReactElement } from "react";
 import stringWidth from "string-width";
 import t from "tap";
-import {
-  chooseLayout,
-  KEYS_HELP,
-  lastRows,
-  LauncherApp,
-  LauncherView,
-  screenOrder,
-  summaryPage,
-  wrapText,
-} from "../launcher/view.js";
-import { planInstances, type Instance, type InstanceState, type Supervisor } from "../launcher.js";
+import { chooseLayout, KEYS_HELP, lastRows, LauncherApp, LauncherView, screenOrder, summaryPage, wrapText } from "../launcher/view.js";
+import { planInstances, type Instance, type InstanceState } from "../launcher/plan.js";
+import { type Supervisor } from "../launcher/supervisor.js";
 import { eventually } from "./helpers.js";
 
 /** A terminal of any size for ink (ink-testing-library's is always 100 columns wide). */

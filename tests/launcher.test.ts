@@ -8,17 +8,17 @@ import {
   childArgs,
   databaseFile,
   demoScript,
-  LIST_LINE_PREFIXES,
   nextState,
   notSentText,
-  parseLauncherArgs,
-  parseStatusLine,
   planInstances,
   routeLine,
-  Supervisor,
   type Instance,
   type InstanceSpec,
-} from "../launcher.js";
+} from "../launcher/plan.js";
+import { LIST_LINE_PREFIXES } from "../launcher/demo.js";
+import { parseLauncherArgs } from "../launcher.js";
+import { parseStatusLine } from "../common/launch-contract.js";
+import { Supervisor } from "../launcher/supervisor.js";
 import { freePorts, ROOT, Script } from "./helpers.js";
 
 // This file starts about forty child processes, each loading TypeScript, one

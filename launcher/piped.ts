@@ -1,0 +1,47 @@
+/** The launcher without a terminal: each instance's output prefixed with its name, input lines "NAME text" typed into that client. */
+import { once } from "node:events";
+import readline from "node:readline";
+import { routeLine, type LauncherOptions } from "./plan.js";
+import { sleep, StartError, type Supervisor } from "./supervisor.js";
+import { runDemo } from "./demo.js";
+
+export const INDEPENDENT_SERVERS =
+  "Servers are independent: a client talks only with the clients on its own server.";
+
+export async function runPiped(supervisor: Supervisor, options: LauncherOptions, stopped: Promise<void>): Promise<number> {
+  const say = (line: string) => process.stdout.write(`[launcher] ${line}\n`);
+  supervisor.on("line", (instance, line) => process.stdout.write(`[${instance.name}] ${line}\n`));
+  supervisor.on("state", (instance) => {
+    if (instance.state === "dead") say(`${instance.name} died (${instance.ended}); the others go on`);
+    else if (instance.state === "stopped" && !supervisor.stopping) say(`${instance.name} has quit`);
+  });
+  try {
+    await supervisor.start();
+  } catch (error) {
+    if (!(error instanceof StartError)) throw error;
+    say(error.message);
+    await supervisor.stop();
+    return 1;
+  }
+  const servers = options.servers === 1 ? "1 server" : `${options.servers} servers`;
+  say(`${servers} and ${supervisor.clients.length} clients running. ${INDEPENDENT_SERVERS}`);
+  if (options.demo) {
+    const silent = await runDemo(supervisor);
+    if (silent.length > 0) say(`the demo did not get a user list from ${silent.join(", ")}`);
+  }
+
+  const input = readline.createInterface({ input: process.stdin });
+  const clientNames = supervisor.clients.map((c) => c.name);
+  input.on("line", (line) => {
+    const route = routeLine(line, clientNames);
+    const problem = route && ("error" in route ? route.error : supervisor.send(route.to, route.text));
+    if (problem) say(problem);
+  });
+  const inputEnded = once(input, "close");
+  const timeUp = options.durationSeconds === undefined ? new Promise(() => {}) : sleep(options.durationSeconds * 1000);
+  await Promise.race([inputEnded, timeUp, stopped]);
+  input.close();
+  say("stopping");
+  await supervisor.stop();
+  return 0;
+}
