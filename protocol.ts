@@ -259,6 +259,25 @@ export function nameKey(name: string): string {
   return nameSkeleton(name);
 }
 
+// Room names, the same rules on both sides.
+
+/** Longest room name, in characters after the `#`. */
+export const MAX_ROOM_CHARS = 32;
+
+const ROOM_PATTERN = new RegExp(`^#[\\p{L}\\p{M}\\p{Nd}_-]{1,${MAX_ROOM_CHARS}}$`, "u");
+
+/** Why a room name is refused, or undefined. */
+export function roomProblem(name: string): string | undefined {
+  if (!name.startsWith("#")) return "A room's name starts with #";
+  if (!ROOM_PATTERN.test(name)) return `A room's name is # then 1 to ${MAX_ROOM_CHARS} letters, digits, _ or -`;
+  return undefined;
+}
+
+/** Rooms compare without case, like names. */
+export function roomKey(name: string): string {
+  return `#${nameKey(name.slice(1))}`;
+}
+
 /**
  * Names in the order lists show them: without regard to case, then by code
  * unit. Not by `nameKey()` (a skeleton: `Usuario0` would sort as `usuarioo`),

@@ -10,7 +10,8 @@ import path from "node:path";
 import { DEFAULT_HOST, DEFAULT_PORT, MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_OUTBOUND_BYTES } from "./protocol.js";
 import { isMain, parseCount, parseOptions, parsePort, runMain, UsageError } from "./common/cli.js";
 import { HISTORY_REPLAY } from "./server/hub.js";
-import { HISTORY_KEEP, MEMORY_PATH } from "./server/store.js";
+import { HISTORY_KEEP } from "./server/store.js";
+import { MEMORY_PATH } from "./server/open-store.js";
 import {
   ChatServer,
   DEFAULT_DB,

@@ -4,8 +4,7 @@
  * previous state and one typed action). Pure: no I/O; `ChatClient` applies
  * it to every frame, and the views and tests read the result.
  */
-import { LOBBY, nameKey, sortNames, type FriendSummary, type Message } from "../protocol.js";
-import { roomKey } from "../server/rooms.js";
+import { LOBBY, nameKey, sortNames, type FriendSummary, type Message, roomKey } from "../protocol.js";
 
 export interface RoomView {
   /** The room's name as the server spells it. */

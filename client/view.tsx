@@ -11,10 +11,8 @@ import { JoinError, joinFailureText, refusalText, type ChatClient, type HistoryB
 import { historyLines, refusedLine, runCommand, socketErrorText } from "./run-command.js";
 import { parseCommand } from "../common/commands.js";
 import { chatLine, describe, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind, type Texts } from "../common/format.js";
-import { isOperator, type RoomView } from "./chat-state.js";
-import { EMPTY_CHAT_STATE, findRoom, type ChatState } from "./chat-state.js";
-import { LOBBY, Message, nameKey, type FriendSummary } from "../protocol.js";
-import { roomKey } from "../server/rooms.js";
+import { isOperator, type RoomView, EMPTY_CHAT_STATE, findRoom, type ChatState } from "./chat-state.js";
+import { LOBBY, Message, nameKey, roomKey, type FriendSummary } from "../protocol.js";
 import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "../common/terminal.js";
 
 /** Lines of conversation kept for scrolling back. */

@@ -19,8 +19,7 @@
  * `/word text` is private to `word` only when `word` is online; otherwise an
  * unknown command word is refused, so a typo never becomes a message.
  */
-import { nameKey, type ModerationType } from "../protocol.js";
-import { roomKey, roomProblem } from "../server/rooms.js";
+import { nameKey, type ModerationType, roomKey, roomProblem } from "../protocol.js";
 
 export type Command =
   | { kind: "say"; text: string }

@@ -3,8 +3,16 @@
  * messages and local events into display lines; no I/O.
  */
 import type { Message } from "../protocol.js";
-import { LOBBY, MAX_NAME_CHARS, MODERATION_TYPES, SERVER_NAME, type ModerationType, type RoomSummary } from "../protocol.js";
-import { MAX_ROOM_CHARS, roomKey } from "../server/rooms.js";
+import {
+  LOBBY,
+  MAX_NAME_CHARS,
+  MODERATION_TYPES,
+  SERVER_NAME,
+  type ModerationType,
+  type RoomSummary,
+  MAX_ROOM_CHARS,
+  roomKey,
+} from "../protocol.js";
 import type { InputProblem } from "./commands.js";
 
 export type Lang = "en" | "pt";

@@ -17,7 +17,8 @@ import {
 import { UsageError } from "../common/cli.js";
 import { Hub, HISTORY_REPLAY } from "./hub.js";
 import { Outgoing, Session, type SessionLimits, type Transport } from "./session.js";
-import { HISTORY_KEEP, MemoryStore, openStore, type Store } from "./store.js";
+import { HISTORY_KEEP, MemoryStore, type Store } from "./store.js";
+import { openStore } from "./open-store.js";
 import { PASSWORD_COST_LOG2 } from "./passwords.js";
 import { listen, readTls, socketServer, type GatewayHost, type TlsFiles } from "./gateway.js";
 import { FramedTransport, WriteBatch } from "./gateway-framed.js";

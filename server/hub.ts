@@ -25,8 +25,10 @@ import {
   type ModerationType,
   type ProtocolError,
   type RoomSummary,
+  roomKey,
+  roomProblem,
 } from "../protocol.js";
-import { Room, roomKey, roomProblem } from "./rooms.js";
+import { Room } from "./rooms.js";
 import { HashQueueFull, hashPassword, LoginAttempts, PASSWORD_COST_LOG2, passwordProblem, verifyPassword } from "./passwords.js";
 import { Outgoing, type Session, type SessionHandler } from "./session.js";
 import { chatId, privateConversation, type Friendship, type Store, type StoredChat } from "./store.js";

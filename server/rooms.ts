@@ -4,26 +4,9 @@
  *
  * Names are kept as shown; sets hold name keys (protocol.ts `nameKey`).
  */
-import { LOBBY, nameKey, sortNames } from "../protocol.js";
+import { LOBBY, nameKey, roomKey, sortNames } from "../protocol.js";
 import type { Session } from "./session.js";
 import type { RoomRecord } from "./store.js";
-
-/** Longest room name, in characters after the `#`. */
-export const MAX_ROOM_CHARS = 32;
-
-const ROOM_PATTERN = new RegExp(`^#[\\p{L}\\p{M}\\p{Nd}_-]{1,${MAX_ROOM_CHARS}}$`, "u");
-
-/** Why a room name is refused, or undefined. */
-export function roomProblem(name: string): string | undefined {
-  if (!name.startsWith("#")) return "A room's name starts with #";
-  if (!ROOM_PATTERN.test(name)) return `A room's name is # then 1 to ${MAX_ROOM_CHARS} letters, digits, _ or -`;
-  return undefined;
-}
-
-/** Rooms compare without case, like names. */
-export function roomKey(name: string): string {
-  return `#${nameKey(name.slice(1))}`;
-}
 
 let nextGuestRoom = 0;
 

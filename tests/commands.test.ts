@@ -1,7 +1,7 @@
 import t from "tap";
 import fc from "fast-check";
 import { COMMAND_WORDS, parseCommand, toRoomName } from "../common/commands.js";
-import { MAX_ROOM_CHARS, roomProblem } from "../server/rooms.js";
+import { MAX_ROOM_CHARS, roomProblem } from "../protocol.js";
 
 t.test("plain text goes to everyone", async (t) => {
   t.same(parseCommand("hello world"), { kind: "say", text: "hello world" });

@@ -11,10 +11,9 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import t from "tap";
 import type { Message, MessageFields } from "../protocol.js";
-import { LOBBY, nameKey, sortNames } from "../protocol.js";
+import { LOBBY, nameKey, sortNames, roomKey } from "../protocol.js";
 import { HISTORY_REPLAY } from "../server/hub.js";
 import { MAX_FAILED_LOGINS } from "../server/passwords.js";
-import { roomKey } from "../server/rooms.js";
 import { startServer } from "../server/chat-server.js";
 import { Peer } from "./helpers.js";
 

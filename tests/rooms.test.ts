@@ -3,7 +3,7 @@ import path from "node:path";
 import fc from "fast-check";
 import t from "tap";
 import type { Message, MessageFields } from "../protocol.js";
-import { roomKey, roomProblem } from "../server/rooms.js";
+import { roomKey, roomProblem } from "../protocol.js";
 import { Peer, tempDir, testServer } from "./helpers.js";
 
 const FAST = { passwordCostLog2: 10 };

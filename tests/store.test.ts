@@ -9,7 +9,6 @@ import {
   copyChat,
   HISTORY_KEEP,
   MemoryStore,
-  openStore,
   privateConversation,
   storable,
   StoreClosedError,
@@ -18,6 +17,7 @@ import {
   type StoredChat,
   type StoreOptions,
 } from "../server/store.js";
+import { openStore } from "../server/open-store.js";
 import { migrate, MIGRATIONS, openDatabase, schemaVersion, SqliteStore } from "../server/sqlite-store.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chat-store-"));
