@@ -12,6 +12,7 @@ import { isMain, parseCount, parseOptions, parsePort, runMain, UsageError } from
 import { HISTORY_REPLAY } from "./server/hub.js";
 import { HISTORY_KEEP } from "./server/store.js";
 import { MEMORY_PATH } from "./server/open-store.js";
+import { DatabaseInUseError } from "./server/database-lock.js";
 import {
   ChatServer,
   DEFAULT_DB,
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
       log,
     });
   } catch (error) {
+    if (error instanceof DatabaseInUseError) throw new StartError(error.message);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") throw new StartError(`Port ${(error as { port?: number }).port ?? port} on ${host} is already in use (is another server running?)`);
     if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new StartError(`Cannot listen on ${host}: no such local address`);

@@ -9,6 +9,7 @@
  */
 
 import Database from "libsql";
+import { lockDatabase } from "./database-lock.js";
 import { nameKey } from "../protocol.js";
 import {
   byBan,
@@ -307,12 +308,16 @@ export class SqliteStore implements Store {
   /** Opens (creating and migrating as needed) the database at `path`; `":memory:"` is an in-memory SQLite. */
   static open(path: string, options?: StoreOptions): SqliteStore {
     const settings = storeSettings(options);
-    const db = openDatabase(path);
+    // An in-memory database is this connection's alone: nothing to lock.
+    const unlock = path === ":memory:" ? () => {} : lockDatabase(path);
+    let db: Db | undefined;
     try {
+      db = openDatabase(path);
       migrate(db);
-      return new SqliteStore(db, settings);
+      return new SqliteStore(db, settings, unlock);
     } catch (error) {
-      db.close();
+      db?.close();
+      unlock();
       throw error;
     }
   }
@@ -320,6 +325,8 @@ export class SqliteStore implements Store {
   private constructor(
     private readonly db: Db,
     settings: Required<StoreOptions>,
+    /** Releases the database file's lock (database-lock.ts). */
+    private readonly unlock: () => void,
   ) {
     this.settings = settings;
     this.statements = prepareStatements(db);
@@ -448,6 +455,8 @@ export class SqliteStore implements Store {
       this.db.close();
     } catch (error) {
       this.report(error, "closing the database");
+    } finally {
+      this.unlock();
     }
   }
 
