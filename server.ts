@@ -3,18 +3,19 @@
  *
  *     npx tsx server.ts [--host H] [--port P] [--db FILE] ...
  *
- * The server itself is server/chat-server.ts; this file reads the options,
- * starts it, prints where it listens and stops it on a signal.
+ * The server itself is server/chat-server.ts, run by server/serve.ts in a
+ * worker thread; this file reads the options, starts that thread, and
+ * passes on the signals that stop it.
  */
-import path from "node:path";
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
 import { DEFAULT_HOST, DEFAULT_PORT, MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_OUTBOUND_BYTES } from "./protocol.js";
 import { isMain, parseCount, parseOptions, parsePort, runMain, UsageError } from "./common/cli.js";
 import { HISTORY_REPLAY } from "./server/hub.js";
 import { HISTORY_KEEP } from "./server/store.js";
 import { MEMORY_PATH } from "./server/open-store.js";
-import { DatabaseInUseError } from "./server/database-lock.js";
+import type { Launch, ServeOrder, ServeReport } from "./server/serve.js";
 import {
-  ChatServer,
   DEFAULT_DB,
   FRAME_TIMEOUT_MS,
   JOIN_TIMEOUT_MS,
@@ -22,12 +23,10 @@ import {
   PING_INTERVAL_MS,
   PING_TIMEOUT_MS,
   RATE_LIMIT_PER_SECOND,
-  startServer,
 } from "./server/chat-server.js";
 
-function timestamp(): string {
-  return new Date().toTimeString().slice(0, 8);
-}
+/** A signal again within this time is the first one passed on twice, not a second Ctrl+C. */
+export const REPEATED_SIGNAL_MS = 1000;
 
 // ---------------------------------------------------------------------------
 // Command line
@@ -72,8 +71,9 @@ Options:
 
 Stop it with Ctrl+C: every client is told the server is shutting down.`;
 
-async function main(): Promise<void> {
-  const values = parseOptions(process.argv.slice(2), {
+/** What the command line asks for, or undefined for --help. */
+export function parseServerArgs(args: string[]): Launch | undefined {
+  const values = parseOptions(args, {
     host: { type: "string" },
     port: { type: "string" },
     "max-body-bytes": { type: "string" },
@@ -97,12 +97,7 @@ async function main(): Promise<void> {
     "exit-on-stdin-end": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
-  const host = values.host ?? DEFAULT_HOST;
-  const port = values.port === undefined ? DEFAULT_PORT : parsePort(values.port);
+  if (values.help) return undefined;
   const count = (name: string, text: string | undefined, min = 1) => (text === undefined ? undefined : parseCount(text, name, min));
   const seconds = (name: string, text: string | undefined, min = 1) => {
     const value = count(name, text, min);
@@ -111,75 +106,70 @@ async function main(): Promise<void> {
   const certFile = values["tls-cert"];
   const keyFile = values["tls-key"];
   if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError("--tls-cert and --tls-key go together");
-  const log = values.quiet ? undefined : (line: string) => console.log(`${timestamp()} ${line}`);
-
-  let server: ChatServer;
-  try {
-    server = await startServer({
-      host,
-      port,
-      maxBodyBytes: count("--max-body-bytes", values["max-body-bytes"]),
-      maxHeaderBytes: count("--max-header-bytes", values["max-header-bytes"]),
-      maxOutboundBytes: count("--max-outbound-bytes", values["max-outbound-bytes"]),
-      maxClients: count("--max-clients", values["max-clients"]),
-      rateLimit: count("--rate-limit", values["rate-limit"], 0),
-      joinTimeoutMs: seconds("--join-timeout", values["join-timeout"]),
-      frameTimeoutMs: seconds("--frame-timeout", values["frame-timeout"]),
-      pingIntervalMs: seconds("--ping-interval", values["ping-interval"], 0),
-      pingTimeoutMs: seconds("--ping-timeout", values["ping-timeout"]),
-      db: values.db ?? DEFAULT_DB,
-      history: count("--history", values.history, 0),
-      historyKeep: count("--history-keep", values["history-keep"]),
-      admins: values.admin?.split(",").map((name) => name.trim()).filter(Boolean),
-      textPort: values["text-port"] === undefined ? undefined : parsePort(values["text-port"], "--text-port"),
-      webPort: values["web-port"] === undefined ? undefined : parsePort(values["web-port"], "--web-port"),
-      tls: certFile !== undefined && keyFile !== undefined ? { cert: certFile, key: keyFile } : undefined,
-      log,
-    });
-  } catch (error) {
-    if (error instanceof DatabaseInUseError) throw new StartError(error.message);
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") throw new StartError(`Port ${(error as { port?: number }).port ?? port} on ${host} is already in use (is another server running?)`);
-    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new StartError(`Cannot listen on ${host}: no such local address`);
-    if (code === "EACCES") throw new StartError(`Not allowed to listen on ${host}:${port}`);
-    if (code === "ENOENT" || code === "ERR_OSSL_PEM_NO_START_LINE" || /PEM|certificate|key/i.test(String((error as Error).message))) {
-      throw new StartError(`Cannot use the TLS certificate or key: ${(error as Error).message}`);
-    }
-    throw error;
-  }
-  const { host: boundHost, port: boundPort } = server.address;
-  console.log(`listening on ${boundHost}:${boundPort}${server.secure ? " (TLS)" : ""}`);
-  const text = server.textAddress;
-  if (text) console.log(`plain text on ${text.host}:${text.port} (nc ${text.host} ${text.port})`);
-  console.log(`open ${server.pageUrl} in a browser`);
-  const db = values.db ?? DEFAULT_DB;
-  log?.(db === MEMORY_PATH ? "database: none (--db :memory:): nothing is kept across restarts" : `database: ${path.resolve(db)}`);
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) process.exit(1); // a second Ctrl+C: don't wait any longer
-    stopping = true;
-    log?.(`${signal}: shutting down`);
-    void server.close().then(() => process.exit(0));
+  const options: Launch["options"] = {
+    host: values.host ?? DEFAULT_HOST,
+    port: values.port === undefined ? DEFAULT_PORT : parsePort(values.port),
+    maxBodyBytes: count("--max-body-bytes", values["max-body-bytes"]),
+    maxHeaderBytes: count("--max-header-bytes", values["max-header-bytes"]),
+    maxOutboundBytes: count("--max-outbound-bytes", values["max-outbound-bytes"]),
+    maxClients: count("--max-clients", values["max-clients"]),
+    rateLimit: count("--rate-limit", values["rate-limit"], 0),
+    joinTimeoutMs: seconds("--join-timeout", values["join-timeout"]),
+    frameTimeoutMs: seconds("--frame-timeout", values["frame-timeout"]),
+    pingIntervalMs: seconds("--ping-interval", values["ping-interval"], 0),
+    pingTimeoutMs: seconds("--ping-timeout", values["ping-timeout"]),
+    db: values.db ?? DEFAULT_DB,
+    history: count("--history", values.history, 0),
+    historyKeep: count("--history-keep", values["history-keep"]),
+    admins: values.admin?.split(",").map((name) => name.trim()).filter(Boolean),
+    textPort: values["text-port"] === undefined ? undefined : parsePort(values["text-port"], "--text-port"),
+    webPort: values["web-port"] === undefined ? undefined : parsePort(values["web-port"], "--web-port"),
+    tls: certFile !== undefined && keyFile !== undefined ? { cert: certFile, key: keyFile } : undefined,
   };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGHUP", () => stop("SIGHUP"));
-  if (values["exit-on-stdin-end"]) process.stdin.on("end", () => stop("end of standard input")).resume();
+  return { options, quiet: values.quiet === true, exitOnStdinEnd: values["exit-on-stdin-end"] === true };
 }
 
-class StartError extends UsageError {}
+/**
+ * Runs the server in a worker thread (server/serve.ts says why) and stays
+ * free for signals: the first asks the server to stop, cleanly; one repeated
+ * within REPEATED_SIGNAL_MS is the same stop passed on twice (tsx does that),
+ * and a later one (a second Ctrl+C) means stop now. Resolves with the exit code.
+ */
+async function main(): Promise<number> {
+  const launch = parseServerArgs(process.argv.slice(2));
+  if (!launch) {
+    console.log(USAGE);
+    return 0;
+  }
+  const worker = new Worker(new URL("./server/worker-boot.mjs", import.meta.url), {
+    // Not this thread's loaders (tsx's, or the test runner's, slow in a worker): the boot registers tsx's alone.
+    execArgv: [],
+    workerData: { entry: new URL("./server/serve.ts", import.meta.url).href, launch },
+  });
+  let outcome: ServeReport | undefined;
+  worker.on("message", (report: ServeReport) => (outcome = report));
+  let stopAskedAt = 0;
+  const stop = (why: string) => {
+    if (stopAskedAt === 0) {
+      stopAskedAt = Date.now();
+      worker.postMessage({ type: "stop", why } satisfies ServeOrder);
+    } else if (Date.now() - stopAskedAt > REPEATED_SIGNAL_MS) {
+      process.exit(1); // a second Ctrl+C: don't wait any longer
+    }
+  };
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => stop(signal));
+  if (launch.exitOnStdinEnd) process.stdin.on("end", () => stop("end of standard input")).resume();
+  const [exitCode] = (await once(worker, "exit")) as [number];
+  if (outcome?.type === "refused") throw new UsageError(outcome.message);
+  if (outcome?.type === "failed") {
+    process.stderr.write(`${outcome.message}\n`);
+    return 1;
+  }
+  return outcome?.type === "stopped" ? 0 : exitCode || 1;
+}
 
 if (isMain(import.meta.url)) {
   runMain(async () => {
-    try {
-      await main();
-    } catch (error) {
-      if (error instanceof StartError) {
-        process.stderr.write(`${error.message}\n`);
-        process.exit(1);
-      }
-      throw error;
-    }
+    process.exit(await main());
   }, "Run with --help for the options.");
 }
