@@ -3,6 +3,11 @@
  * name, accounts, delivery, history. Sessions (session.ts) hand it decoded
  * messages; it answers through them. No sockets, no SQL: the store
  * (store.ts) is behind an interface, and fan-out never waits on it.
+ *
+ * Frames are dispatched through one table (`commands`): for each type a
+ * client may send, what the session must be first (joined, an account...)
+ * and its handler. The need is checked once, in `handle()`, as ergo's
+ * command table does (`irc/commands.go`, `usablePreReg`).
  */
 import {
   DEFAULT_NAME_PREFIX,
@@ -135,7 +140,7 @@ export class Hub implements SessionHandler {
   private readonly commands: Record<ClientType, Command> = {
     join: { needs: "greeting", run: (session, msg) => this.join(session, msg, false) },
     chat: { needs: "joined", run: (session, msg) => this.chat(session, msg) },
-    list: { needs: "joined", run: (session, msg) => (msg.room === undefined ? this.sendList(session, "list", msg.ref) : this.listRoom(session, msg)) },
+    list: { needs: "joined", run: (session, msg) => this.list(session, msg) },
     quit: { needs: "anyone", run: (session) => session.disconnect("quit") },
     ping: { needs: "anyone", run: (session, msg) => this.pong(session, msg) },
     pong: { needs: "anyone", run: () => {} }, // the answer to our ping: receiving it was the point
@@ -627,6 +632,12 @@ export class Hub implements SessionHandler {
     const rooms: RoomSummary[] = visible.map((room) => ({ room: room.name, members: room.online.size, topic: room.topic, private: room.isPrivate }));
     const text = rooms.map((r) => `${r.room} (${r.members})${r.private ? " private" : ""}${r.topic ? `: ${r.topic}` : ""}`).join(", ");
     this.reply(session, msg, { type: "rooms", rooms, message: `Rooms: ${text}` });
+  }
+
+  /** Who is online, or who is in one room. */
+  private list(session: Session, msg: Message): void {
+    if (msg.room === undefined) this.sendList(session, "list", msg.ref);
+    else this.listRoom(session, msg);
   }
 
   private listRoom(session: Session, msg: Message): void {

@@ -21,7 +21,9 @@ const grapheme = fc.oneof(
 );
 const word = fc.array(grapheme, { minLength: 1, maxLength: 14 }).map((g) => g.join(""));
 const space = fc.constantFrom(" ", " ", " ", "  ", "\t", "\u3000");
-const text = fc.array(fc.oneof({ weight: 5, arbitrary: word }, { weight: 3, arbitrary: space }, { weight: 1, arbitrary: fc.constant("\n") }), { maxLength: 30 }).map((parts) => parts.join(""));
+const text = fc
+  .array(fc.oneof({ weight: 5, arbitrary: word }, { weight: 3, arbitrary: space }, { weight: 1, arbitrary: fc.constant("\n") }), { maxLength: 30 })
+  .map((parts) => parts.join(""));
 const width = fc.integer({ min: 1, max: 40 });
 
 t.test("every row fits the width, unless it is one grapheme wider than the width", async () => {
