@@ -14,6 +14,7 @@ import { chatLine, describe, rejoinedText, sanitize, toAscii, type DisplayLine, 
 import { isOperator, type RoomView, EMPTY_CHAT_STATE, findRoom, type ChatState } from "./chat-state.js";
 import { LOBBY, Message, nameKey, roomKey, type FriendSummary } from "../protocol.js";
 import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "../common/terminal.js";
+import { wrap } from "../common/wrap.js";
 
 /** Lines of conversation kept for scrolling back. */
 export const KEPT_LINES = 2000;
@@ -119,57 +120,6 @@ export function sidebarRows(props: Pick<ChatViewProps, "t" | "self" | "users" | 
   return rows;
 }
 
-const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: "grapheme" });
-
-/**
- * Cuts text into rows of at most `width` terminal columns (wide characters
- * count two); newlines start new rows. Rows break between words, never
- * inside one ("vo|cê"); only a word wider than a whole row is cut, between
- * graphemes. The spaces where a row breaks are dropped.
- */
-export function wrapRows(text: string, width: number): string[] {
-  return text.split("\n").flatMap((line) => {
-    if (line === "") return [""];
-    const rows: string[] = [];
-    let row = "";
-    let used = 0;
-    const breakRow = () => {
-      rows.push(row.trimEnd());
-      row = "";
-      used = 0;
-    };
-    for (const token of line.match(/\s+|\S+/g)!) {
-      const w = stringWidth(token);
-      if (/^\s/.test(token)) {
-        if (used + w <= width) {
-          row += token;
-          used += w;
-        } else if (row !== "") breakRow();
-        continue;
-      }
-      if (used + w <= width) {
-        row += token;
-        used += w;
-        continue;
-      }
-      if (row.trim() !== "" && w <= width) {
-        breakRow();
-        row = token;
-        used = w;
-        continue;
-      }
-      for (const { segment } of GRAPHEMES.segment(token)) {
-        const cw = stringWidth(segment);
-        if (used + cw > width && row !== "") breakRow();
-        row += segment;
-        used += cw;
-      }
-    }
-    rows.push(row);
-    return rows;
-  });
-}
-
 /** The end of `text` that fits in `width` terminal columns: a long input line scrolls sideways. */
 export function tailToWidth(text: string, width: number): string {
   const chars = [...text];
@@ -211,7 +161,7 @@ export function conversationRows(lines: DisplayLine[], columns: number, rows: nu
   const height = Math.max(1, rows - chromeRows(windows));
   const all = lines.flatMap((line) => {
     const text = line.pending !== undefined && t ? `${line.text}  (${t.screen.pending}…)` : line.text;
-    return wrapRows(text, width).map((row) => ({ kind: line.kind, dim: line.dim === true || line.pending !== undefined, text: row }));
+    return wrap(text, width).map((row) => ({ kind: line.kind, dim: line.dim === true || line.pending !== undefined, text: row }));
   });
   return { width, height, all, maxScroll: Math.max(0, all.length - height) };
 }
@@ -489,7 +439,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     }
     if (state.scroll > 0) {
       const { width } = conversationRows([], sizeNow.current.columns, sizeNow.current.rows, t, true);
-      state.scroll += wrapRows(line.text, width).length; // stay on what is being read
+      state.scroll += wrap(line.text, width).length; // stay on what is being read
       state.unread += 1;
     }
     refresh();

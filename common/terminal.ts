@@ -1,6 +1,7 @@
 /**
- * What the two full-screen views (client-view.tsx, launcher-view.tsx) share:
+ * What the two full-screen views (client/view.tsx, launcher/view.tsx) share:
  * the alternate screen, the terminal's size, and typed text turned into edits.
+ * Their word wrapper is pure and apart, in wrap.ts.
  */
 import { render, useStdout } from "ink";
 import { useEffect, useState, type ReactElement } from "react";

@@ -12,6 +12,7 @@ import { StartError, type Supervisor } from "./supervisor.js";
 import { type Instance, type InstanceState, type LauncherOptions } from "./plan.js";
 import stringWidth from "string-width";
 import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "../common/terminal.js";
+import { wrap } from "../common/wrap.js";
 
 const STATE_COLORS: Record<InstanceState, string> = {
   starting: "yellow",
@@ -59,59 +60,11 @@ export function stateText(instance: Instance): string {
   }
 }
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
-
-/** Cuts a word wider than `width` columns into pieces that fit, never inside a character. */
-function breakWord(word: string, width: number): string[] {
-  const pieces: string[] = [];
-  let piece = "";
-  let pieceWidth = 0;
-  for (const { segment } of graphemes.segment(word)) {
-    const w = stringWidth(segment);
-    if (pieceWidth + w > width && piece !== "") {
-      pieces.push(piece);
-      piece = "";
-      pieceWidth = 0;
-    }
-    piece += segment;
-    pieceWidth += w;
-  }
-  pieces.push(piece);
-  return pieces;
-}
-
-/**
- * Wraps a line into rows at most `width` columns wide (as the terminal counts
- * them: string-width, so wide characters take two), at spaces; a word wider
- * than a row is cut.
- */
-export function wrapText(text: string, width: number): string[] {
-  const max = Math.max(1, width);
-  const rows: string[] = [];
-  let row: string | undefined;
-  let rowWidth = 0;
-  for (const word of text.split(" ")) {
-    const wordWidth = stringWidth(word);
-    if (row !== undefined && rowWidth + 1 + wordWidth <= max) {
-      row += ` ${word}`;
-      rowWidth += 1 + wordWidth;
-      continue;
-    }
-    if (row !== undefined) rows.push(row);
-    const pieces = wordWidth <= max ? [word] : breakWord(word, max);
-    rows.push(...pieces.slice(0, -1));
-    row = pieces.at(-1)!;
-    rowWidth = stringWidth(row);
-  }
-  rows.push(row ?? "");
-  return rows;
-}
-
 /** The newest `rows` rows of `lines` wrapped to `width`: what a pane of that size shows. */
 export function lastRows(lines: readonly string[], width: number, rows: number): string[] {
   if (rows <= 0) return [];
   const shown: string[] = [];
-  for (let i = lines.length - 1; i >= 0 && shown.length < rows; i--) shown.unshift(...wrapText(lines[i]!, width));
+  for (let i = lines.length - 1; i >= 0 && shown.length < rows; i--) shown.unshift(...wrap(lines[i]!, width));
   return shown.slice(-rows);
 }
 

@@ -3,12 +3,16 @@
  * name, accounts, delivery, history. Sessions (session.ts) hand it decoded
  * messages; it answers through them. No sockets, no SQL: the store
  * (store.ts) is behind an interface, and fan-out never waits on it.
+ *
+ * Frames are dispatched through one table (`commands`): for each type a
+ * client may send, what the session must be first (joined, an account...)
+ * and its handler. The need is checked once, in `handle()`, as ergo's
+ * command table does (`irc/commands.go`, `usablePreReg`).
  */
 import {
   DEFAULT_NAME_PREFIX,
   FEATURES,
   LOBBY,
-  MODERATION_TYPES,
   MAX_BODY_BYTES,
   Message,
   nameKey,
@@ -17,11 +21,11 @@ import {
   SERVER_NAME,
   sortNames,
   encode,
+  type ClientType,
   type ErrorCode,
   type Feature,
   type LeaveReason,
   type MessageFields,
-  type MessageType,
   type ModerationType,
   type ProtocolError,
   type RoomSummary,
@@ -63,6 +67,42 @@ export interface HubOptions {
 
 type Handler = (session: Session, msg: Message) => void | Promise<void>;
 
+/**
+ * What a session must be before a type's handler runs (ergo's
+ * `usablePreReg`, made a little finer):
+ * - `anyone`: at any time (ping, pong, quit);
+ * - `greeting`: before joining only (join);
+ * - `joined`: after joining;
+ * - `guest`: joined under a name no account holds yet (register);
+ * - `account`: joined to a registered account (friends).
+ */
+export type Need = "anyone" | "greeting" | "joined" | "guest" | "account";
+
+/** One row of the hub's table. */
+interface Command {
+  needs: Need;
+  run: Handler;
+}
+
+/** The error a session gets for a frame it may not send now. */
+interface Refusal {
+  code: ErrorCode;
+  text: string;
+}
+
+/** Why `session` may not send a frame of `type` that needs `needs`; undefined when it may. */
+function refusalOf(needs: Need, session: Session, type: string): Refusal | undefined {
+  if (needs === "anyone") return undefined;
+  if (needs === "greeting") return session.joined ? { code: "bad_message", text: `Already joined as ${session.name}` } : undefined;
+  if (!session.joined) return { code: "not_joined", text: `Join first: send a "join" with your name before "${type}"` };
+  if (needs === "guest" && session.account) {
+    return { code: "name_registered", text: `The name ${quote(session.name!)} is already registered` };
+  }
+  // Only the friendship types need an account: the sentence clients have always read names them.
+  if (needs === "account" && !session.account) return { code: "not_registered", text: "Only registered accounts have friends: /register first" };
+  return undefined;
+}
+
 /** A name granted by a join: the name, whether it is an account's, and why the asked one was refused (implicit joins). */
 interface Grant {
   name: string;
@@ -91,24 +131,49 @@ export class Hub implements SessionHandler {
   /** Set when the server shuts down: leaves are then not announced. */
   closing = false;
 
-  /** What a joined session may send, by type. */
-  private readonly commands: Partial<Record<MessageType, Handler>> = {
-    chat: (session, msg) => this.chat(session, msg),
-    list: (session, msg) => (msg.room === undefined ? this.sendList(session, "list", msg.ref) : this.listRoom(session, msg)),
-    ping: (session, msg) => this.pong(session, msg),
-    pong: () => {}, // the answer to our ping: receiving it was the point
-    quit: (session) => session.disconnect("quit"),
-    join: (session, msg) => this.error(session, msg, "bad_message", `Already joined as ${session.name}`),
-    register: (session, msg) => this.register(session, msg),
-    history: (session, msg) => this.history(session, msg),
-    enter: (session, msg) => this.enter(session, msg),
-    part: (session, msg) => this.part(session, msg),
-    rooms: (session, msg) => this.listRooms(session, msg),
-    topic: (session, msg) => this.setTopic(session, msg),
-    friend: (session, msg) => this.friend(session, msg),
-    unfriend: (session, msg) => this.unfriend(session, msg),
-    friends: (session, msg) => this.listFriends(session, msg),
-    ...Object.fromEntries(MODERATION_TYPES.map((type) => [type, (session: Session, msg: Message) => this.moderate(session, msg, type)])),
+  /**
+   * Every type a client may send: what the session must be first, and its
+   * handler. `handle()` checks the need once, before any handler runs, so
+   * the handlers assume it. Operator rights depend on the room: the
+   * handlers check those.
+   */
+  private readonly commands: Record<ClientType, Command> = {
+    join: { needs: "greeting", run: (session, msg) => this.join(session, msg, false) },
+    chat: { needs: "joined", run: (session, msg) => this.chat(session, msg) },
+    list: { needs: "joined", run: (session, msg) => this.list(session, msg) },
+    quit: { needs: "anyone", run: (session) => session.disconnect("quit") },
+    ping: { needs: "anyone", run: (session, msg) => this.pong(session, msg) },
+    pong: { needs: "anyone", run: () => {} }, // the answer to our ping: receiving it was the point
+    register: { needs: "guest", run: (session, msg) => this.register(session, msg) },
+    history: { needs: "joined", run: (session, msg) => this.history(session, msg) },
+    enter: { needs: "joined", run: (session, msg) => this.enter(session, msg) },
+    part: { needs: "joined", run: (session, msg) => this.part(session, msg) },
+    rooms: { needs: "joined", run: (session, msg) => this.listRooms(session, msg) },
+    topic: { needs: "joined", run: (session, msg) => this.setTopic(session, msg) },
+    kick: { needs: "joined", run: (session, msg) => this.moderate(session, msg, "kick") },
+    ban: { needs: "joined", run: (session, msg) => this.moderate(session, msg, "ban") },
+    unban: { needs: "joined", run: (session, msg) => this.moderate(session, msg, "unban") },
+    mute: { needs: "joined", run: (session, msg) => this.moderate(session, msg, "mute") },
+    unmute: { needs: "joined", run: (session, msg) => this.moderate(session, msg, "unmute") },
+    op: { needs: "joined", run: (session, msg) => this.moderate(session, msg, "op") },
+    deop: { needs: "joined", run: (session, msg) => this.moderate(session, msg, "deop") },
+    invite: { needs: "joined", run: (session, msg) => this.moderate(session, msg, "invite") },
+    friend: { needs: "account", run: (session, msg) => this.friend(session, msg) },
+    unfriend: { needs: "account", run: (session, msg) => this.unfriend(session, msg) },
+    friends: { needs: "account", run: (session, msg) => this.listFriends(session, msg) },
+  };
+
+  /**
+   * The seed's bare Message (no `type`) before joining: it joins under its
+   * name, or a default one, and its text goes out as a chat. After joining
+   * a bare Message is a chat (its row above).
+   */
+  private readonly seedJoin: Command = { needs: "greeting", run: (session, msg) => this.join(session, msg, true) };
+
+  /** A type only the server sends: the decoder lets through every type the protocol names, the server's too. */
+  private readonly serverOnly: Command = {
+    needs: "joined",
+    run: (session, msg) => this.error(session, msg, "unknown_type", `A client cannot send ${quote(msg.type)}`),
   };
 
   private constructor(options: HubOptions) {
@@ -139,10 +204,16 @@ export class Hub implements SessionHandler {
   // -------------------------------------------------------------------------
 
   handle(session: Session, msg: Message): void | Promise<void> {
-    if (!session.joined) return this.beforeJoin(session, msg);
-    const handler = this.commands[msg.type];
-    if (handler) return handler(session, msg);
-    this.error(session, msg, "unknown_type", `A client cannot send ${quote(msg.type)}`);
+    const command = this.commandFor(session, msg);
+    const refusal = refusalOf(command.needs, session, msg.type);
+    if (refusal) return this.error(session, msg, refusal.code, refusal.text);
+    return command.run(session, msg);
+  }
+
+  /** What a frame asks for: its type's row, the seed's implicit join, or a refusal of a server-only type. */
+  private commandFor(session: Session, msg: Message): Command {
+    if (msg.bare && !session.joined) return this.seedJoin;
+    return Object.hasOwn(this.commands, msg.type) ? this.commands[msg.type as ClientType] : this.serverOnly;
   }
 
   badFrame(session: Session, error: ProtocolError): void {
@@ -171,15 +242,6 @@ export class Hub implements SessionHandler {
     this.broadcast(Outgoing.of({ type: "leave", client_name: name, reason, message: `${name} left (${reason})` }));
     if (session.account) this.tellPresence(session, false);
     this.friendsOf.delete(key);
-  }
-
-  private beforeJoin(session: Session, msg: Message): void | Promise<void> {
-    if (msg.type === "join") return this.join(session, msg, false);
-    if (msg.bare) return this.join(session, msg, true);
-    if (msg.type === "ping") return this.pong(session, msg);
-    if (msg.type === "quit") return session.disconnect("quit");
-    if (msg.type === "pong") return;
-    this.error(session, msg, "not_joined", `Join first: send a "join" with your name before "${msg.type}"`);
   }
 
   // -------------------------------------------------------------------------
@@ -327,10 +389,6 @@ export class Hub implements SessionHandler {
   // -------------------------------------------------------------------------
 
   private async register(session: Session, msg: Message): Promise<void> {
-    if (session.account) {
-      this.error(session, msg, "name_registered", `The name ${quote(session.name!)} is already registered`);
-      return;
-    }
     const problem = passwordProblem(msg.password ?? "");
     if (problem !== undefined) {
       this.error(session, msg, "weak_password", problem);
@@ -576,6 +634,12 @@ export class Hub implements SessionHandler {
     this.reply(session, msg, { type: "rooms", rooms, message: `Rooms: ${text}` });
   }
 
+  /** Who is online, or who is in one room. */
+  private list(session: Session, msg: Message): void {
+    if (msg.room === undefined) this.sendList(session, "list", msg.ref);
+    else this.listRoom(session, msg);
+  }
+
   private listRoom(session: Session, msg: Message): void {
     const room = this.findRoom(msg.room!);
     if (!room || (room.isPrivate && !room.online.has(session.key!) && !this.isAdmin(session))) {
@@ -688,12 +752,8 @@ export class Hub implements SessionHandler {
   // Friends and presence (accounts only)
   // -------------------------------------------------------------------------
 
-  /** The account named `target`, or undefined once `not_registered` is sent (the asker must have one too). */
+  /** The account named `target`, or undefined once `not_registered` is sent. */
   private async friendAccount(session: Session, msg: Message): Promise<{ key: string; name: string } | undefined> {
-    if (!session.account) {
-      this.error(session, msg, "not_registered", "Only registered accounts have friends: /register first");
-      return undefined;
-    }
     const key = nameKey(msg.target ?? "");
     const account = key === "" ? undefined : await this.store.getAccount(key);
     if (!account || key === session.key) {
@@ -744,7 +804,6 @@ export class Hub implements SessionHandler {
   }
 
   private async listFriends(session: Session, msg: Message): Promise<void> {
-    if (!session.account) return this.error(session, msg, "not_registered", "Only registered accounts have friends: /register first");
     const me = session.key!;
     const friendships = await this.store.friendships(me);
     const nameOf = async (key: string) => this.clients.get(key)?.name ?? (await this.store.getAccount(key))?.name ?? key;

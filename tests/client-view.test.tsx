@@ -1,6 +1,6 @@
 import { render } from "ink-testing-library";
 import t from "tap";
-import { ChatApp, ChatView, inputText, wrapRows, type ChatViewProps } from "../client/view.js";
+import { ChatApp, ChatView, inputText, type ChatViewProps } from "../client/view.js";
 import { ChatClient } from "../client/connection.js";
 import { TEXTS } from "../common/format.js";
 import { FakeServer, welcome } from "./fake-server.js";
@@ -87,14 +87,6 @@ t.test("in Portuguese", async (t) => {
   const screen = frame(props({ t: TEXTS.pt, status: { kind: "reconnecting", seconds: 2, attempt: 1 } }));
   t.match(screen, /reconectando em 2 s \(tentativa 1\)/);
   t.match(screen, /\[para todos\] \[assunto: Sem Assunto\]/);
-});
-
-t.test("wrapRows cuts long lines to the width and keeps newlines", async (t) => {
-  t.same(wrapRows("abcdefg", 3), ["abc", "def", "g"]);
-  t.same(wrapRows("ab\n\ncd", 5), ["ab", "", "cd"]);
-  t.same(wrapRows("🎉🎉🎉", 4), ["🎉🎉", "🎉"], "by terminal columns: an emoji takes two");
-  t.same(wrapRows("漢字漢字漢", 4), ["漢字", "漢字", "漢"], "wide characters take two columns");
-  t.same(wrapRows("ab漢", 3), ["ab", "漢"], "a wide character that does not fit goes to the next row");
 });
 
 t.test("the app against a real server: name, messages, sidebar recipient, history", async (t) => {
@@ -306,18 +298,6 @@ t.test("the app: a registered name asks for its password, masked; a wrong one sa
   t.match(await conn.next("join"), { client_name: "bia" });
   conn.send(welcome("bia"));
   await eventually(() => /Welcome/.test(screen()), "joined");
-});
-
-t.test("wrapRows breaks between words, never inside one, measured in columns", async (t) => {
-  t.same(wrapRows("olá, tudo bem com você?", 12), ["olá, tudo", "bem com", "você?"], "never vo|cê");
-  t.same(wrapRows("você", 3), ["voc", "ê"], "only a word wider than a row is cut");
-  t.same(wrapRows("漢字 漢字漢字", 8), ["漢字", "漢字漢字"], "a wide word moves whole to the next row");
-  t.same(wrapRows("a    b", 3), ["a", "b"], "spaces at a break are dropped");
-  t.same(wrapRows("    second line", 20), ["    second line"], "an indent stays");
-  t.same(wrapRows("e\u0301e\u0301e\u0301", 2), ["e\u0301e\u0301", "e\u0301"], "a long word is cut between graphemes, not inside one");
-  for (const width of [5, 7, 11, 20]) {
-    for (const row of wrapRows("Vamos estudar para a prova de sexta-feira juntos, você topa?", width)) t.ok(row.length <= width, `${width}: ${row}`);
-  }
 });
 
 const provas = { name: "#provas", users: ["ana", "bruno", "carla"], operators: ["ana"], owner: "ana", topic: "Prova sexta", private: false };

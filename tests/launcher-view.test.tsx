@@ -4,7 +4,7 @@ import { render } from "ink-testing-library";
 import type { ReactElement } from "react";
 import stringWidth from "string-width";
 import t from "tap";
-import { chooseLayout, KEYS_HELP, lastRows, LauncherApp, LauncherView, screenOrder, summaryPage, wrapText } from "../launcher/view.js";
+import { chooseLayout, KEYS_HELP, lastRows, LauncherApp, LauncherView, screenOrder, summaryPage } from "../launcher/view.js";
 import { planInstances, type Instance, type InstanceState } from "../launcher/plan.js";
 import { type Supervisor } from "../launcher/supervisor.js";
 import { eventually } from "./helpers.js";
@@ -137,23 +137,6 @@ t.test("keys: typing goes to the focused client; Tab moves the focus; keys sent 
   stdin.write("abc\x7f\r");
   await eventually(() => supervisor.typed.length === 3, "the line is sent");
   t.same(supervisor.typed.at(-1), ["bruno", "ab"], "backspace removes the last character");
-});
-
-t.test("wrapping: at spaces, by the terminal's width, a word wider than a row cut", async (t) => {
-  t.same(wrapText("the quick brown fox", 9), ["the quick", "brown fox"]);
-  t.same(wrapText("the quick brown fox", 19), ["the quick brown fox"]);
-  t.same(wrapText("", 10), [""]);
-  t.same(wrapText("abcdefghij klm", 4), ["abcd", "efgh", "ij", "klm"]);
-  t.same(wrapText("  indented", 20), ["  indented"], "leading spaces kept");
-  const wide = "漢字".repeat(40); // 80 characters, 160 columns
-  const rows = wrapText(wide, 78);
-  t.same(rows.join(""), wide, "nothing lost");
-  t.ok(rows.every((row) => stringWidth(row) <= 78), "each row fits in 78 columns");
-  t.equal(rows.length, 3);
-  t.same(wrapText("👍🏽👍🏽👍🏽", 4), ["👍🏽👍🏽", "👍🏽"], "never inside a character");
-  for (const row of wrapText("a long line, of words that are, some of them, longer: incomprehensibilities abound", 12)) {
-    t.ok(stringWidth(row) <= 12, row);
-  }
 });
 
 t.test("a pane shows the newest rows that fit, wrapped", async (t) => {
