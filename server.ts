@@ -7,23 +7,22 @@
  * worker thread; this file reads the options, starts that thread, and
  * passes on the signals that stop it.
  */
-import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { DEFAULT_HOST, DEFAULT_PORT, MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_OUTBOUND_BYTES } from "./protocol.js";
 import { isMain, parseCount, parseOptions, parsePort, runMain, UsageError } from "./common/cli.js";
-import { HISTORY_REPLAY } from "./server/hub.js";
-import { HISTORY_KEEP } from "./server/store.js";
-import { MEMORY_PATH } from "./server/open-store.js";
-import type { Launch, ServeOrder, ServeReport } from "./server/serve.js";
 import {
   DEFAULT_DB,
   FRAME_TIMEOUT_MS,
+  HISTORY_KEEP,
+  HISTORY_REPLAY,
   JOIN_TIMEOUT_MS,
   MAX_CLIENTS,
+  MEMORY_PATH,
   PING_INTERVAL_MS,
   PING_TIMEOUT_MS,
   RATE_LIMIT_PER_SECOND,
-} from "./server/chat-server.js";
+} from "./server/limits.js";
+import type { Launch, ServeOrder, ServeReport } from "./server/serve.js";
 
 /** A signal again within this time is the first one passed on twice, not a second Ctrl+C. */
 export const REPEATED_SIGNAL_MS = 1000;
@@ -146,8 +145,12 @@ async function main(): Promise<number> {
     execArgv: [],
     workerData: { entry: new URL("./server/serve.ts", import.meta.url).href, launch },
   });
-  let outcome: ServeReport | undefined;
-  worker.on("message", (report: ServeReport) => (outcome = report));
+  // The worker's report ends it all (the worker waits to be ended, so that no report is lost with it);
+  // a worker that ends without one has crashed.
+  const ended = new Promise<ServeReport | number>((resolve) => {
+    worker.once("message", resolve);
+    worker.once("exit", resolve);
+  });
   let stopAskedAt = 0;
   const stop = (why: string) => {
     if (stopAskedAt === 0) {
@@ -159,13 +162,14 @@ async function main(): Promise<number> {
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => stop(signal));
   if (launch.exitOnStdinEnd) process.stdin.on("end", () => stop("end of standard input")).resume();
-  const [exitCode] = (await once(worker, "exit")) as [number];
-  if (outcome?.type === "refused") throw new UsageError(outcome.message);
-  if (outcome?.type === "failed") {
+  const outcome = await ended;
+  if (typeof outcome === "number") return outcome || 1;
+  if (outcome.type === "refused") throw new UsageError(outcome.message);
+  if (outcome.type === "failed") {
     process.stderr.write(`${outcome.message}\n`);
     return 1;
   }
-  return outcome?.type === "stopped" ? 0 : exitCode || 1;
+  return 0;
 }
 
 if (isMain(import.meta.url)) {

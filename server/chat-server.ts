@@ -15,41 +15,28 @@ import {
   type LeaveReason,
 } from "../protocol.js";
 import { UsageError } from "../common/cli.js";
-import { Hub, HISTORY_REPLAY } from "./hub.js";
+import { Hub } from "./hub.js";
+import {
+  BACKPRESSURE_BYTES,
+  FRAME_TIMEOUT_MS,
+  HISTORY_KEEP,
+  HISTORY_REPLAY,
+  JOIN_TIMEOUT_MS,
+  KEEPALIVE_MS,
+  MAX_CLIENTS,
+  PING_INTERVAL_MS,
+  PING_TIMEOUT_MS,
+  RATE_LIMIT_PER_SECOND,
+  SLOW_READER_TIMEOUT_MS,
+} from "./limits.js";
 import { Outgoing, Session, type SessionLimits, type Transport } from "./session.js";
-import { HISTORY_KEEP, MemoryStore, type Store } from "./store.js";
+import { MemoryStore, type Store } from "./store.js";
 import { openStore } from "./open-store.js";
 import { PASSWORD_COST_LOG2 } from "./passwords.js";
 import { listen, readTls, socketServer, type GatewayHost, type TlsFiles } from "./gateway.js";
 import { FramedTransport, WriteBatch } from "./gateway-framed.js";
 import { textConnections } from "./gateway-text.js";
 import { looksLikeHttp, WebGateway } from "./gateway-web.js";
-
-/** The database file `server.ts` uses when given no --db: in the working directory. */
-export const DEFAULT_DB = "chat.db";
-
-/**
- * Bytes buffered for one reader above which the clients talking to it are
- * paused until it catches up: a flood slows to the pace of its readers
- * instead of piling up in memory.
- */
-export const BACKPRESSURE_BYTES = 64 * 1024;
-/** How long a reader may stay behind (above BACKPRESSURE_BYTES) before it is cut off as slow. */
-export const SLOW_READER_TIMEOUT_MS = 5000;
-/** Connections served at once; one more is told `server_full` and closed. */
-export const MAX_CLIENTS = 10_000;
-/** Frames a client may send per second on average (bursts of twice as many); 0 for no limit. */
-export const RATE_LIMIT_PER_SECOND = 20;
-/** Time from connecting to joining. Long, because the seed client joins with its first message. */
-export const JOIN_TIMEOUT_MS = 60_000;
-/** Time a frame may take to arrive once its first byte has (slow-loris clients). */
-export const FRAME_TIMEOUT_MS = 10_000;
-/** Silence after which the server pings a client; 0 to never ping. */
-export const PING_INTERVAL_MS = 30_000;
-/** Time a pinged client has to send anything at all before it is dropped as lost. */
-export const PING_TIMEOUT_MS = 15_000;
-/** TCP keep-alive probes start after this much idle time, catching peers whose host vanished. */
-export const KEEPALIVE_MS = 30_000;
 
 export interface ServerOptions {
   /** @default DEFAULT_HOST */
@@ -109,7 +96,6 @@ export function validateOptions(settings: Pick<Settings, "maxHeaderBytes" | "max
     );
   }
 }
-
 
 export class ChatServer implements GatewayHost {
   private readonly settings: Settings;

@@ -36,9 +36,8 @@ import { Room } from "./rooms.js";
 import { HashQueueFull, hashPassword, LoginAttempts, PASSWORD_COST_LOG2, passwordProblem, verifyPassword } from "./passwords.js";
 import { Outgoing, type Session, type SessionHandler } from "./session.js";
 import { chatId, privateConversation, type Friendship, type Store, type StoredChat } from "./store.js";
+import { HISTORY_REPLAY } from "./limits.js";
 
-/** Chats replayed after `welcome` to a client with the `history` feature. */
-export const HISTORY_REPLAY = 50;
 /** Most chats one `history` request returns. */
 export const MAX_HISTORY_PAGE = 200;
 /** Longest subject or room topic, in characters: it is repeated on every line that shows it. */

@@ -3,6 +3,7 @@
  * neither imports the other.
  */
 import { MemoryStore, type Store, type StoreOptions } from "./store.js";
+import { MEMORY_PATH } from "./limits.js";
 
 /**
  * The store for a server: `":memory:"` gives a `MemoryStore` (nothing
@@ -17,5 +18,3 @@ export async function openStore(path: string, options?: StoreOptions): Promise<S
   return SqliteStore.open(path, options);
 }
 
-/** The path `openStore()` takes for a store that lives in memory only. */
-export const MEMORY_PATH = ":memory:";

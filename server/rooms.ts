@@ -6,7 +6,7 @@
  */
 import { LOBBY, nameKey, roomKey, sortNames } from "../protocol.js";
 import type { Session } from "./session.js";
-import type { RoomRecord } from "./store.js";
+import { type RoomRecord } from "./store.js";
 
 let nextGuestRoom = 0;
 

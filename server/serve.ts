@@ -6,8 +6,8 @@
  * about 30 ms, sends it again and then SIGKILL, which loses everything not
  * yet flushed and tells no client why it was cut off.
  *
- * The main thread sends a `ServeOrder`; this thread answers with
- * `ServeReport`s. Loaded in a worker with `workerData.launch`, it serves.
+ * The main thread sends a `ServeOrder`; this thread answers with one
+ * `ServeReport`. Loaded in a worker with `workerData.launch`, it serves.
  */
 import path from "node:path";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
@@ -15,7 +15,7 @@ import { UsageError } from "../common/cli.js";
 import { LISTENING_PREFIX } from "../common/launch-contract.js";
 import { ChatServer, startServer, type ServerOptions } from "./chat-server.js";
 import { DatabaseInUseError } from "./database-lock.js";
-import { MEMORY_PATH } from "./open-store.js";
+import { MEMORY_PATH } from "./limits.js";
 
 /** What the command asks for: the server's options, less what cannot cross to a thread (functions, open stores). */
 export interface Launch {
@@ -79,9 +79,10 @@ export function startFailureText(error: unknown, options: Pick<ServerOptions, "h
 
 if (!isMainThread && (workerData as { launch?: Launch } | undefined)?.launch) {
   const port = parentPort!;
+  // The port stays open after the report: the main thread ends this thread by exiting once it has the report.
   void serve(
     (workerData as { launch: Launch }).launch,
     (r) => port.postMessage(r),
-    (handler) => port.once("message", handler),
+    (handler) => port.on("message", handler),
   );
 }

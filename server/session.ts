@@ -8,7 +8,16 @@
  * implements `Transport` to carry `Outgoing` frames back. The chat's rules
  * live in the hub (hub.ts), which the session calls for each frame.
  */
-import { encode, MAX_BODY_BYTES, Message, ProtocolError, SERVER_NAME, type Feature, type LeaveReason, type MessageFields } from "../protocol.js";
+import {
+  encode,
+  MAX_BODY_BYTES,
+  Message,
+  ProtocolError,
+  SERVER_NAME,
+  type Feature,
+  type LeaveReason,
+  type MessageFields,
+} from "../protocol.js";
 
 /** A frame on its way out, encoded at most once per encoding however many receive it. */
 export class Outgoing {

@@ -11,11 +11,10 @@
  */
 
 import { nameKey } from "../protocol.js";
+import { HISTORY_KEEP } from "./limits.js";
 
 /** Digits of a chat id: fixed width, so later ids sort after earlier ones as strings. */
 export const CHAT_ID_DIGITS = 16;
-/** Chats kept per conversation (room or private pair); older ones are pruned. */
-export const HISTORY_KEEP = 10_000;
 
 /** The id of the `n`th chat the server has stored, n from 1. */
 export function chatId(n: number): string {

@@ -12,7 +12,7 @@ import fc from "fast-check";
 import t from "tap";
 import type { Message, MessageFields } from "../protocol.js";
 import { LOBBY, nameKey, sortNames, roomKey } from "../protocol.js";
-import { HISTORY_REPLAY } from "../server/hub.js";
+import { HISTORY_REPLAY } from "../server/limits.js";
 import { MAX_FAILED_LOGINS } from "../server/passwords.js";
 import { startServer } from "../server/chat-server.js";
 import { Peer } from "./helpers.js";

@@ -4,19 +4,8 @@ import path from "node:path";
 import fc from "fast-check";
 import Database from "libsql";
 import t from "tap";
-import {
-  chatId,
-  copyChat,
-  HISTORY_KEEP,
-  MemoryStore,
-  privateConversation,
-  storable,
-  StoreClosedError,
-  type RoomRecord,
-  type Store,
-  type StoredChat,
-  type StoreOptions,
-} from "../server/store.js";
+import { chatId, copyChat, MemoryStore, privateConversation, storable, StoreClosedError, type RoomRecord, type Store, type StoredChat, type StoreOptions } from "../server/store.js";
+import { HISTORY_KEEP } from "../server/limits.js";
 import { openStore } from "../server/open-store.js";
 import { migrate, MIGRATIONS, openDatabase, schemaVersion, SqliteStore } from "../server/sqlite-store.js";
 

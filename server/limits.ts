@@ -1,0 +1,48 @@
+/**
+ * The server's limits and defaults, each an option of server.ts: in a module
+ * of their own, so that the command's main thread can print its help and read
+ * its options without loading the server (which runs in a worker).
+ */
+
+/** The database file `server.ts` uses when given no --db: in the working directory. */
+export const DEFAULT_DB = "chat.db";
+
+/**
+ * Bytes buffered for one reader above which the clients talking to it are
+ * paused until it catches up: a flood slows to the pace of its readers
+ * instead of piling up in memory.
+ */
+export const BACKPRESSURE_BYTES = 64 * 1024;
+
+/** How long a reader may stay behind (above BACKPRESSURE_BYTES) before it is cut off as slow. */
+export const SLOW_READER_TIMEOUT_MS = 5000;
+
+/** Connections served at once; one more is told `server_full` and closed. */
+export const MAX_CLIENTS = 10_000;
+
+/** Frames a client may send per second on average (bursts of twice as many); 0 for no limit. */
+export const RATE_LIMIT_PER_SECOND = 20;
+
+/** Time from connecting to joining. Long, because the seed client joins with its first message. */
+export const JOIN_TIMEOUT_MS = 60_000;
+
+/** Time a frame may take to arrive once its first byte has (slow-loris clients). */
+export const FRAME_TIMEOUT_MS = 10_000;
+
+/** Silence after which the server pings a client; 0 to never ping. */
+export const PING_INTERVAL_MS = 30_000;
+
+/** Time a pinged client has to send anything at all before it is dropped as lost. */
+export const PING_TIMEOUT_MS = 15_000;
+
+/** TCP keep-alive probes start after this much idle time, catching peers whose host vanished. */
+export const KEEPALIVE_MS = 30_000;
+
+/** Chats replayed after `welcome` to a client with the `history` feature. */
+export const HISTORY_REPLAY = 50;
+
+/** Chats kept per conversation (room or private pair); older ones are pruned. */
+export const HISTORY_KEEP = 10_000;
+
+/** The path `openStore()` takes for a store that lives in memory only. */
+export const MEMORY_PATH = ":memory:";
