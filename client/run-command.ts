@@ -3,7 +3,8 @@
  * connection and says what to show; shared by line mode and the full screen.
  */
 import { sameRoom, type Command } from "../common/commands.js";
-import { chatLine, errorText, inputProblemText, sanitize, type DisplayLine, type Texts } from "../common/format.js";
+import type { Texts } from "../common/catalogue.js";
+import { chatLine, errorText, inputProblemText, sanitize, type DisplayLine } from "../common/format.js";
 import { LOBBY, Message, nameKey, ProtocolError } from "../protocol.js";
 import { ChatClient, type HistoryBatch } from "./connection.js";
 

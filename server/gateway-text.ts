@@ -10,7 +10,8 @@
  */
 import net from "node:net";
 import { parseCommand, type Command } from "../common/commands.js";
-import { clock, describe, inputProblemText, sanitize, TEXTS } from "../common/format.js";
+import { TEXTS } from "../common/catalogue.js";
+import { clock, describe, inputProblemText, sanitize } from "../common/format.js";
 import { LOBBY, Message, nameKey, type LeaveReason, type MessageFields } from "../protocol.js";
 import { Outgoing, type Session, type Transport } from "./session.js";
 import { SocketTransport, type GatewayHost } from "./gateway.js";
