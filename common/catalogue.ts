@@ -124,17 +124,22 @@ export function nameInvalidText(name: string | undefined, lang: Lang): string {
   return en ? `The name ${quoted} is not allowed` : `O nome ${quoted} não é permitido`;
 }
 
-const HELP_EN = `Commands:
+/**
+ * The help, with the line for /register and any lines for rooms that differ
+ * between the ways in: the terminal asks for the password hidden, the text
+ * port takes it on the line and also sends `#room text`.
+ */
+const helpEn = (register: string, roomLines = "") => `Commands:
   text                 send to everyone
   @name text           private message to name (also /name text)
   //text               send a text that starts with "/"
   /list                who is online (also /users, /clientes)
   /subject [text]      subject of your next messages; empty clears it (also /assunto)
   /history             older messages (also /historico)
-  /register            protect your name with a password (also /registrar)
+${register}
 Rooms (your messages go to the current room):
   /join #room [private]  enter a room, creating it (private: a group by invitation) (also /entrar)
-  /room #room          make a room you are in the current one (also /sala)
+  /room #room          make a room you are in the current one (also /sala)${roomLines}
   /part [#room]        leave a room, the current one by default (also /deixar)
   /rooms               the rooms you can enter (also /salas)
   /who [#room]         who is in a room (also /quem)
@@ -150,17 +155,17 @@ Friends (registered names):
   /quit                leave the chat (also /exit, /sair)
   /help                this help (also /ajuda)`;
 
-const HELP_PT = `Comandos:
+const helpPt = (register: string, roomLines = "") => `Comandos:
   texto                envia para todos
   @nome texto          mensagem privada para nome (ou /nome texto)
   //texto              envia um texto que começa com "/"
   /clientes            quem está online (ou /list, /users)
   /assunto [texto]     assunto das próximas mensagens; vazio limpa (ou /subject)
   /historico           mensagens anteriores (ou /history)
-  /registrar           protege seu nome com uma senha (ou /register)
+${register}
 Salas (suas mensagens vão para a sala atual):
   /entrar #sala [privada]  entra numa sala, criando-a (privada: um grupo só com convite) (ou /join)
-  /sala #sala          torna atual uma sala em que você está (ou /room)
+  /sala #sala          torna atual uma sala em que você está (ou /room)${roomLines}
   /deixar [#sala]      sai de uma sala, por padrão a atual (ou /part)
   /salas               as salas em que você pode entrar (ou /rooms)
   /quem [#sala]        quem está numa sala (ou /who)
@@ -175,6 +180,18 @@ Amigos (nomes registrados):
   /amigos              seus amigos, quem está online (ou /friends)
   /sair                sai do chat (ou /quit, /exit)
   /ajuda               esta ajuda (ou /help)`;
+
+const HELP_EN = helpEn("  /register            protect your name with a password (also /registrar)");
+const HELP_PT = helpPt("  /registrar           protege seu nome com uma senha (ou /register)");
+/** The plain-text port's help: the same commands, the password on the line, and `#room text`. */
+const TEXT_HELP_EN = helpEn(
+  "  /register password   protect your name with this password (also /registrar)",
+  "\n  #room text           send to a room you are in, without making it current",
+);
+const TEXT_HELP_PT = helpPt(
+  "  /registrar senha     protege seu nome com esta senha (ou /register)",
+  "\n  #sala texto          envia para uma sala em que você está, sem torná-la atual",
+);
 
 /** The codes of a certificate the client cannot verify, all said the same way. */
 function certificateErrors(text: string): Record<string, string> {
@@ -206,6 +223,7 @@ export const TEXTS = {
     subjectSet: (subject: string) => `Subject of your next messages: ${subject}`,
     subjectCleared: "Subject cleared.",
     help: HELP_EN,
+    textHelp: TEXT_HELP_EN,
     socketErrors: {
       ECONNREFUSED: "connection refused",
       ECONNRESET: "connection reset",
@@ -251,6 +269,7 @@ export const TEXTS = {
     roomMissing: (word: string) => `${word} needs a room: ${word} #name`,
     roomInvalid: (typed: string) => `Not a room name: ${JSON.stringify(typed)}. A room is # then 1 to ${MAX_ROOM_CHARS} letters, digits, _ or -.`,
     targetMissing: (word: string) => `${word} needs a name: ${word} name`,
+    passwordMissing: (word: string) => `${word} needs the password: ${word} password`,
     unexpectedText: (text: string) => `Unexpected ${JSON.stringify(text)}: type /help.`,
     entered: (room: string, users: string, count: number, topic: string, group: boolean) =>
       `You are in ${room}${group ? " (private group)" : ""}${topic ? `, topic: ${topic}` : ""}. Members (${count}): ${users}`,
@@ -320,6 +339,7 @@ export const TEXTS = {
     subjectSet: (subject: string) => `Assunto das próximas mensagens: ${subject}`,
     subjectCleared: "Assunto removido.",
     help: HELP_PT,
+    textHelp: TEXT_HELP_PT,
     socketErrors: {
       ECONNREFUSED: "conexão recusada",
       ECONNRESET: "conexão reiniciada",
@@ -365,6 +385,7 @@ export const TEXTS = {
     roomMissing: (word: string) => `${word} precisa de uma sala: ${word} #nome`,
     roomInvalid: (typed: string) => `Não é nome de sala: ${JSON.stringify(typed)}. Uma sala é # e de 1 a ${MAX_ROOM_CHARS} letras, dígitos, _ ou -.`,
     targetMissing: (word: string) => `${word} precisa de um nome: ${word} nome`,
+    passwordMissing: (word: string) => `${word} precisa da senha: ${word} senha`,
     unexpectedText: (text: string) => `${JSON.stringify(text)} inesperado: digite /ajuda.`,
     entered: (room: string, users: string, count: number, topic: string, group: boolean) =>
       `Você está em ${room}${group ? " (grupo privado)" : ""}${topic ? `, tópico: ${topic}` : ""}. Membros (${count}): ${users}`,

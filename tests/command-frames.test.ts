@@ -70,7 +70,7 @@ function helpWords(help: string): Set<string> {
 }
 
 t.test("the help in each language lists every command word the grammar accepts, and no other", async (t) => {
-  const accepted = new Set(Object.values(COMMAND_WORDS).flat().filter((word) => word !== "?" && word !== "histórico" && word !== "tópico"));
+  const accepted = new Set<string>(Object.values(COMMAND_WORDS).flat().filter((word) => word !== "?" && word !== "histórico" && word !== "tópico"));
   for (const lang of ["en", "pt"] as const) {
     const listed = helpWords(TEXTS[lang].help);
     t.same([...listed].filter((word) => !accepted.has(word) && word !== "name" && word !== "nome" && word !== "text" && word !== "texto"), [], `${lang}: no word the grammar refuses`);
