@@ -138,9 +138,9 @@ const helpEn = (register: string, roomLines = "") => `Commands:
   /history             older messages (also /historico)
 ${register}
 Rooms (your messages go to the current room):
-  /join #room [private]  enter a room, creating it (private: a group by invitation) (also /entrar)
+  /join #room [private]  enter a room, creating it (private: a group by invitation) (also /enter, /entrar)
   /room #room          make a room you are in the current one (also /sala)${roomLines}
-  /part [#room]        leave a room, the current one by default (also /deixar)
+  /part [#room]        leave a room, the current one by default (also /leave, /deixar)
   /rooms               the rooms you can enter (also /salas)
   /who [#room]         who is in a room (also /quem)
   /topic [text]        set the current room's topic, operators only (also /topico)
@@ -164,9 +164,9 @@ const helpPt = (register: string, roomLines = "") => `Comandos:
   /historico           mensagens anteriores (ou /history)
 ${register}
 Salas (suas mensagens vão para a sala atual):
-  /entrar #sala [privada]  entra numa sala, criando-a (privada: um grupo só com convite) (ou /join)
+  /entrar #sala [privada]  entra numa sala, criando-a (privada: um grupo só com convite) (ou /join, /enter)
   /sala #sala          torna atual uma sala em que você está (ou /room)${roomLines}
-  /deixar [#sala]      sai de uma sala, por padrão a atual (ou /part)
+  /deixar [#sala]      sai de uma sala, por padrão a atual (ou /part, /leave)
   /salas               as salas em que você pode entrar (ou /rooms)
   /quem [#sala]        quem está numa sala (ou /who)
   /topico [texto]      muda o tópico da sala atual, só operadores (ou /topic)

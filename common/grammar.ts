@@ -11,7 +11,7 @@
  *   //text          "/text" to everyone
  *   /list /users /clientes, /quit /exit /sair, /subject /assunto [text], /help /ajuda,
  *   /history /historico, /register /registrar [password]
- *   rooms (version 2): /join /entrar #room [private|privada], /part /deixar [#room],
+ *   rooms (version 2): /join /enter /entrar #room [private|privada], /part /leave /deixar [#room],
  *   /rooms /salas, /room /sala #room, /who /quem [#room], /topic /topico [text]
  *   moderation of the current room: /kick /expulsar, /ban /banir, /unban /desbanir,
  *   /mute /silenciar, /unmute /liberar, /op, /deop, /invite /convidar (name [reason])
@@ -70,8 +70,8 @@ export const COMMAND_WORDS = {
   help: ["help", "ajuda", "?"],
   history: ["history", "historico", "histórico"],
   register: ["register", "registrar"],
-  enter: ["join", "entrar"],
-  part: ["part", "deixar"],
+  enter: ["join", "enter", "entrar"],
+  part: ["part", "leave", "deixar"],
   rooms: ["rooms", "salas"],
   switch: ["room", "sala"],
   who: ["who", "quem"],

@@ -77,3 +77,8 @@ t.test("the help in each language lists every command word the grammar accepts, 
     t.same([...accepted].filter((word) => !listed.has(word)), [], `${lang}: every command word`);
   }
 });
+
+t.test("/enter and /leave, which the text port always read, are aliases of /join and /part everywhere", async (t) => {
+  t.same(parseCommand("/enter #x"), { kind: "enter", room: "#x", private: false });
+  t.same(parseCommand("/leave"), { kind: "part", room: undefined });
+});
