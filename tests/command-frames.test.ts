@@ -69,12 +69,15 @@ function helpWords(help: string): Set<string> {
   return new Set([...help.matchAll(/(?:^|\s|\()\/([a-záéíóúãç?]+)/gimu)].map((m) => m[1]!.toLowerCase()));
 }
 
-t.test("the help in each language lists every command word the grammar accepts, and no other", async (t) => {
+t.test("the help in each language, the terminal's and the text port's, lists every command word the grammar accepts, and no other", async (t) => {
   const accepted = new Set<string>(Object.values(COMMAND_WORDS).flat().filter((word) => word !== "?" && word !== "histórico" && word !== "tópico"));
   for (const lang of ["en", "pt"] as const) {
-    const listed = helpWords(TEXTS[lang].help);
-    t.same([...listed].filter((word) => !accepted.has(word) && word !== "name" && word !== "nome" && word !== "text" && word !== "texto"), [], `${lang}: no word the grammar refuses`);
-    t.same([...accepted].filter((word) => !listed.has(word)), [], `${lang}: every command word`);
+    for (const which of ["help", "textHelp"] as const) {
+      const listed = helpWords(TEXTS[lang][which]);
+      const refused = [...listed].filter((word) => !accepted.has(word) && !["name", "nome", "text", "texto"].includes(word));
+      t.same(refused, [], `${lang} ${which}: no word the grammar refuses`);
+      t.same([...accepted].filter((word) => !listed.has(word)), [], `${lang} ${which}: every command word`);
+    }
   }
 });
 
