@@ -13,7 +13,7 @@ import net from "node:net";
 import { commandFields, leavesLobby, parseCommand, sameRoom, toRoomName, type Command, type Where } from "../common/commands.js";
 import { TEXTS } from "../common/catalogue.js";
 import { clock, describe, inputProblemText, sanitize } from "../common/format.js";
-import { LOBBY, Message, MODERATION_TYPES, nameKey, type LeaveReason, type MessageFields } from "../protocol.js";
+import { LOBBY, Message, MODERATION_TYPES, nameKey, roomKey, type LeaveReason, type MessageFields } from "../protocol.js";
 import { Outgoing, type Session, type Transport } from "./session.js";
 import { SocketTransport, type GatewayHost } from "./gateway.js";
 
@@ -93,7 +93,7 @@ export class TextTransport extends SocketTransport implements Transport {
   private subject = "";
   /** Where a plain line goes: the lobby, the room last entered, or the one chosen with /room. */
   private room = LOBBY;
-  /** The rooms this client is in, by lower-case name, as the server spells them: /room chooses among them. */
+  /** The rooms this client is in, by room key, as the server spells them: /room chooses among them. */
   private readonly rooms = new Map<string, string>();
   /** The oldest lobby chat /history has shown: the next /history asks for the ones before it. */
   private oldestId: string | undefined;
@@ -195,7 +195,7 @@ export class TextTransport extends SocketTransport implements Transport {
   }
 
   private switchRoom(typed: string): void {
-    const room = sameRoom(typed, LOBBY) ? LOBBY : this.rooms.get(typed.toLowerCase());
+    const room = sameRoom(typed, LOBBY) ? LOBBY : this.rooms.get(roomKey(typed));
     if (room === undefined) return this.say(t.notInRoom(typed));
     this.room = room;
     this.say(t.nowIn(room));
@@ -208,11 +208,14 @@ export class TextTransport extends SocketTransport implements Transport {
   /** Which rooms this client is in, where its lines go, and how far back /history has read. */
   private trackRooms(msg: Message): void {
     const room = msg.room ?? LOBBY;
-    if (msg.type === "entered") {
-      this.rooms.set(room.toLowerCase(), room);
+    if (msg.type === "welcome") {
+      // An account is put back in the rooms it was in: they are its rooms here too.
+      for (const kept of msg.rooms ?? []) if (typeof kept === "string") this.rooms.set(roomKey(kept), kept);
+    } else if (msg.type === "entered") {
+      this.rooms.set(roomKey(room), room);
       this.room = room;
     } else if (msg.type === "parted" || (isRemoval(msg) && nameKey(msg.target ?? "") === nameKey(this.name))) {
-      this.rooms.delete(room.toLowerCase());
+      this.rooms.delete(roomKey(room));
       if (sameRoom(this.room, room)) this.room = LOBBY;
     } else if (msg.type === "chat" && msg.history === true && msg.id !== undefined && msg.to === undefined && sameRoom(room, LOBBY)) {
       if (this.oldestId === undefined || msg.id < this.oldestId) this.oldestId = msg.id;
@@ -245,8 +248,8 @@ export class TextTransport extends SocketTransport implements Transport {
     const msg = out.message;
     this.trackOnline(msg);
     const answered = this.stage === "waiting" && (msg.type === "welcome" || msg.type === "error");
+    this.trackRooms(msg);
     if (answered) this.joinAnswered(msg);
-    else this.trackRooms(msg);
     const line = answered ? undefined : renderLine(msg, this.name, this.room);
     if (line !== undefined) this.write(`${line}\n`);
     if (answered) this.replayQueued();
