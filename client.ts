@@ -7,7 +7,8 @@
  * (client/view.tsx) shows it, otherwise line mode (client/line-mode.ts).
  */
 import { readFileSync } from "node:fs";
-import { detectLang, isUtf8Locale, LANGS, TEXTS } from "./common/format.js";
+import { detectLang, LANGS, TEXTS } from "./common/catalogue.js";
+import { isUtf8Locale } from "./common/format.js";
 import { isMain, parseOptions, parsePort, runMain, UsageError } from "./common/cli.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "./protocol.js";
 import { ChatClient, EXIT_FAILURE, EXIT_UNDELIVERED, PASSWORD_ENV } from "./client/connection.js";

@@ -64,8 +64,8 @@ export type ModerationType = (typeof MODERATION_TYPES)[number];
 export const FEATURES = ["ping", "history", "echo"] as const;
 export type Feature = (typeof FEATURES)[number];
 
-/** The lobby: every joined client is in it. */
-export const LOBBY = "#general";
+/** The lobby: every joined client is in it (written in common/room-names.ts, beside the room-name rule). */
+export { LOBBY } from "./common/room-names.js";
 
 export const ERROR_CODES = [
   "bad_header",
@@ -261,17 +261,8 @@ export function nameKey(name: string): string {
 
 // Room names, the same rules on both sides.
 
-/** Longest room name, in characters after the `#`. */
-export const MAX_ROOM_CHARS = 32;
-
-const ROOM_PATTERN = new RegExp(`^#[\\p{L}\\p{M}\\p{Nd}_-]{1,${MAX_ROOM_CHARS}}$`, "u");
-
-/** Why a room name is refused, or undefined. */
-export function roomProblem(name: string): string | undefined {
-  if (!name.startsWith("#")) return "A room's name starts with #";
-  if (!ROOM_PATTERN.test(name)) return `A room's name is # then 1 to ${MAX_ROOM_CHARS} letters, digits, _ or -`;
-  return undefined;
-}
+// The longest room name and why a name is refused live in a leaf module the browser page can load too.
+export { MAX_ROOM_CHARS, roomProblem } from "./common/room-names.js";
 
 /** Rooms compare without case, like names. */
 export function roomKey(name: string): string {

@@ -8,7 +8,8 @@ import tls from "node:tls";
 import type { ConnectionState } from "../common/launch-contract.js";
 import { EMPTY_CHAT_STATE, findRoom, reduceChat, type ChatState } from "./chat-state.js";
 import { sameRoom } from "../common/commands.js";
-import { errorText, sanitize, type Texts } from "../common/format.js";
+import type { Texts } from "../common/catalogue.js";
+import { errorText, sanitize } from "../common/format.js";
 import {
   DEFAULT_HOST,
   DEFAULT_PORT,

@@ -2,9 +2,10 @@
  * What a typed line does: `runCommand` carries out a parsed command on the
  * connection and says what to show; shared by line mode and the full screen.
  */
-import { sameRoom, type Command } from "../common/commands.js";
-import { chatLine, errorText, inputProblemText, sanitize, type DisplayLine, type Texts } from "../common/format.js";
-import { LOBBY, Message, nameKey, ProtocolError } from "../protocol.js";
+import { commandFields, leavesLobby, type Command, type Where } from "../common/commands.js";
+import type { Texts } from "../common/catalogue.js";
+import { chatLine, errorText, inputProblemText, sanitize, type DisplayLine } from "../common/format.js";
+import { Message, nameKey, ProtocolError } from "../protocol.js";
 import { ChatClient, type HistoryBatch } from "./connection.js";
 
 export interface CommandResult {
@@ -26,6 +27,12 @@ export function runCommand(client: ChatClient, command: Command, t: Texts): Comm
   const info = (text: string): CommandResult => ({ lines: [{ kind: "info", text }] });
   /** A request went out: its answer comes from the server. */
   const sent = (ok: boolean): CommandResult => (ok ? { lines: [] } : error(t.notConnected));
+  const where: Where = { room: client.room, subject: client.subject };
+  /** A request the shared grammar spells out, sent with a ref. */
+  const ask = (request: Command): CommandResult => {
+    const fields = commandFields(request, where);
+    return sent(fields !== undefined && client.request(fields));
+  };
   switch (command.kind) {
     case "say":
     case "private": {
@@ -48,26 +55,20 @@ export function runCommand(client: ChatClient, command: Command, t: Texts): Comm
     case "enter":
       return sent(client.enter(command.room, command.private));
     case "part":
-      if (sameRoom(command.room ?? client.room, LOBBY)) return error(t.cannotPartLobby);
-      return sent(client.part(command.room ?? client.room));
+      return leavesLobby(command, where) ? error(t.cannotPartLobby) : ask(command);
     case "switch":
       if (!client.joined) return error(t.notConnected);
       return client.switchRoom(command.room) ? info(t.nowIn(client.room)) : error(t.notInRoom(command.room));
+    case "who":
+      // The lobby's list is asked as version 1 asks it, without a ref.
+      return commandFields(command, where)?.room === undefined ? sent(client.list()) : ask(command);
     case "rooms":
-      return sent(client.request({ type: "rooms" }));
-    case "who": {
-      const room = command.room ?? client.room;
-      return sent(sameRoom(room, LOBBY) ? client.list() : client.request({ type: "list", room }));
-    }
     case "topic":
-      return sent(client.request({ type: "topic", room: client.room, topic: command.topic }));
     case "moderate":
-      return sent(client.moderate(command.action, command.target, command.reason));
     case "friend":
     case "unfriend":
-      return sent(client.request({ type: command.kind, target: command.target }));
     case "friends":
-      return sent(client.request({ type: "friends" }));
+      return ask(command);
     case "history":
       if (!client.joined) return error(t.notConnected);
       return client.requestHistory() === undefined ? info(t.noHistory) : { lines: [] };

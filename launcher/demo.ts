@@ -1,5 +1,5 @@
 /** The launcher's --demo: types a short conversation into its clients and waits for their user lists. */
-import { LANGS, TEXTS } from "../common/format.js";
+import { LANGS, TEXTS } from "../common/catalogue.js";
 import { demoScript, type Instance } from "./plan.js";
 import { sleep, type Supervisor } from "./supervisor.js";
 

@@ -3,15 +3,17 @@
  * the seeds' simplest course clients, which send a name line and then one
  * line per message and print `name >> message`.
  *
- * It is an adapter in front of the hub: lines in become protocol messages
- * (`join`, `chat`, `list`, ...) handed to the same `Session` as the framed
- * port's, and the frames the hub sends back become one line each. Nothing of
- * the chat's rules is written here.
+ * It is an adapter in front of the hub: lines in are read by the same command
+ * grammar as the terminal client's (common/commands.ts) and become the same
+ * protocol messages, handed to the same `Session` as the framed port's; the
+ * frames the hub sends back become one line each. Nothing of the chat's rules
+ * is written here.
  */
 import net from "node:net";
-import { parseCommand, type Command } from "../common/commands.js";
-import { clock, describe, inputProblemText, sanitize, TEXTS } from "../common/format.js";
-import { LOBBY, Message, nameKey, type LeaveReason, type MessageFields } from "../protocol.js";
+import { commandFields, leavesLobby, parseCommand, sameRoom, toRoomName, type Command, type Where } from "../common/commands.js";
+import { TEXTS } from "../common/catalogue.js";
+import { clock, describe, inputProblemText, sanitize } from "../common/format.js";
+import { LOBBY, Message, MODERATION_TYPES, nameKey, roomKey, type LeaveReason, type MessageFields } from "../protocol.js";
 import { Outgoing, type Session, type Transport } from "./session.js";
 import { SocketTransport, type GatewayHost } from "./gateway.js";
 
@@ -22,12 +24,8 @@ export const LINE_BREAK_MARK = " ↵ ";
 
 export const TEXT_GREETING = `Welcome to the chat. ${t.nameRules}`;
 export const PASSWORD_PROMPT = "Password: ";
-export const TEXT_HELP = `${t.help}
-  /join #room          enter a room (then your lines go there; /join #general for the lobby)
-  /part #room          leave a room
-  /rooms               the rooms
-  #room text           send to a room you are in
-  /register password   keep your name: it will then need this password`;
+/** Every command the grammar has, as they work here: the password on the line, and `#room text`. */
+export const TEXT_HELP = t.textHelp;
 
 /** The errors that answer a join by refusing the name; the prompt then asks again. */
 const NAME_REFUSALS: ReadonlySet<string> = new Set(["name_invalid", "name_taken", "too_many_attempts", "banned"]);
@@ -93,8 +91,12 @@ export class TextTransport extends SocketTransport implements Transport {
   private stage: Stage = "name";
   private name = "";
   private subject = "";
-  /** Where a plain line goes: the lobby, or the room last entered. */
+  /** Where a plain line goes: the lobby, the room last entered, or the one chosen with /room. */
   private room = LOBBY;
+  /** The rooms this client is in, by room key, as the server spells them: /room chooses among them. */
+  private readonly rooms = new Map<string, string>();
+  /** The oldest lobby chat /history has shown: the next /history asks for the ones before it. */
+  private oldestId: string | undefined;
   /** Who is online, by name key: `/name text` is private only to someone online (else an unknown command). */
   private readonly online = new Map<string, string>();
   /** Lines that arrived while a join was being answered: what they mean depends on the answer. */
@@ -161,41 +163,63 @@ export class TextTransport extends SocketTransport implements Transport {
   }
 
   private command(line: string): void {
-    const extra = roomCommand(line, this.room);
-    if (extra) return this.toHub(extra);
+    const toRoom = roomLine(line);
+    if (toRoom) return this.toHub(toRoom);
     const command = parseCommand(line, [...this.online.values()]);
-    const fields = this.fieldsFor(command);
+    const where: Where = { room: this.room, subject: this.subject, before: this.oldestId };
+    if (leavesLobby(command, where)) return this.say(t.cannotPartLobby);
+    const fields = commandFields(command, where);
     if (fields) this.toHub(fields);
+    else this.answerHere(command);
   }
 
-  /** What a command of the line-mode client sends, or undefined when it is answered here. */
-  private fieldsFor(command: Command): MessageFields | undefined {
+  /** The commands this port answers itself: the grammar sends nothing for them. */
+  private answerHere(command: Command): void {
     switch (command.kind) {
-      case "say":
-        return { type: "chat", message: command.text, subject: this.subject, ...(this.room !== LOBBY && { room: this.room }) };
-      case "private":
-        return { type: "chat", message: command.text, subject: this.subject, to: command.to };
-      case "list":
-        return { type: "list" };
       case "quit":
-        return { type: "quit" };
+        return this.toHub({ type: "quit" });
       case "subject":
         this.subject = command.subject;
-        this.write(`${command.subject ? t.subjectSet(command.subject) : t.subjectCleared}\n`);
-        return undefined;
+        return this.say(command.subject ? t.subjectSet(command.subject) : t.subjectCleared);
+      case "switch":
+        return this.switchRoom(command.room);
+      case "register":
+        return this.say(t.passwordMissing("/register"));
       case "help":
-        this.write(`${TEXT_HELP}\n`);
-        return undefined;
+        return this.say(TEXT_HELP);
       case "invalid":
-        this.write(`${inputProblemText(command.problem, command.word, t)}\n`);
-        return undefined;
-      case "empty":
-        return undefined;
+        return this.say(inputProblemText(command.problem, command.word, t));
+      default:
+        return;
     }
+  }
+
+  private switchRoom(typed: string): void {
+    const room = sameRoom(typed, LOBBY) ? LOBBY : this.rooms.get(roomKey(typed));
+    if (room === undefined) return this.say(t.notInRoom(typed));
+    this.room = room;
+    this.say(t.nowIn(room));
   }
 
   private toHub(fields: MessageFields): void {
     this.session?.receive([new Message(fields)]);
+  }
+
+  /** Which rooms this client is in, where its lines go, and how far back /history has read. */
+  private trackRooms(msg: Message): void {
+    const room = msg.room ?? LOBBY;
+    if (msg.type === "welcome") {
+      // An account is put back in the rooms it was in: they are its rooms here too.
+      for (const kept of msg.rooms ?? []) if (typeof kept === "string") this.rooms.set(roomKey(kept), kept);
+    } else if (msg.type === "entered") {
+      this.rooms.set(roomKey(room), room);
+      this.room = room;
+    } else if (msg.type === "parted" || (isRemoval(msg) && nameKey(msg.target ?? "") === nameKey(this.name))) {
+      this.rooms.delete(roomKey(room));
+      if (sameRoom(this.room, room)) this.room = LOBBY;
+    } else if (msg.type === "chat" && msg.history === true && msg.id !== undefined && msg.to === undefined && sameRoom(room, LOBBY)) {
+      if (this.oldestId === undefined || msg.id < this.oldestId) this.oldestId = msg.id;
+    }
   }
 
   private trackOnline(msg: Message): void {
@@ -224,10 +248,9 @@ export class TextTransport extends SocketTransport implements Transport {
     const msg = out.message;
     this.trackOnline(msg);
     const answered = this.stage === "waiting" && (msg.type === "welcome" || msg.type === "error");
+    this.trackRooms(msg);
     if (answered) this.joinAnswered(msg);
-    else if (msg.type === "entered" && msg.room) this.room = msg.room;
-    else if (msg.type === "parted" && msg.room && this.room.toLowerCase() === msg.room.toLowerCase()) this.room = LOBBY;
-    const line = answered ? undefined : renderLine(msg, this.name);
+    const line = answered ? undefined : renderLine(msg, this.name, this.room);
     if (line !== undefined) this.write(`${line}\n`);
     if (answered) this.replayQueued();
   }
@@ -249,6 +272,11 @@ export class TextTransport extends SocketTransport implements Transport {
     // Any other error (a time limit, the server closing) is not about the name: said as it is.
     const refusal = NAME_REFUSALS.has(msg.code ?? "") ? t.nameRefused(reason) : renderLine(msg, this.name);
     this.write(`${refusal}\n${t.namePrompt}`);
+  }
+
+  /** One answer of this port's own, on its own line. */
+  private say(text: string): void {
+    this.write(`${text}\n`);
   }
 
   private write(text: string): void {
@@ -276,32 +304,20 @@ export class TextTransport extends SocketTransport implements Transport {
   }
 }
 
-/** The text gateway's own commands (rooms, accounts), ahead of the line-mode client's. */
-export function roomCommand(line: string, currentRoom: string): MessageFields | undefined {
-  const input = line.trim();
-  const roomChat = /^(#\S+)\s+(\S[\s\S]*)$/.exec(input);
-  if (roomChat) return { type: "chat", room: roomChat[1]!, message: roomChat[2]! };
-  const match = /^\/(\S+)\s*(.*)$/.exec(input);
-  if (!match) return undefined;
-  const [, word, rest] = match as unknown as [string, string, string];
-  const argument = rest.trim();
-  switch (word.toLowerCase()) {
-    case "join":
-    case "enter":
-    case "entrar":
-      return { type: "enter", room: argument };
-    case "part":
-    case "leave":
-      return { type: "part", room: argument || currentRoom };
-    case "rooms":
-    case "salas":
-      return { type: "rooms" };
-    case "register":
-    case "registrar":
-      return { type: "register", password: argument };
-    default:
-      return undefined;
-  }
+/**
+ * `#room text`: a line to a room without making it current, this port's one
+ * addition to the shared grammar (a terminal has windows for that). Anything
+ * else, and a `#word` that is no room name, is left to the grammar.
+ */
+export function roomLine(line: string): MessageFields | undefined {
+  const roomChat = /^(#\S+)\s+(\S[\s\S]*)$/.exec(line.trim());
+  if (!roomChat || toRoomName(roomChat[1]!) !== roomChat[1]) return undefined;
+  return { type: "chat", room: roomChat[1]!, message: roomChat[2]! };
+}
+
+/** A kick or ban: its target is out of the room. */
+function isRemoval(msg: Message): boolean {
+  return msg.type === "kick" || msg.type === "ban";
 }
 
 /** `[hh:mm]`, local time. */
@@ -314,14 +330,19 @@ function oneLine(text: string): string {
   return sanitize(text).replace(/\t/g, " ").replace(/\n/g, LINE_BREAK_MARK);
 }
 
+/** The frames told in the catalogue's words (format.ts's `describe`), as the terminal client tells them. */
+const DESCRIBED: ReadonlySet<string> = new Set(["list", "welcome", "entered", "parted", "rooms", "topic", "friends", "friend", "presence", ...MODERATION_TYPES]);
+
 /**
  * One frame as one line: `[hh:mm] name >> message` for chats (the seeds'
  * form), words for the rest; undefined for frames that show nothing.
+ * `current` is the room this client's lines go to.
  */
-export function renderLine(msg: Message, self: string): string | undefined {
+export function renderLine(msg: Message, self: string, current: string = LOBBY): string | undefined {
   const at = shortClock(msg.date);
   const name = oneLine(msg.client_name);
   const inRoom = msg.room !== undefined && msg.room.toLowerCase() !== LOBBY ? ` ${oneLine(msg.room)}` : "";
+  if (DESCRIBED.has(msg.type)) return described(msg, self, current);
   switch (msg.type) {
     case "chat": {
       const subject = msg.subject ? `[${oneLine(msg.subject)}] ` : "";
@@ -332,18 +353,23 @@ export function renderLine(msg: Message, self: string): string | undefined {
       return `${at} ${t.joined(name)}${inRoom}`;
     case "leave":
       return `${at} ${t.left(name, oneLine(msg.reason ?? ""))}${inRoom}`;
+    case "history":
+      // The chats came before this marker, each as a line: it says only whether there are more.
+      return msg.more === true ? t.earlierMore : msg.count === 0 ? t.noEarlier : undefined;
     case "pong":
     case "ping":
-    case "history":
       return undefined;
     case "error":
       return oneLine(errorLine(msg));
-    case "list":
-    case "welcome":
-      return oneLine(describe(msg, self, t)!.text);
     default:
       return msg.message ? `${at} ${oneLine(msg.message)}` : undefined;
   }
+}
+
+/** A frame in the catalogue's words, its time as `[hh:mm]` like this port's other lines. */
+function described(msg: Message, self: string, current: string): string | undefined {
+  const line = describe(msg, self, t, current);
+  return line && oneLine(line.text.replace(/^\[(\d\d:\d\d):\d\d\]/, "[$1]"));
 }
 
 /** Codes after which the server closes the connection. */

@@ -8,7 +8,7 @@ import { ChatClient } from "../client/connection.js";
 import { runCommand } from "../client/run-command.js";
 import { findRoom, isOperator } from "../client/chat-state.js";
 import { parseCommand } from "../common/commands.js";
-import { TEXTS } from "../common/format.js";
+import { TEXTS } from "../common/catalogue.js";
 import { LOBBY, type Message } from "../protocol.js";
 import { Peer, Script, testServer, within } from "./helpers.js";
 

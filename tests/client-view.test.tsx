@@ -2,7 +2,7 @@ import { render } from "ink-testing-library";
 import t from "tap";
 import { ChatApp, ChatView, inputText, type ChatViewProps } from "../client/view.js";
 import { ChatClient } from "../client/connection.js";
-import { TEXTS } from "../common/format.js";
+import { TEXTS } from "../common/catalogue.js";
 import { FakeServer, welcome } from "./fake-server.js";
 import { eventually, Peer, testServer } from "./helpers.js";
 

@@ -3,7 +3,7 @@ import t from "tap";
 import { ChatClient, EXIT_UNDELIVERED, JoinError } from "../client/connection.js";
 import { runCommand } from "../client/run-command.js";
 import { parseCommand } from "../common/commands.js";
-import { TEXTS } from "../common/format.js";
+import { TEXTS } from "../common/catalogue.js";
 import { startServer } from "../server/chat-server.js";
 import { freePorts, Peer, Script, testServer, within } from "./helpers.js";
 

@@ -1,5 +1,6 @@
 import t from "tap";
-import { chatLine, clock, describe, detectLang, errorText, inputProblemText, LEAVE_REASONS, isUtf8Locale, sanitize, TEXTS, toAscii, when } from "../common/format.js";
+import { detectLang, LEAVE_REASONS, TEXTS } from "../common/catalogue.js";
+import { chatLine, clock, describe, errorText, inputProblemText, isUtf8Locale, sanitize, toAscii, when } from "../common/format.js";
 import { ERROR_CODES, Message, type LeaveReason } from "../protocol.js";
 
 const en = TEXTS.en;

@@ -5,7 +5,15 @@
  * State lives in `state`; `render*()` functions draw it. Text from others is
  * only ever set through `textContent` (never innerHTML), so a message such as
  * `<img src=x onerror=...>` is shown as the characters it is.
+ *
+ * A typed line means what it means in the terminal client and on the text
+ * port: the shared grammar (common/grammar.ts) reads it and spells out the
+ * request. Names are compared without case here (the protocol's look-alike
+ * table is too large for the page).
  */
+import { LOBBY } from "../common/room-names.js";
+import { parseLine, partsLobby, requestFields, type Command, type InputProblem, type Where } from "../common/grammar.js";
+import { PAGE_HELP } from "./page-help.js";
 
 /** A frame as the server sends it: the seed's four fields, and whatever else the type carries. */
 interface Frame {
@@ -44,7 +52,6 @@ interface Conversation {
   topic: string;
 }
 
-const LOBBY = "#general";
 /** Reconnection waits 1, 2, 4 ... seconds, up to this. */
 const MAX_RETRY_SECONDS = 10;
 /** The `ref` of the friends request made on joining, whose error (a server without friends) is not shown. */
@@ -271,6 +278,8 @@ const handlers: Record<string, (frame: Frame) => void> = {
     const list = Array.isArray(frame.friends) ? (frame.friends as Array<{ client_name: string; online: boolean }>) : [];
     state.friends = new Map(list.map((f) => [f.client_name, f.online]));
     state.requests = new Set(strings(frame.requests));
+    // The list asked for on joining only fills the member marks; one asked for with /friends is shown.
+    if (frame.ref !== FRIENDS_REF) addLine(state.current, { kind: "notice", time: hhmm(frame.date), text: frame.message });
   },
   friend(frame) {
     const other = frame.client_name === state.name ? String(frame.target) : frame.client_name;
@@ -455,16 +464,83 @@ function onLogin(event: Event): void {
 function onSend(event: Event): void {
   event.preventDefault();
   const box = $<HTMLTextAreaElement>("message");
-  const text = box.value;
-  if (text.trim() === "") return;
+  if (box.value.trim() === "") return;
   const conv = state.conversations.get(state.current)!;
+  const where: Where = { room: conv.kind === "room" ? conv.target : LOBBY, subject: $<HTMLInputElement>("subject").value, before: oldestId(LOBBY) };
+  const command = parseLine(box.value, state.online);
   const to = $<HTMLSelectElement>("recipient").value;
-  const subject = $<HTMLInputElement>("subject").value;
-  const where = to !== "" ? { to } : conv.kind === "room" && conv.key !== LOBBY ? { room: conv.target } : {};
-  if (send({ type: "chat", message: text, subject, ref: String(++state.refNumber), ...where })) box.value = "";
-  else addLine(state.current, { kind: "error", time: hhmm(new Date().toISOString()), text: "Not connected: the message was not sent." });
+  // A plain line goes to the recipient chosen (or the private conversation shown), as before commands were read.
+  const line = command.kind === "say" && to !== "" ? ({ kind: "private", to, text: command.text } as const) : command;
+  if (runTyped(line, where)) box.value = "";
   render();
 }
+
+/** Carries out a typed command; false when it could not be sent (the line stays in the box). */
+function runTyped(command: Command, where: Where): boolean {
+  if (partsLobby(command, where)) return say("error", `Everyone stays in ${LOBBY}: close the page to leave the chat.`);
+  const fields = requestFields(command, where);
+  if (fields === undefined) return answerHere(command);
+  if (!send({ ...fields, ref: String(++state.refNumber) })) return !say("error", "Not connected: the message was not sent.");
+  if (command.kind === "enter") state.opening = command.room.toLowerCase();
+  return true;
+}
+
+/** The commands the page answers itself. */
+function answerHere(command: Command): boolean {
+  switch (command.kind) {
+    case "switch": {
+      const conv = state.conversations.get(command.room.toLowerCase());
+      if (conv === undefined) return say("error", `You are not in ${command.room}: /join ${command.room} first.`);
+      open(conv.key);
+      return true;
+    }
+    case "subject":
+      $<HTMLInputElement>("subject").value = command.subject;
+      return say("notice", command.subject ? `Subject of your next messages: ${command.subject}` : "Subject cleared.");
+    case "register":
+      return say("error", "/register needs the password: /register password");
+    case "help":
+      return say("notice", PAGE_HELP);
+    case "quit":
+      return say("error", "/quit: close the page to leave the chat.");
+    case "invalid":
+      return say("error", problemText(command.problem, command.word));
+    default:
+      return true;
+  }
+}
+
+/** A line of the page's own in the conversation shown; true, so that callers can return it. */
+function say(kind: Line["kind"], text: string): boolean {
+  addLine(state.current, { kind, time: hhmm(new Date().toISOString()), text });
+  return true;
+}
+
+/** The oldest chat shown in a conversation: what "load earlier" and /history ask before. */
+function oldestId(key: string): string | undefined {
+  return state.conversations.get(key)?.lines.find((line) => line.id !== undefined)?.id;
+}
+
+/** What is wrong with a typed line, in the words the terminal client uses. */
+function problemText(problem: InputProblem, word: string): string {
+  switch (problem) {
+    case "private_without_text":
+      return `Private message without text: write ${word} followed by your message.`;
+    case "private_without_name":
+      return `Private message without a name: write ${word}name followed by your message.`;
+    case "unknown_command":
+      return `Unknown command ${word}. Type /help.`;
+    case "room_missing":
+      return `${word} needs a room: ${word} #name`;
+    case "room_invalid":
+      return `Not a room name: ${JSON.stringify(word)}.`;
+    case "target_missing":
+      return `${word} needs a name: ${word} name`;
+    case "unexpected_text":
+      return `Unexpected ${JSON.stringify(word)}: type /help.`;
+  }
+}
+
 
 function onClear(): void {
   $<HTMLTextAreaElement>("message").value = "";
@@ -476,7 +552,7 @@ function onClear(): void {
 function onEarlier(): void {
   const conv = state.conversations.get(state.current);
   if (!conv) return;
-  const oldest = conv.lines.find((line) => line.id !== undefined)?.id;
+  const oldest = oldestId(conv.key);
   const about = conv.kind === "room" ? { room: conv.target } : { with: conv.target };
   send({ type: "history", ...about, limit: PAGE, ...(oldest !== undefined && { before: oldest }) });
 }
@@ -500,4 +576,3 @@ $("room-form").addEventListener("submit", onEnterRoom);
 $("message").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey) onSend(event);
 });
-export {}; // a module: its names stay out of the global scope
