@@ -4,7 +4,7 @@
  * A frame is one header line, `Content-length: N\n`, then N bytes of a UTF-8
  * JSON object. This module is pure (no sockets): `encode()` turns a message
  * into bytes and a `Decoder` turns chunks of a byte stream back into messages
- * or `ProtocolError`s. See README.md, "The protocol", for the whole contract.
+ * or `ProtocolError`s. See docs/protocol.md for the whole contract.
  */
 
 import { invisibleProblem, markProblem, nameSkeleton, scriptProblem } from "./common/names.js";

@@ -1,6 +1,6 @@
 /**
  * The store on a SQLite file, through libsql (better-sqlite3's synchronous
- * API on libSQL, with prebuilt binaries from npm: see README, "Storage").
+ * API on libSQL, with prebuilt binaries from npm: see docs/architecture.md, "Storage").
  *
  * Writes are queued and committed together, one transaction per batch, a few
  * milliseconds after the first of them; a read commits the queue first, so it
