@@ -38,6 +38,9 @@ import { Outgoing, type Session, type SessionHandler } from "./session.js";
 import { chatId, privateConversation, type Friendship, type Store, type StoredChat } from "./store.js";
 import { HISTORY_REPLAY } from "./limits.js";
 
+/** Chat numbers the hub reserves from the store at a time: a crash skips at most this many. */
+export const CHAT_NUMBER_BLOCK = 10_000;
+
 /** Most chats one `history` request returns. */
 export const MAX_HISTORY_PAGE = 200;
 /** Longest subject or room topic, in characters: it is repeated on every line that shows it. */
@@ -126,7 +129,11 @@ export class Hub implements SessionHandler {
   private readonly passwordCostLog2: number;
   private readonly log: ((line: string) => void) | undefined;
   private readonly attempts = new LoginAttempts();
-  private chatNumber = 0;
+  /** The next chat's number, and the end (exclusive) of the block the store reserved for this hub. */
+  private nextChatNumber = 1;
+  private reservedEnd = 1;
+  /** The block reserved ahead, once half of the current one is used; undefined until it is asked for. */
+  private nextBlock: Promise<number> | undefined;
   /** Set when the server shuts down: leaves are then not announced. */
   closing = false;
 
@@ -183,11 +190,12 @@ export class Hub implements SessionHandler {
     this.log = options.log;
   }
 
-  /** A hub with what the store remembers: the last chat's number, rooms owned by accounts, lobby bans. */
+  /** A hub with what the store remembers: a block of chat numbers no one had, rooms owned by accounts, lobby bans. */
   static async create(options: HubOptions): Promise<Hub> {
     const hub = new Hub(options);
     const { store } = options;
-    hub.chatNumber = await store.lastChatNumber();
+    hub.nextChatNumber = await store.reserveChatNumbers(CHAT_NUMBER_BLOCK);
+    hub.reservedEnd = hub.nextChatNumber + CHAT_NUMBER_BLOCK;
     for (const record of await store.loadRooms()) hub.rooms.set(roomKey(record.name), Room.fromRecord(record));
     for (const ban of await store.loadBans()) if (ban.kind === "name") hub.lobby.banned.set(ban.value, ban.value);
     return hub;
@@ -499,7 +507,7 @@ export class Hub implements SessionHandler {
       client_name: session.name,
       subject: msg.subject,
       message: msg.message,
-      id: chatId(this.chatNumber + 1),
+      id: chatId(this.nextChatNumber),
       ...where,
     });
     let out: Outgoing;
@@ -509,9 +517,36 @@ export class Hub implements SessionHandler {
       this.error(session, msg, "bad_message", `Message too long to deliver: ${(error as Error).message}`);
       return undefined;
     }
-    this.chatNumber++;
+    this.takeChatNumber();
     this.store.appendChat(storedChat(chat, conversation), offlineFor);
     return { chat, out };
+  }
+
+  /**
+   * Moves to the next chat number. Numbers come from blocks the store has
+   * reserved (committed before use), so a number handed out before a crash
+   * is never handed out again after it; the next block is asked for when
+   * half of this one is used, and is there long before it is needed.
+   */
+  private takeChatNumber(): void {
+    this.nextChatNumber++;
+    if (!this.nextBlock && this.reservedEnd - this.nextChatNumber < CHAT_NUMBER_BLOCK / 2) {
+      const asked = this.store.reserveChatNumbers(CHAT_NUMBER_BLOCK);
+      this.nextBlock = asked;
+      asked.then(
+        (first) => {
+          // The store's one writer (one server per database): its next block follows this one.
+          if (this.nextBlock !== asked) return;
+          this.nextBlock = undefined;
+          if (first > this.reservedEnd) this.nextChatNumber = Math.max(this.nextChatNumber, first);
+          this.reservedEnd = first + CHAT_NUMBER_BLOCK;
+        },
+        (error: unknown) => {
+          this.nextBlock = undefined; // asked again with the next chat
+          this.log?.(`cannot reserve chat numbers: ${error instanceof Error ? error.message : String(error)}`);
+        },
+      );
+    }
   }
 
   /** With the `echo` feature the sender gets its accepted chat back, with its `ref`. */

@@ -37,6 +37,9 @@ type Statement = Database.Statement;
 
 /** Milliseconds between the first write of a batch and its commit: what a crash may lose. */
 export const FLUSH_DELAY_MS = 5;
+/** The counter of chat numbers in the `counters` table. */
+const CHAT_COUNTER = "chat";
+
 /** Milliseconds a statement waits for a lock held by another connection before failing. */
 export const BUSY_TIMEOUT_MS = 5_000;
 
@@ -112,6 +115,12 @@ export const MIGRATIONS: readonly string[] = [
      fields TEXT NOT NULL -- the frame's fields, JSON
    );
    CREATE INDEX notices_by_account ON notices (account_key, seq);`,
+  // 4: counters handed out ahead, such as chat numbers: the next one not yet
+  // reserved survives a crash, so a number is never handed out twice.
+  `CREATE TABLE counters (
+     name TEXT PRIMARY KEY,
+     next INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 /** The schema version of the open database (`PRAGMA user_version`). */
@@ -214,6 +223,8 @@ function prepareStatements(db: Db) {
     latestChats: sql(`SELECT ${CHAT_COLUMNS} FROM chats WHERE conversation = ? ORDER BY id DESC LIMIT ?`),
     chatsBefore: sql(`SELECT ${CHAT_COLUMNS} FROM chats WHERE conversation = ? AND id < ? ORDER BY id DESC LIMIT ?`),
     lastChatId: sql(`SELECT max(id) AS id FROM chats`),
+    readCounter: sql(`SELECT next FROM counters WHERE name = ?`),
+    writeCounter: sql(`INSERT INTO counters (name, next) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET next = excluded.next`),
     addOffline: sql(`INSERT OR IGNORE INTO offline (account_key, chat_id) VALUES (?, ?)`),
     offlineChats: sql(`SELECT c.id, c.conversation, c.client_name, c."to", c.room, c.subject, c.message, c.date
       FROM offline o JOIN chats c ON c.id = o.chat_id WHERE o.account_key = ? ORDER BY o.chat_id`),
@@ -334,8 +345,23 @@ export class SqliteStore implements Store {
 
   async lastChatNumber(): Promise<number> {
     this.beforeRead();
+    return this.lastStoredNumber();
+  }
+
+  private lastStoredNumber(): number {
     const row = get<{ id: string | null }>(this.statements.lastChatId, [])!;
     return row.id === null ? 0 : Number(row.id);
+  }
+
+  async reserveChatNumbers(count: number): Promise<number> {
+    this.beforeRead();
+    return inTransaction(this.db, () => {
+      const counter = get<{ next: number }>(this.statements.readCounter, [CHAT_COUNTER]);
+      // Never below a chat stored (one from before the counter, or copied in).
+      const first = Math.max(counter?.next ?? 1, this.lastStoredNumber() + 1);
+      this.statements.writeCounter.run([CHAT_COUNTER, first + count]);
+      return first;
+    });
   }
 
   appendChat(chat: StoredChat, offlineFor?: string): void {

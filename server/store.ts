@@ -85,6 +85,12 @@ export interface Friendship {
 export interface Store {
   /** The number of the last chat stored (0 for none): the hub numbers new chats after it. */
   lastChatNumber(): Promise<number>;
+  /**
+   * Reserves `count` chat numbers and resolves with the first: no later call,
+   * in this process or after a crash of it, returns any of them again. The
+   * reservation is committed before it resolves.
+   */
+  reserveChatNumbers(count: number): Promise<number>;
   /** Queues a chat; `offlineFor`, an account key, also marks it undelivered to that account. */
   appendChat(chat: StoredChat, offlineFor?: string): void;
   /** Up to `limit` chats of a conversation older than `beforeId` (or the latest), oldest first, and whether older ones exist. */
@@ -275,6 +281,8 @@ export class MemoryStore implements Store {
   private readonly friends = new Map<string, Friendship>();
   private readonly notices = new Map<string, Record<string, unknown>[]>();
   private lastNumber = 0;
+  /** The last chat number reserved. */
+  private reservedUpTo = 0;
   private closed = false;
 
   constructor(options?: StoreOptions) {
@@ -284,6 +292,13 @@ export class MemoryStore implements Store {
   async lastChatNumber(): Promise<number> {
     this.checkOpen();
     return this.lastNumber;
+  }
+
+  async reserveChatNumbers(count: number): Promise<number> {
+    this.checkOpen();
+    const first = Math.max(this.reservedUpTo, this.lastNumber) + 1;
+    this.reservedUpTo = first + count - 1;
+    return first;
   }
 
   appendChat(chat: StoredChat, offlineFor?: string): void {

@@ -380,7 +380,7 @@ t.test("SqliteStore on a file", async (t) => {
     const schema = () => db.prepare("SELECT name, sql FROM sqlite_schema ORDER BY name").all([]);
     const before = schema();
     t.same(before.map((r) => (r as { name: string }).name).filter((n) => !n.startsWith("sqlite_")), [
-      "accounts", "bans", "chats", "chats_by_conversation", "friendships", "friendships_by_b", "notices", "notices_by_account", "offline", "rooms",
+      "accounts", "bans", "chats", "chats_by_conversation", "counters", "friendships", "friendships_by_b", "notices", "notices_by_account", "offline", "rooms",
     ]);
     const again = SqliteStore.open(file);
     t.same(ids((await again.chatsBefore(GENERAL, 5)).chats), [1]);
