@@ -63,6 +63,9 @@ Options:
                            (the chat port serves them too)
   --tls-cert FILE          TLS certificate (PEM) for every port: framed, text,
   --tls-key FILE           https and wss; both or neither
+  --allow-origin O,...     pages of these origins (e.g. https://chat.example.com)
+                           may open the WebSocket too; by default only the
+                           server's own page may (no other site can use the chat)
   --quiet                  print only the "listening on" line and errors
   --exit-on-stdin-end      stop when standard input closes (for supervisors
                            such as launcher.ts: the server cannot outlive them)
@@ -92,6 +95,7 @@ export function parseServerArgs(args: string[]): Launch | undefined {
     "web-port": { type: "string" },
     "tls-cert": { type: "string" },
     "tls-key": { type: "string" },
+    "allow-origin": { type: "string" },
     quiet: { type: "boolean" },
     "exit-on-stdin-end": { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -124,6 +128,7 @@ export function parseServerArgs(args: string[]): Launch | undefined {
     textPort: values["text-port"] === undefined ? undefined : parsePort(values["text-port"], "--text-port"),
     webPort: values["web-port"] === undefined ? undefined : parsePort(values["web-port"], "--web-port"),
     tls: certFile !== undefined && keyFile !== undefined ? { cert: certFile, key: keyFile } : undefined,
+    allowOrigins: values["allow-origin"]?.split(",").map((origin) => origin.trim()).filter(Boolean),
   };
   return { options, quiet: values.quiet === true, exitOnStdinEnd: values["exit-on-stdin-end"] === true };
 }

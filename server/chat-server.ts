@@ -83,9 +83,11 @@ export interface ServerOptions {
   webPort?: number;
   /** TLS for every port (framed, text, https and wss). @default plain TCP */
   tls?: TlsFiles;
+  /** Origins (`https://chat.example.com`) besides the page's own whose pages may open the WebSocket. @default none */
+  allowOrigins?: string[];
 }
 
-type Settings = Required<Omit<ServerOptions, "log" | "db" | "store" | "admins" | "textPort" | "webPort" | "tls">>;
+type Settings = Required<Omit<ServerOptions, "log" | "db" | "store" | "admins" | "textPort" | "webPort" | "tls" | "allowOrigins">>;
 
 /** Checks option combinations at start (as ws does): a server whose limits no frame can meet is a mistake. */
 export function validateOptions(settings: Pick<Settings, "maxHeaderBytes" | "maxBodyBytes">): void {
@@ -131,7 +133,7 @@ export class ChatServer implements GatewayHost {
     this.secure = secure !== undefined;
     this.listener = socketServer(secure, (socket) => this.onConnection(socket));
     if (options.textPort !== undefined) this.textListener = socketServer(secure, textConnections(this, this.settings.maxBodyBytes));
-    this.web = new WebGateway(this, { maxPayloadBytes: this.settings.maxBodyBytes, secure, log: options.log });
+    this.web = new WebGateway(this, { maxPayloadBytes: this.settings.maxBodyBytes, secure, log: options.log, allowOrigins: options.allowOrigins });
     this.webPort = options.webPort;
     // One timer for every connection's deadlines, ticking at a quarter of the shortest.
     const { joinTimeoutMs, frameTimeoutMs, pingIntervalMs, pingTimeoutMs } = this.settings;
@@ -298,7 +300,7 @@ export class ChatServer implements GatewayHost {
 }
 
 function serverSettings(options: ServerOptions): Settings {
-  const { log: _log, db: _db, store: _store, admins: _admins, ...rest } = options;
+  const { log: _log, db: _db, store: _store, admins: _admins, allowOrigins: _allowOrigins, ...rest } = options;
   return {
     host: DEFAULT_HOST,
     port: DEFAULT_PORT,

@@ -149,6 +149,29 @@ export interface WebGatewayOptions {
   secure?: tls.SecureContextOptions;
   /** Told when the page cannot be built (the chat goes on without it). */
   log?: (line: string) => void;
+  /** Origins besides the page's own whose pages may open the WebSocket (`--allow-origin`). */
+  allowOrigins?: readonly string[];
+}
+
+/**
+ * Whether a WebSocket handshake may go on. A browser names the page that
+ * opens a WebSocket in `Origin`, and any page may try: without this check,
+ * any site a user visits could read and post in a chat on localhost or an
+ * intranet. Allowed: the page's own origin (the same host and port the
+ * request was sent to), the origins listed, and no Origin at all (not a
+ * browser: a browser always sends one). `null` (a sandboxed page, a file)
+ * is refused unless listed.
+ */
+export function originAllowed(origin: string | undefined, host: string | undefined, allowed: ReadonlySet<string>): boolean {
+  if (origin === undefined) return true;
+  if (allowed.has(origin)) return true;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  return allowed.has(url.origin) || (host !== undefined && (url.protocol === "http:" || url.protocol === "https:") && url.host === host.toLowerCase());
 }
 
 /**
@@ -161,12 +184,14 @@ export class WebGateway {
   private readonly sniffed: http.Server;
   private readonly wss: WebSocketServer;
   private readonly log: ((line: string) => void) | undefined;
+  private readonly allowOrigins: ReadonlySet<string>;
 
   constructor(
     private readonly host: GatewayHost,
     options: WebGatewayOptions,
   ) {
     this.log = options.log;
+    this.allowOrigins = new Set((options.allowOrigins ?? []).map(normalOrigin));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void this.page(req, res);
     this.server = options.secure ? https.createServer(options.secure, onRequest) : http.createServer(onRequest);
@@ -221,12 +246,26 @@ export class WebGateway {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
+    if (!originAllowed(req.headers.origin, req.headers.host, this.allowOrigins)) {
+      this.log?.(`${socket.remoteAddress ?? "?"}: WebSocket refused: origin ${JSON.stringify(req.headers.origin)} is not allowed (--allow-origin)`);
+      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
     // ws answers a malformed upgrade (bad key, version, headers) with 400 itself and never calls back.
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const transport = new WebTransport(ws, socket);
       const session = this.host.admit(transport, socket);
       if (session) transport.attach(session, this.host.closeReason);
     });
+  }
+}
+
+/** An origin as browsers send it: scheme, host and port only, lower case; "null" as it is. */
+function normalOrigin(origin: string): string {
+  try {
+    return new URL(origin).origin;
+  } catch {
+    return origin;
   }
 }
 
