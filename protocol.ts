@@ -96,6 +96,8 @@ export const ERROR_CODES = [
   // Extensions: the server is at --max-clients; a time limit ran out.
   "server_full",
   "timeout",
+  // The chat could not take the change now (its store failed; with several servers, Redis is away): try again.
+  "unavailable",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

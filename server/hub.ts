@@ -549,10 +549,22 @@ export class Hub implements SessionHandler {
     }
   }
 
-  /** With the `echo` feature the sender gets its accepted chat back, with its `ref`. */
+  /**
+   * With the `echo` feature the sender gets its accepted chat back, with its
+   * `ref`, once the store has committed it: an echoed chat survives a crash.
+   * The other receivers had it at once.
+   */
   private echo(session: Session, msg: Message, sent: { chat: Message }): void {
     if (!session.features.has("echo")) return;
-    session.deliver(new Outgoing(new Message({ ...sent.chat, ref: msg.ref })));
+    session.deliverWhenStored(
+      new Outgoing(new Message({ ...sent.chat, ref: msg.ref })),
+      (done) => this.store.afterCommit(done),
+      () => {
+        this.log?.(`${session.label}: error unavailable: chat ${sent.chat.id} not stored`);
+        const fields: MessageFields = { type: "error", code: "unavailable", message: "Your message could not be stored; try again in a moment" };
+        return Outgoing.of(msg.ref === undefined ? fields : { ...fields, ref: msg.ref });
+      },
+    );
   }
 
   // -------------------------------------------------------------------------

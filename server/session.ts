@@ -132,6 +132,8 @@ export class Session {
   features: ReadonlySet<Feature> = NO_FEATURES;
   /** Joined implicitly by a bare seed Message: such a client expects its own broadcasts back. */
   echoOwn = false;
+  /** Frames held back behind echoes whose chats are not yet stored, in order (`out` unset: that echo's commit); undefined when none is. */
+  private heldForStore: Array<{ out: Outgoing | undefined }> | undefined;
   readonly connectedAt = Date.now();
   lastHeardAt = this.connectedAt;
   /** When the unanswered ping was sent; 0 when none is. */
@@ -282,6 +284,41 @@ export class Session {
    */
   deliver(out: Outgoing, talker?: Session): void {
     if (!this.open) return;
+    if (this.heldForStore) {
+      this.heldForStore.push({ out }); // behind an echo: this client's frames keep their order
+      return;
+    }
+    this.deliverNow(out, talker);
+  }
+
+  /**
+   * Sends `out` once `whenStored` calls back (`failed()` instead when storing
+   * failed): the echo of a chat is the server's word that it has the chat,
+   * so it waits for the store's commit. Frames for this client meanwhile
+   * wait behind it, so that it gets them in the order they were sent.
+   */
+  deliverWhenStored(out: Outgoing, whenStored: (done: (error?: Error) => void) => void, failed: () => Outgoing): void {
+    if (!this.open) return;
+    const entry: { out: Outgoing | undefined } = { out: undefined };
+    (this.heldForStore ??= []).push(entry);
+    whenStored((error) => {
+      entry.out = error ? failed() : out;
+      this.releaseStored();
+    });
+  }
+
+  /** Sends the held frames up to the first echo still waiting for its commit. */
+  private releaseStored(): void {
+    const held = this.heldForStore;
+    if (!held) return;
+    let ready = 0;
+    while (ready < held.length && held[ready]!.out) ready++;
+    const going = held.splice(0, ready);
+    if (held.length === 0) this.heldForStore = undefined;
+    for (const { out } of going) if (this.open) this.deliverNow(out!);
+  }
+
+  private deliverNow(out: Outgoing, talker?: Session): void {
     if (this.transport.bufferedBytes + out.framed().length > this.limits.maxOutboundBytes) {
       this.disconnect("slow");
       return;

@@ -314,6 +314,8 @@ export class SqliteStore implements Store {
    */
   private readonly chatCounts = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  /** Who waits for the queued writes to be committed (echoes), called once they are. */
+  private commitWaiters: Array<(error?: Error) => void> = [];
   private closed = false;
 
   /** Opens (creating and migrating as needed) the database at `path`; `":memory:"` is an in-memory SQLite. */
@@ -380,6 +382,12 @@ export class SqliteStore implements Store {
     if (!queued) return;
     this.touched.add(c.conversation);
     if (offlineFor !== undefined) this.enqueue(this.statements.addOffline, [offlineFor, c.id]);
+  }
+
+  afterCommit(callback: (error?: Error) => void): void {
+    if (this.closed) callback(new StoreClosedError());
+    else if (this.queue.length === 0 && this.chats.size === 0) callback();
+    else this.commitWaiters.push(callback);
   }
 
   async chatsBefore(conversation: string, limit: number, beforeId?: string) {
@@ -529,11 +537,15 @@ export class SqliteStore implements Store {
     this.queue = [];
     this.chats = new Map();
     this.touched = new Set();
+    const waiters = this.commitWaiters;
+    this.commitWaiters = [];
+    let failure: Error | undefined;
     try {
       inTransaction(this.db, () => this.apply(batch, touched));
     } catch (error) {
-      this.salvage(batch, touched, error);
+      failure = this.salvage(batch, touched, error);
     }
+    for (const waiter of waiters) waiter(failure);
   }
 
   private apply(batch: Write[], touched: Set<string>): void {
@@ -559,9 +571,10 @@ export class SqliteStore implements Store {
   /**
    * A batch that failed as a whole is tried again one write at a time, so
    * that one bad write does not take the others with it; what still fails
-   * is reported once, with the first error.
+   * is reported once, with the first error, and returned: the batch's
+   * waiters cannot tell whose write it was, so none is told it is stored.
    */
-  private salvage(batch: Write[], touched: Set<string>, error: unknown): void {
+  private salvage(batch: Write[], touched: Set<string>, error: unknown): Error | undefined {
     this.chatCounts.clear(); // the failed batch may have counted chats it rolled back: count again
     let lost = 0;
     for (const write of batch) {
@@ -578,6 +591,7 @@ export class SqliteStore implements Store {
     }
     const writes = batch.reduce((sum, write) => sum + (write.count ?? 1), 0);
     this.report(error, `committing a batch of ${writes} writes (${lost} lost)`);
+    return lost > 0 ? (error instanceof Error ? error : new Error(String(error))) : undefined;
   }
 
   private report(error: unknown, doing: string): void {

@@ -93,6 +93,12 @@ export interface Store {
   reserveChatNumbers(count: number): Promise<number>;
   /** Queues a chat; `offlineFor`, an account key, also marks it undelivered to that account. */
   appendChat(chat: StoredChat, offlineFor?: string): void;
+  /**
+   * Calls back once every write queued so far is committed, with an error
+   * when some of them could not be: an echo waits for it, so that an echoed
+   * chat is never lost. A store that keeps nothing queued calls back at once.
+   */
+  afterCommit(callback: (error?: Error) => void): void;
   /** Up to `limit` chats of a conversation older than `beforeId` (or the latest), oldest first, and whether older ones exist. */
   chatsBefore(conversation: string, limit: number, beforeId?: string): Promise<{ chats: StoredChat[]; more: boolean }>;
   /** The chats kept for an account while it was offline, oldest first; they are no longer kept as undelivered. */
@@ -306,6 +312,10 @@ export class MemoryStore implements Store {
     // An id is stored once: the hub numbers chats uniquely, so a repeat is a replay, not news.
     if (!this.chats.has(chat.id)) this.insertChat(storable(copyChat(chat)));
     if (offlineFor !== undefined) this.offlineIds(offlineFor).add(chat.id);
+  }
+
+  afterCommit(callback: (error?: Error) => void): void {
+    callback(this.closed ? new StoreClosedError() : undefined);
   }
 
   async chatsBefore(conversation: string, limit: number, beforeId?: string) {

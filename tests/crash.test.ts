@@ -1,6 +1,7 @@
 /**
- * A chat id is never handed out twice, even across a crash: clients skip an
- * id they have already shown, so a reused id hides a new chat.
+ * What a crash of the server keeps: every chat it echoed (the echo is its
+ * word that it has the chat), and its ids: a chat id is never handed out
+ * twice, since clients skip an id they have already shown.
  */
 import path from "node:path";
 import t from "tap";
@@ -10,6 +11,7 @@ import { SqliteStore } from "../server/sqlite-store.js";
 import { Script, tempDir } from "./helpers.js";
 import net from "node:net";
 import { once } from "node:events";
+import Database from "libsql";
 
 const STORES: Array<[string, (file: string) => Store]> = [
   ["MemoryStore", () => new MemoryStore()],
@@ -59,12 +61,22 @@ async function echoedId(port: number, name: string, onEcho: () => void = () => {
   });
 }
 
-t.test("server.ts killed with SIGKILL right after an echo: the next server on its file gives a new chat a greater id", async (t) => {
+function storedIds(db: string): string[] {
+  const database = new Database(db, { readonly: true });
+  try {
+    return (database.prepare("SELECT id FROM chats").all() as Array<{ id: string }>).map((row) => row.id);
+  } finally {
+    database.close();
+  }
+}
+
+t.test("server.ts killed with SIGKILL right after an echo: the echoed chat is stored, and the next server gives a new chat a greater id", async (t) => {
   const db = path.join(tempDir(t), "chat.db");
   const first = new Script(t, "server.ts", ["--port", "0", "--db", db]);
   const [, port] = await first.waitFor(/^listening on 127\.0\.0\.1:(\d+)$/m);
   const before = await echoedId(Number(port), "ana", () => first.child.kill("SIGKILL"));
   await first.exited;
+  t.same(storedIds(db), [before], "the chat echoed just before the crash is in the database");
   const second = new Script(t, "server.ts", ["--port", "0", "--db", db]);
   const [, port2] = await second.waitFor(/^listening on 127\.0\.0\.1:(\d+)$/m);
   const after = await echoedId(Number(port2), "bruno");
