@@ -57,8 +57,12 @@ interface Target {
   stop(): Promise<void>;
   /** A receiver connection, ready to receive (joined, or subscribed). */
   receiver(onData: (chunk: Buffer) => void): Promise<net.Socket>;
-  /** A sender connection, ready to send; `publish` writes one message. */
-  sender(): Promise<{ socket: net.Socket; publish(payload: string): void }>;
+  /**
+   * A sender connection, ready to send; `publish` writes one message. The
+   * target acknowledges each (this server's echo, once stored; Redis's reply
+   * to PUBLISH): `onAck` gets the acknowledged message's send time, in µs.
+   */
+  sender(index: number, onAck: (sentMicros: number) => void): Promise<{ socket: net.Socket; publish(payload: string): void }>;
 }
 
 interface Memory {
@@ -98,12 +102,12 @@ async function startChatServer(
     return JSON.parse(line) as Memory;
   };
   let joined = 0;
-  /** A joined connection; in `room` as well when given (its chats then go there). */
-  const connect = async (onData: (chunk: Buffer) => void, room?: string) => {
+  /** A joined connection; in `room` as well when given (its chats then go there); with the echo feature for a sender. */
+  const connect = async (onData: (chunk: Buffer) => void, room?: string, echo = false) => {
     const socket = net.connect({ port, host: "127.0.0.1" });
     socket.setNoDelay(true);
     await once(socket, "connect");
-    socket.write(encode({ type: "join", client_name: `b${joined++}` }));
+    socket.write(encode({ type: "join", client_name: `b${joined++}`, ...(echo && { features: ["echo"] }) }));
     await waitForBytes(socket, '"type":"welcome"');
     if (room) {
       socket.write(encode({ type: "enter", room }));
@@ -122,8 +126,10 @@ async function startChatServer(
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
     },
     receiver: (onData) => connect(onData, room),
-    async sender() {
-      const socket = await connect(() => {}, room);
+    async sender(index, onAck) {
+      // A sender is a member too: of what it receives, only its own chats' echoes count.
+      const scanner = new PayloadScanner((sender, _seq, sentMicros) => sender === index && onAck(sentMicros));
+      const socket = await connect((chunk) => scanner.push(chunk), room, true);
       const fields = room ? { room } : {};
       return { socket, publish: (payload) => socket.write(encode({ type: "chat", message: payload, ...fields })) };
     },
@@ -171,12 +177,27 @@ async function startRedis(): Promise<Target | undefined> {
       socket.on("data", onData);
       return socket;
     },
-    async sender() {
+    async sender(_index, onAck) {
       const socket = net.connect({ port, host: "127.0.0.1" });
       socket.setNoDelay(true);
       await once(socket, "connect");
-      socket.on("data", () => {}); // PUBLISH answers with the receiver count
-      return { socket, publish: (payload) => socket.write(redisCommand("PUBLISH", CHANNEL, payload)) };
+      // PUBLISH answers with one line (the receiver count), in order: each line acknowledges the oldest message unanswered.
+      const unanswered: number[] = [];
+      let head = 0;
+      socket.on("data", (chunk: Buffer) => {
+        for (let at = chunk.indexOf(LINE_END); at >= 0; at = chunk.indexOf(LINE_END, at + 1)) onAck(unanswered[head++]!);
+        if (head > 1024) {
+          unanswered.splice(0, head);
+          head = 0;
+        }
+      });
+      return {
+        socket,
+        publish: (payload) => {
+          unanswered.push(Math.round(performance.now() * 1000));
+          socket.write(redisCommand("PUBLISH", CHANNEL, payload));
+        },
+      };
     },
   };
 }
@@ -204,6 +225,8 @@ function payload(sender: number, seq: number): string {
 }
 
 const MARK = Buffer.from("~#");
+/** The end of a RESP line: "\n" alone, since a line's "\r\n" may be cut between two chunks. */
+const LINE_END = 0x0a;
 const SEMICOLON = 0x3b;
 const COMMA = 0x2c;
 const ZERO = 0x30;
@@ -250,6 +273,9 @@ interface FanoutResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** From sending to the sender's acknowledgement (this server's echo, sent once the chat is stored; Redis's PUBLISH reply). */
+  ackP50Ms: number;
+  ackP99Ms: number;
   lost: number;
   reordered: number;
   /** The target process's CPU use while measuring: near 100 means it, not the load generator, was the limit. */
@@ -276,6 +302,7 @@ function cpuSeconds(pid: number): number {
 
 async function fanout(target: Target, receivers: number, seconds: number): Promise<FanoutResult> {
   const latency = new Histogram();
+  const ackLatency = new Histogram();
   const complete = Array.from({ length: SENDERS }, () => new Uint32Array(WINDOW));
   const sent = new Array<number>(SENDERS).fill(0);
   const done = new Array<number>(SENDERS).fill(0);
@@ -304,7 +331,8 @@ async function fanout(target: Target, receivers: number, seconds: number): Promi
     });
     sockets.push(await target.receiver((chunk) => scanner.push(chunk)));
   }
-  for (let s = 0; s < SENDERS; s++) senders.push(await target.sender());
+  const onAck = (sentMicros: number) => measuring && ackLatency.record(performance.now() * 1000 - sentMicros);
+  for (let s = 0; s < SENDERS; s++) senders.push(await target.sender(s, onAck));
 
   for (let s = 0; s < SENDERS; s++) for (let i = 0; i < WINDOW; i++) senders[s]!.publish(payload(s, sent[s]!++));
   await sleep(500); // warm up before counting
@@ -333,6 +361,8 @@ async function fanout(target: Target, receivers: number, seconds: number): Promi
     p50Ms: round(latency.percentile(50) / 1000, 2),
     p99Ms: round(latency.percentile(99) / 1000, 2),
     maxMs: round(latency.max / 1000, 2),
+    ackP50Ms: round(ackLatency.percentile(50) / 1000, 2),
+    ackP99Ms: round(ackLatency.percentile(99) / 1000, 2),
     lost,
     reordered,
     cpuPercent,
