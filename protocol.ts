@@ -96,6 +96,8 @@ export const ERROR_CODES = [
   // Extensions: the server is at --max-clients; a time limit ran out.
   "server_full",
   "timeout",
+  // Too many passwords are being checked (a full queue is not a wrong password): try again in a moment.
+  "busy",
   // The chat could not take the change now (its store failed; with several servers, Redis is away): try again.
   "unavailable",
 ] as const;

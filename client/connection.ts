@@ -52,8 +52,8 @@ export const NAME_REFUSAL_CODES: ReadonlySet<string> = new Set([
   "bad_password",
   "too_many_attempts",
 ]);
-/** Join error codes that mean: the same name, with a (right) password. */
-export const PASSWORD_CODES: ReadonlySet<string> = new Set(["password_required", "bad_password"]);
+/** Join error codes that mean: the same name, with a (right) password; `busy`: the same again, in a moment. */
+export const PASSWORD_CODES: ReadonlySet<string> = new Set(["password_required", "bad_password", "busy"]);
 
 export interface ClientOptions {
   /** @default DEFAULT_HOST */

@@ -203,7 +203,7 @@ async function joinInteractively(
       return await client.join(candidate, password);
     } catch (error) {
       if (error instanceof JoinError && error.needsPassword) {
-        if (error.code === "bad_password") show({ kind: "error", text: refusalText(error, t) });
+        if (error.code !== "password_required") show({ kind: "error", text: refusalText(error, t) });
         password = await nextSecret(t.passwordPrompt(sanitize(candidate)));
         if (password !== undefined) continue; // the same name, with this password
       }

@@ -489,7 +489,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
       (error: unknown) => {
         if (error instanceof JoinError && error.needsPassword) {
           state.secret = { kind: "login", name: candidate };
-          state.refusal = error.code === "bad_password" ? refusalText(error, t) : undefined;
+          state.refusal = error.code !== "password_required" ? refusalText(error, t) : undefined;
         } else if (error instanceof JoinError && error.refusesName) {
           state.secret = undefined;
           state.refusal = refusalText(error, t);

@@ -78,6 +78,8 @@ const ERRORS_EN: ErrorTexts = {
   muted: () => "You are muted there: message not delivered.",
   not_operator: () => "Only an operator may do that.",
   server_full: () => "The server is full: try again later.",
+  busy: () => "The server is busy checking passwords: try again in a moment.",
+  unavailable: () => "The server could not take that just now: try again in a moment.",
   timeout: () => "Disconnected by the server: a time limit ran out.",
 };
 const ERRORS_PT: ErrorTexts = {
@@ -106,6 +108,8 @@ const ERRORS_PT: ErrorTexts = {
   muted: () => "Você está silenciado(a) lá: mensagem não entregue.",
   not_operator: () => "Só um operador pode fazer isso.",
   server_full: () => "O servidor está cheio: tente mais tarde.",
+  busy: () => "O servidor está ocupado conferindo senhas: tente de novo em instantes.",
+  unavailable: () => "O servidor não pôde aceitar isso agora: tente de novo em instantes.",
   timeout: () => "Desconectado pelo servidor: um limite de tempo se esgotou.",
 };
 

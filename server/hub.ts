@@ -33,7 +33,7 @@ import {
   roomProblem,
 } from "../protocol.js";
 import { Room } from "./rooms.js";
-import { HashQueueFull, hashPassword, LoginAttempts, PASSWORD_COST_LOG2, passwordProblem, verifyPassword } from "./passwords.js";
+import { HashBusy, hashPassword, LoginAttempts, PASSWORD_COST_LOG2, passwordProblem, Registrations, verifyPassword } from "./passwords.js";
 import { Outgoing, type Session, type SessionHandler } from "./session.js";
 import { chatId, privateConversation, type Friendship, type Store, type StoredChat } from "./store.js";
 import { HISTORY_REPLAY } from "./limits.js";
@@ -129,6 +129,7 @@ export class Hub implements SessionHandler {
   private readonly passwordCostLog2: number;
   private readonly log: ((line: string) => void) | undefined;
   private readonly attempts = new LoginAttempts();
+  private readonly registrations = new Registrations();
   /** The next chat's number, and the end (exclusive) of the block the store reserved for this hub. */
   private nextChatNumber = 1;
   private reservedEnd = 1;
@@ -354,10 +355,11 @@ export class Hub implements SessionHandler {
     this.attempts.fail(key, address);
     let right: boolean;
     try {
-      right = await verifyPassword(msg.password, account.passwordHash);
+      right = await verifyPassword(msg.password, account.passwordHash, address);
     } catch (error) {
-      if (!(error instanceof HashQueueFull)) throw error;
-      return refuse("too_many_attempts", error.message);
+      if (!(error instanceof HashBusy)) throw error;
+      this.attempts.retract(key, address); // no check was made: not a wrong password
+      return refuse("busy", error.message);
     }
     if (!right) {
       this.log?.(`${session.transport.peer}: wrong password for ${account.name}`);
@@ -401,12 +403,16 @@ export class Hub implements SessionHandler {
       this.error(session, msg, "weak_password", problem);
       return;
     }
+    const address = session.transport.address;
+    if (!this.registrations.allowed(address)) {
+      return this.error(session, msg, "too_many_attempts", "Too many accounts were registered from your address lately; try again later");
+    }
     let passwordHash: string;
     try {
-      passwordHash = await hashPassword(msg.password!, this.passwordCostLog2);
+      passwordHash = await hashPassword(msg.password!, this.passwordCostLog2, address);
     } catch (error) {
-      if (!(error instanceof HashQueueFull)) throw error;
-      return this.error(session, msg, "too_many_attempts", error.message);
+      if (!(error instanceof HashBusy)) throw error;
+      return this.error(session, msg, "busy", error.message);
     }
     if (!session.joined) return; // it left while its password was hashed
     const created = await this.store.createAccount({
@@ -419,6 +425,7 @@ export class Hub implements SessionHandler {
       this.error(session, msg, "name_registered", `The name ${quote(session.name!)} is already registered`);
       return;
     }
+    this.registrations.add(address);
     if (!session.joined) return;
     session.account = true;
     this.friendsOf.set(session.key!, new Set());

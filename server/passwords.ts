@@ -26,31 +26,52 @@ export const FAILED_LOGIN_WINDOW_MS = 10 * 60_000;
 /** Hashes waiting for their turn; one more is refused, so a flood of logins cannot delay everyone's for long. */
 export const MAX_QUEUED_HASHES = 8;
 
-/** Thrown when MAX_QUEUED_HASHES wait already. */
-export class HashQueueFull extends Error {
-  override readonly name = "HashQueueFull";
+/**
+ * Hashes one address may have waiting or computing at once: the queue is
+ * shared, and without a share per address a few connections from one place
+ * keep it full, so that no one else can log in or register.
+ */
+export const MAX_HASHES_PER_ADDRESS = 2;
+
+/**
+ * Thrown when a hash cannot be computed now: the queue is full, or this
+ * address has its share in flight. Not a wrong password: it counts against no one.
+ */
+export class HashBusy extends Error {
+  override readonly name = "HashBusy";
 }
 
 let running = 0;
 const waiting: Array<() => void> = [];
+/** Hashes in flight (waiting or computing) by address. */
+const inFlight = new Map<string, number>();
 
-async function limited<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= MAX_CONCURRENT_HASHES) {
-    if (waiting.length >= MAX_QUEUED_HASHES) throw new HashQueueFull("Too many passwords are being checked; try again in a moment");
-    await new Promise<void>((resolve) => waiting.push(resolve));
+async function limited<T>(address: string, work: () => Promise<T>): Promise<T> {
+  const mine = inFlight.get(address) ?? 0;
+  if (mine >= MAX_HASHES_PER_ADDRESS) throw new HashBusy("Your other logins are still being checked; try again in a moment");
+  if (running >= MAX_CONCURRENT_HASHES && waiting.length >= MAX_QUEUED_HASHES) {
+    throw new HashBusy("The server is checking many passwords; try again in a moment");
   }
-  running++;
+  inFlight.set(address, mine + 1);
   try {
-    return await work();
+    if (running >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await work();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
   } finally {
-    running--;
-    waiting.shift()?.();
+    const left = inFlight.get(address)! - 1;
+    if (left === 0) inFlight.delete(address);
+    else inFlight.set(address, left);
   }
 }
 
-function derive(password: string, salt: Buffer, costLog2: number, r: number, p: number): Promise<Buffer> {
+function derive(address: string, password: string, salt: Buffer, costLog2: number, r: number, p: number): Promise<Buffer> {
   const N = 2 ** costLog2;
-  return limited(
+  return limited(address,
     () =>
       new Promise<Buffer>((resolve, reject) =>
         scrypt(password.normalize("NFC"), salt, KEY_BYTES, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (error, key) =>
@@ -61,17 +82,18 @@ function derive(password: string, salt: Buffer, costLog2: number, r: number, p: 
 }
 
 /** `scrypt$<log2 N>$<r>$<p>$<salt>$<hash>`, base64: the parameters travel with the hash, so they can change later. */
-export async function hashPassword(password: string, costLog2 = PASSWORD_COST_LOG2): Promise<string> {
+export async function hashPassword(password: string, costLog2 = PASSWORD_COST_LOG2, address = ""): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
-  const key = await derive(password, salt, costLog2, BLOCK_SIZE, PARALLELISM);
+  const key = await derive(address, password, salt, costLog2, BLOCK_SIZE, PARALLELISM);
   return ["scrypt", costLog2, BLOCK_SIZE, PARALLELISM, salt.toString("base64"), key.toString("base64")].join("$");
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+/** Whether `password` is the one `stored` was made from; `address` (the client's) takes its share of the hash queue. */
+export async function verifyPassword(password: string, stored: string, address = ""): Promise<boolean> {
   const [scheme, cost, r, p, salt, hash] = stored.split("$");
   if (scheme !== "scrypt" || !salt || !hash) return false;
   const expected = Buffer.from(hash, "base64");
-  const key = await derive(password, Buffer.from(salt, "base64"), Number(cost), Number(r), Number(p));
+  const key = await derive(address, password, Buffer.from(salt, "base64"), Number(cost), Number(r), Number(p));
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
@@ -105,6 +127,12 @@ export class LoginAttempts {
     this.failures.set(key, { times: blockedUntil ? [] : times, blockedUntil });
   }
 
+  /** Takes back the last failure counted: the check it was counted for could not be made. */
+  retract(nameKey: string, address: string): void {
+    const entry = this.failures.get(`${nameKey} ${address}`);
+    if (entry && entry.blockedUntil === 0) entry.times.pop();
+  }
+
   succeed(nameKey: string, address: string): void {
     this.failures.delete(`${nameKey} ${address}`);
   }
@@ -113,5 +141,34 @@ export class LoginAttempts {
     for (const [key, entry] of this.failures) {
       if (entry.blockedUntil <= now && entry.times.every((time) => time <= now - FAILED_LOGIN_WINDOW_MS)) this.failures.delete(key);
     }
+  }
+}
+
+/** Accounts one address may register within REGISTRATION_WINDOW_MS (a class behind one router registers together). */
+export const MAX_REGISTRATIONS_PER_ADDRESS = 30;
+export const REGISTRATION_WINDOW_MS = 10 * 60_000;
+/** Addresses tracked before the expired ones are swept out. */
+export const MAX_TRACKED_REGISTRATIONS = 10_000;
+
+/** Registrations by address in a sliding window. Pure, with an injectable clock. */
+export class Registrations {
+  private readonly times = new Map<string, number[]>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Whether `address` may register one more account now. */
+  allowed(address: string): boolean {
+    return this.recent(address).length < MAX_REGISTRATIONS_PER_ADDRESS;
+  }
+
+  /** Counts an account registered from `address`. */
+  add(address: string): void {
+    if (this.times.size >= MAX_TRACKED_REGISTRATIONS) for (const key of this.times.keys()) if (this.recent(key).length === 0) this.times.delete(key);
+    this.times.set(address, [...this.recent(address), this.now()]);
+  }
+
+  private recent(address: string): number[] {
+    const since = this.now() - REGISTRATION_WINDOW_MS;
+    return (this.times.get(address) ?? []).filter((time) => time > since);
   }
 }
