@@ -109,6 +109,8 @@ export class ChatServer implements GatewayHost {
   /** Whether the ports speak TLS. */
   readonly secure: boolean;
   private readonly sessions = new Set<Session>();
+  /** HTTP connections not (yet) upgraded to a WebSocket session: they count against --max-clients too. */
+  private readonly httpSockets = new Set<net.Socket>();
   private readonly batch = new WriteBatch();
   private readonly limits: SessionLimits;
   private closing: Promise<void> | undefined;
@@ -133,7 +135,13 @@ export class ChatServer implements GatewayHost {
     this.secure = secure !== undefined;
     this.listener = socketServer(secure, (socket) => this.onConnection(socket));
     if (options.textPort !== undefined) this.textListener = socketServer(secure, textConnections(this, this.settings.maxBodyBytes));
-    this.web = new WebGateway(this, { maxPayloadBytes: this.settings.maxBodyBytes, secure, log: options.log, allowOrigins: options.allowOrigins });
+    this.web = new WebGateway(this, {
+      maxPayloadBytes: this.settings.maxBodyBytes,
+      secure,
+      log: options.log,
+      allowOrigins: options.allowOrigins,
+      requestTimeoutMs: this.settings.frameTimeoutMs,
+    });
     this.webPort = options.webPort;
     // One timer for every connection's deadlines, ticking at a quarter of the shortest.
     const { joinTimeoutMs, frameTimeoutMs, pingIntervalMs, pingTimeoutMs } = this.settings;
@@ -193,9 +201,9 @@ export class ChatServer implements GatewayHost {
     return `${this.secure ? "https" : "http"}://${host}:${address.port}/`;
   }
 
-  /** Open connections, joined or not. */
+  /** Open connections, joined or not, HTTP ones included. */
   get connectionCount(): number {
-    return this.sessions.size;
+    return this.sessions.size + this.httpSockets.size;
   }
 
   /** Names of the joined clients, sorted. */
@@ -234,7 +242,8 @@ export class ChatServer implements GatewayHost {
       if (!looksLikeHttp(chunk)) return false;
       session.transportClosed("lost"); // never joined: nobody is told
       this.onClose(session);
-      this.web.takeHttp(socket, chunk);
+      if (this.admitHttp(socket)) this.web.takeHttp(socket, chunk);
+      else socket.destroy();
       return true;
     });
   }
@@ -249,8 +258,9 @@ export class ChatServer implements GatewayHost {
     }
     socket.setNoDelay(true);
     socket.setKeepAlive(true, KEEPALIVE_MS);
-    if (this.sessions.size >= this.settings.maxClients) {
-      this.log?.(`${transport.peer}: refused, ${this.sessions.size} clients already connected`);
+    this.httpSockets.delete(socket); // a WebSocket upgraded: counted as a session from now on
+    if (this.connectionCount >= this.settings.maxClients) {
+      this.log?.(`${transport.peer}: refused, ${this.connectionCount} clients already connected`);
       socket.on("error", () => {}).resume(); // read (and drop) its input, or its end would go unseen
       const text = `The server is full (${this.settings.maxClients} clients); try again later`;
       transport.end(Outgoing.of({ type: "error", code: "server_full", message: text }));
@@ -260,6 +270,14 @@ export class ChatServer implements GatewayHost {
     this.sessions.add(session);
     socket.on("close", () => this.onClose(session));
     return session;
+  }
+
+  /** GatewayHost: an HTTP connection counts against --max-clients until it is upgraded or closed. */
+  admitHttp(socket: net.Socket): boolean {
+    if (this.closing || this.connectionCount >= this.settings.maxClients) return false;
+    this.httpSockets.add(socket);
+    socket.once("close", () => this.httpSockets.delete(socket));
+    return true;
   }
 
   private onClose(session: Session): void {

@@ -24,8 +24,6 @@ import { CLOSE_GRACE_MS, type GatewayHost } from "./gateway.js";
 
 /** The WebSocket endpoint's path. */
 export const WEB_SOCKET_PATH = "/ws";
-/** Time an HTTP request may take to arrive (the page, or an upgrade). */
-export const HTTP_REQUEST_TIMEOUT_MS = 10_000;
 /** WebSocket close code for a message over the size limit (RFC 6455). */
 export const CLOSE_TOO_BIG = 1009;
 
@@ -151,6 +149,8 @@ export interface WebGatewayOptions {
   log?: (line: string) => void;
   /** Origins besides the page's own whose pages may open the WebSocket (`--allow-origin`). */
   allowOrigins?: readonly string[];
+  /** Time an HTTP request (the page, or an upgrade) may take to arrive: the server's frame timeout. */
+  requestTimeoutMs: number;
 }
 
 /**
@@ -185,6 +185,9 @@ export class WebGateway {
   private readonly wss: WebSocketServer;
   private readonly log: ((line: string) => void) | undefined;
   private readonly allowOrigins: ReadonlySet<string>;
+  private readonly requestTimeoutMs: number;
+  /** The chat port's HTTP connections whose request has not yet arrived whole, with the timer that ends them. */
+  private readonly awaitingRequest = new WeakMap<net.Socket, NodeJS.Timeout>();
 
   constructor(
     private readonly host: GatewayHost,
@@ -196,16 +199,23 @@ export class WebGateway {
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void this.page(req, res);
     this.server = options.secure ? https.createServer(options.secure, onRequest) : http.createServer(onRequest);
     this.sniffed = http.createServer(onRequest);
+    this.requestTimeoutMs = options.requestTimeoutMs;
     for (const server of [this.server, this.sniffed]) {
-      server.requestTimeout = HTTP_REQUEST_TIMEOUT_MS;
-      server.headersTimeout = HTTP_REQUEST_TIMEOUT_MS;
+      server.requestTimeout = options.requestTimeoutMs;
+      server.headersTimeout = options.requestTimeoutMs;
+      server.on("request", (req: http.IncomingMessage) => this.requestArrived(req.socket));
       server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.upgrade(req, socket, head));
       server.on("clientError", (_error, socket: net.Socket) => socket.destroy());
     }
+    this.server.on("connection", (socket: net.Socket) => {
+      if (!host.admitHttp(socket)) socket.destroy();
+    });
   }
 
   /** Serves a connection of the chat port whose first bytes (`chunk`, already read) are an HTTP request. */
   takeHttp(socket: net.Socket, chunk: Buffer): void {
+    // Node checks requestTimeout only on servers that listen, which this one never does: a timer of its own.
+    this.awaitingRequest.set(socket, setTimeout(() => socket.destroy(), this.requestTimeoutMs).unref());
     this.sniffed.emit("connection", socket);
     // Node's HTTP parser reads the socket's handle directly, so an unshift() would be lost: replay the bytes as data.
     socket.emit("data", chunk);
@@ -240,7 +250,13 @@ export class WebGateway {
     }
   }
 
+  private requestArrived(socket: net.Socket): void {
+    clearTimeout(this.awaitingRequest.get(socket));
+    this.awaitingRequest.delete(socket);
+  }
+
   private upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+    this.requestArrived(socket);
     socket.on("error", () => {});
     if (new URL(req.url ?? "/", "http://localhost").pathname !== WEB_SOCKET_PATH) {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");

@@ -84,6 +84,12 @@ export interface GatewayHost {
    * is closing or full, after the peer has been told so and closed.
    */
   admit(transport: Transport, socket: net.Socket): Session | undefined;
+  /**
+   * An HTTP connection (the page, or a WebSocket before its upgrade),
+   * counted with the sessions for --max-clients; false when the server is
+   * closing or full: the caller then closes it.
+   */
+  admitHttp(socket: net.Socket): boolean;
   /** Why a connection that closes now has gone: `shutdown` while the server closes, else `lost`. */
   readonly closeReason: () => LeaveReason;
 }
