@@ -8,8 +8,8 @@ import path from "node:path";
 import t from "tap";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startServer, type ChatServer } from "../server/chat-server.js";
-import { FramedPeer } from "./gateway-helpers.js";
-import { tempDir } from "./helpers.js";
+import { type Teardown, tempDir } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Generous: a loaded two-core machine starts a browser slowly. */
@@ -17,7 +17,7 @@ const UI_WAIT_MS = 30_000;
 
 const HOSTILE = `<img src=x onerror="window.pwned=1"><script>window.pwned=2</script><b>bold?</b>`;
 
-async function launch(t: Parameters<typeof tempDir>[0]): Promise<Browser> {
+async function launch(t: Teardown): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`No browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium), as .ci/run does`);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
   t.teardown(() => browser.close());
@@ -58,7 +58,7 @@ t.test("a browser joins, chats with a TCP client, goes private, shows hostile te
   t.match(await page.locator("#status").getAttribute("class"), /online/);
 
   // A TCP client joins; messages both ways.
-  const bruno = await FramedPeer.joined(t, port, "bruno");
+  const bruno = await Peer.joined(t, port, "bruno");
   await page.locator("#member-list", { hasText: "bruno" }).waitFor();
   await page.fill("#subject", "Provas");
   await page.fill("#message", "hello from the browser");
@@ -125,7 +125,7 @@ t.test("a browser joins, chats with a TCP client, goes private, shows hostile te
   server = await startServer({ port, db });
   await page.locator("#log", { hasText: "Reconnected as ana" }).waitFor();
   await page.locator("#status.online").waitFor();
-  const carla = await FramedPeer.joined(t, port, "carla");
+  const carla = await Peer.joined(t, port, "carla");
   t.same(carla.frames, []);
   carla.send({ type: "chat", message: "after the restart" });
   await page.locator("#log", { hasText: "after the restart" }).waitFor();
@@ -139,7 +139,7 @@ t.test("a browser joins, chats with a TCP client, goes private, shows hostile te
 t.test("a registered name: the page asks for the password and shows the server's reasons", async (t) => {
   const server = await startServer({ port: 0, passwordCostLog2: 10 });
   t.teardown(() => server.close());
-  const owner = await FramedPeer.joined(t, server.address.port, "rita");
+  const owner = await Peer.joined(t, server.address.port, "rita");
   owner.send({ type: "register", password: "correct horse" });
   t.match(await owner.next(), { type: "registered" });
   owner.send({ type: "quit" });
@@ -164,13 +164,13 @@ t.test("friends: a request accepted from the member list, the friend then marked
   t.teardown(() => server.close());
   const { port } = server.address;
   const login = async (name: string) => {
-    const peer = await FramedPeer.connect(t, port);
+    const peer = await Peer.connect(t, port);
     peer.send({ type: "join", client_name: name, password: "correct horse" });
     t.match(await peer.next(), { type: "welcome", client_name: name });
     return peer;
   };
   for (const name of ["rita", "bob"]) {
-    const peer = await FramedPeer.joined(t, port, name);
+    const peer = await Peer.joined(t, port, name);
     peer.send({ type: "register", password: "correct horse" });
     t.match(await peer.next(), { type: "registered" });
     peer.send({ type: "quit" });
@@ -206,7 +206,7 @@ t.test("friends: a request accepted from the member list, the friend then marked
 t.test("a newcomer sees the latest history and loads earlier messages on demand", async (t) => {
   const server = await startServer({ port: 0, history: 2 });
   t.teardown(() => server.close());
-  const bruno = await FramedPeer.joined(t, server.address.port, "bruno");
+  const bruno = await Peer.joined(t, server.address.port, "bruno");
   for (const text of ["first", "second", "third", "fourth"]) bruno.send({ type: "chat", message: text });
   await bruno.drain();
   const browser = await launch(t);

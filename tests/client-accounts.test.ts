@@ -5,8 +5,8 @@
 import t from "tap";
 import { EXIT_FAILURE } from "../client/connection.js";
 import { statusLine } from "../common/launch-contract.js";
-import { FakeServer, welcome } from "./fake-server.js";
-import { Script } from "./helpers.js";
+import { FakeServer, welcome } from "./helpers/fake-server.js";
+import { Script } from "./helpers/helpers.js";
 
 /** This machine can be busy: a child process may take many seconds to start. */
 const SLOW = { ms: 60_000 };

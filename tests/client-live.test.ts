@@ -8,7 +8,8 @@ import path from "node:path";
 import t from "tap";
 import { EXIT_UNDELIVERED } from "../client/connection.js";
 import { startServer } from "../server/chat-server.js";
-import { Peer, Script, testServer, within } from "./helpers.js";
+import { Script, testServer, within } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
 /** This machine can be busy: a child process may take many seconds to start. */
 const SLOW = { ms: 60_000 };

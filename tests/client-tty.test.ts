@@ -3,7 +3,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import t from "tap";
-import { eventually, Peer, ROOT, testServer } from "./helpers.js";
+import { eventually, ROOT, testServer } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
 const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
 const socket = `chat-test-${process.pid}`;

@@ -9,8 +9,8 @@ import { once } from "node:events";
 import t from "tap";
 import { ChatClient, EXIT_UNDELIVERED, JoinError } from "../client/connection.js";
 import { clock, when } from "../common/format.js";
-import { FakeServer, welcome } from "./fake-server.js";
-import { Script, within } from "./helpers.js";
+import { FakeServer, welcome } from "./helpers/fake-server.js";
+import { Script, within } from "./helpers/helpers.js";
 
 const TODAY = new Date().toISOString();
 const LONG_AGO = "2020-03-04T05:06:07.000Z";

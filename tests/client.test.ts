@@ -5,7 +5,8 @@ import { runCommand } from "../client/run-command.js";
 import { parseCommand } from "../common/commands.js";
 import { TEXTS } from "../common/format.js";
 import { startServer } from "../server/chat-server.js";
-import { freePorts, Peer, Script, testServer, within } from "./helpers.js";
+import { freePorts, Script, testServer, within } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
 const en = TEXTS.en;
 

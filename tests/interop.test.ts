@@ -2,7 +2,8 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import t from "tap";
-import { Peer, ROOT, testServer, within } from "./helpers.js";
+import { ROOT, testServer, within } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
 /** Runs a Python peer to its end; resolves with its exit code and output. */
 function python(script: string, args: Array<string | number>) {

@@ -2,8 +2,8 @@
 import t from "tap";
 import { gatewayArgs } from "../launcher/plan.js";
 import { parseLauncherArgs } from "../launcher.js";
-import { LinePeer } from "./gateway-helpers.js";
-import { freePorts, Script } from "./helpers.js";
+import { freePorts, Script } from "./helpers/helpers.js";
+import { LinePeer } from "./helpers/test-clients.js";
 
 t.test("--text and --web give each server ports after every chat port", async (t) => {
   const options = parseLauncherArgs(["--servers", "2", "--port", "9999", "--text", "--web"])!;

@@ -19,7 +19,7 @@ import { LIST_LINE_PREFIXES } from "../launcher/demo.js";
 import { parseLauncherArgs } from "../launcher.js";
 import { parseStatusLine } from "../common/launch-contract.js";
 import { Supervisor } from "../launcher/supervisor.js";
-import { freePorts, ROOT, Script } from "./helpers.js";
+import { freePorts, ROOT, Script, type Teardown } from "./helpers/helpers.js";
 
 // This file starts about forty child processes, each loading TypeScript, one
 // test after another: on a busy two-core machine that alone can pass the
@@ -37,7 +37,7 @@ function fakeClients(names: string[]): InstanceSpec[] {
   return planInstances({ port: 1, servers: 1, names }).filter((spec) => spec.kind === "client");
 }
 
-function supervise(t: { teardown(fn: () => unknown): void }, names: string[]): Supervisor {
+function supervise(t: Teardown, names: string[]): Supervisor {
   const supervisor = new Supervisor(fakeClients(names), {
     host: "127.0.0.1",
     commands: { client: [process.execPath, FAKE_CLIENT] }, // plain Node: it needs no TypeScript loader

@@ -1,10 +1,11 @@
 /** server.ts run as a person runs it: a child process with arguments and signals. */
 import path from "node:path";
 import t from "tap";
-import { Peer, Script, tempDir, testServer } from "./helpers.js";
+import { Script, type Teardown, tempDir, testServer } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
 /** The server script on a free port, with a database of its own unless `args` name one. */
-async function startScript(t: { teardown(fn: () => unknown): void }, args: string[] = []) {
+async function startScript(t: Teardown, args: string[] = []) {
   const db = args.includes("--db") ? [] : ["--db", path.join(tempDir(t), "chat.db")];
   const server = new Script(t, "server.ts", ["--port", "0", ...db, ...args]);
   const [, port] = await server.waitFor(/^listening on 127\.0\.0\.1:(\d+)$/m);

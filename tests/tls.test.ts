@@ -3,14 +3,12 @@ import fs from "node:fs";
 import https from "node:https";
 import tls from "node:tls";
 import t from "tap";
-import { FramedPeer, LinePeer, throwawayCertificate, WsPeer } from "./gateway-helpers.js";
-import { Script, testServer, within } from "./helpers.js";
-import { PROTOCOL_CASES } from "./protocol-cases.js";
-
-type Test = Parameters<typeof testServer>[0];
+import { Script, type Teardown, testServer, throwawayCertificate, within } from "./helpers/helpers.js";
+import { LinePeer, Peer, WsPeer } from "./helpers/test-clients.js";
+import { PROTOCOL_CASES } from "./helpers/protocol-cases.js";
 
 /** A TLS server and how a client trusts it: the certificate as its CA. */
-async function tlsServer(t: Test) {
+async function tlsServer(t: Teardown) {
   const files = throwawayCertificate(t);
   const server = await testServer(t, { tls: files, textPort: 0, webPort: 0 });
   const ca = fs.readFileSync(files.cert);
@@ -35,7 +33,7 @@ t.test("framed clients over TLS: the protocol's cases, with the certificate veri
     t.test(testCase.name, async (t) => {
       const { ca, port } = await tlsServer(t);
       const options = { tls: { ca, servername: "localhost" } };
-      await testCase.run(t, (name) => (name ? FramedPeer.joined(t, port, name, options) : FramedPeer.connect(t, port, options)));
+      await testCase.run(t, (name) => (name ? Peer.joined(t, port, name, options) : Peer.connect(t, port, options)));
     });
   }
 });
@@ -48,7 +46,7 @@ t.test("a client that cannot verify the certificate refuses it; a plain client g
     t.teardown(() => socket.destroy());
   });
   t.match(refused, { code: "DEPTH_ZERO_SELF_SIGNED_CERT" }, "a self-signed certificate is refused without --ca or --insecure");
-  const plain = await FramedPeer.connect(t, port);
+  const plain = await Peer.connect(t, port);
   plain.send({ type: "join", client_name: "plain" });
   await plain.expectClosed();
   t.same(plain.frames, [], "a plain-text client gets no frame from a TLS port");
@@ -57,7 +55,7 @@ t.test("a client that cannot verify the certificate refuses it; a plain client g
 t.test("the text port, the page and the WebSocket over TLS, in one conversation", async (t) => {
   const { server, ca, port, textPort, webPort } = await tlsServer(t);
   t.equal(server.pageUrl, `https://127.0.0.1:${webPort}/`);
-  const framed = await FramedPeer.joined(t, port, "framed", { tls: { ca, servername: "localhost" } });
+  const framed = await Peer.joined(t, port, "framed", { tls: { ca, servername: "localhost" } });
   const text = await LinePeer.connect(t, textPort, { tls: true });
   await text.waitFor(/Your name: /);
   text.line("text");
