@@ -46,19 +46,19 @@ export async function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS)
  * process's own arguments: tap's mock and process-info hooks add about a second
  * of start-up to every child, and a test starts dozens of them.
  */
-const SCRIPT_NODE_ARGS = ["--import", "tsx"];
+export function scriptNodeArgs(file: string): string[] {
+  return ["--import", "tsx", path.join(ROOT, file)];
+}
 
-/**
- * This process's environment less tap's own: tap puts its process-info hook in
- * NODE_OPTIONS, so that every Node process started below a test would load it.
- */
-function scriptEnvironment(): NodeJS.ProcessEnv {
+/** tap's own variables: its process-info hook rides in NODE_OPTIONS, into every Node process below a test. */
+const TAP_ENVIRONMENT = /^(TAP|_TAPJS_)|^NODE_OPTIONS$|^NODE_V8_COVERAGE$/;
+
+/** This process's environment less tap's own, for a script a test starts. */
+export function scriptEnvironment(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of Object.keys(env)) if (TAP_ENVIRONMENT.test(name)) delete env[name];
   return env;
 }
-
-const TAP_ENVIRONMENT = /^(TAP|_TAPJS_)|^NODE_OPTIONS$|^NODE_V8_COVERAGE$/;
 
 /** A project script run as a child process, with its output gathered line by line. */
 export class Script {
@@ -70,7 +70,7 @@ export class Script {
 
   /** Runs in the project's directory, as `npx tsx FILE ARGS` would. */
   constructor(t: Teardown, file: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [...SCRIPT_NODE_ARGS, path.join(ROOT, file), ...args], {
+    this.child = spawn(process.execPath, [...scriptNodeArgs(file), ...args], {
       cwd: ROOT,
       env: { ...scriptEnvironment(), LANG: "C", ...env },
     });
