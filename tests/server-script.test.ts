@@ -48,7 +48,7 @@ t.test("logs joins, messages, leaves and errors with times", async (t) => {
 
 t.test("a port in use is one clear line and exit code 1", async (t) => {
   const taken = (await testServer(t)).address.port;
-  const server = new Script(t, "server.ts", ["--port", String(taken)]);
+  const server = new Script(t, "server.ts", ["--port", String(taken), "--db", ":memory:"]);
   t.match(await server.exited, { code: 1 });
   t.equal(server.stderr.trim(), `Port ${taken} on 127.0.0.1 is already in use (is another server running?)`);
 });

@@ -88,7 +88,7 @@ t.test("server.ts --tls-cert/--tls-key: the banner says https, and the options g
   await script.waitFor(/^open https:\/\/127\.0\.0\.1:\d+\/ in a browser$/m);
   script.child.kill("SIGTERM");
   t.match(await within(script.exited, "the server to stop", 30_000), { code: 0 });
-  const alone = new Script(t, "server.ts", ["--port", "0", "--tls-cert", files.cert]);
+  const alone = new Script(t, "server.ts", ["--port", "0", "--db", ":memory:", "--tls-cert", files.cert]);
   t.match(await within(alone.exited, "the refusal", 30_000), { code: 2 });
   t.match(alone.stderr, /--tls-cert and --tls-key go together/);
   const missing = new Script(t, "server.ts", ["--port", "0", "--db", ":memory:", "--tls-cert", "/nonexistent.pem", "--tls-key", files.key]);

@@ -1,9 +1,9 @@
 /**
- * The client and protocol version 2: features, echoes with refs, history,
- * accounts, and what it does when the connection goes wrong. Most tests use
- * a scripted server (fake-server.ts) so the client's side is pinned down
- * exactly; client-accounts.test.ts has the rest, client-live.test.ts the
- * same against the real server.
+ * What the client shows of delivery: features, echoes with refs, lines not
+ * delivered, replayed history, and what it does when the connection goes
+ * wrong. A scripted server (helpers/fake-server.ts) pins the client's side
+ * down exactly; client-accounts.test.ts has accounts, and
+ * client-end-to-end.test.ts the same against the real server.
  */
 import { once } from "node:events";
 import t from "tap";

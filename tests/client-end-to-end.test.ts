@@ -1,6 +1,6 @@
 /**
- * The client and protocol version 2 against the real server: these need the
- * server's version 2 (echo, flow control, accounts, history).
+ * The client script against the real server, end to end: delivery (echoes,
+ * flow control, lines not delivered), accounts across a restart, history.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
