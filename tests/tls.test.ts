@@ -7,9 +7,11 @@ import { Script, type Teardown, testServer, throwawayCertificate, within } from 
 import { LinePeer, Peer, WsPeer } from "./helpers/test-clients.js";
 import { PROTOCOL_CASES } from "./helpers/protocol-cases.js";
 
+/** One certificate for the file: making an RSA key is the slow part of every test here. Removed when the file ends. */
+const files = throwawayCertificate(t);
+
 /** A TLS server and how a client trusts it: the certificate as its CA. */
 async function tlsServer(t: Teardown) {
-  const files = throwawayCertificate(t);
   const server = await testServer(t, { tls: files, textPort: 0, webPort: 0 });
   const ca = fs.readFileSync(files.cert);
   return { server, ca, port: server.address.port, textPort: server.textAddress!.port, webPort: Number(new URL(server.pageUrl).port) };
@@ -81,7 +83,6 @@ t.test("the text port, the page and the WebSocket over TLS, in one conversation"
 });
 
 t.test("server.ts --tls-cert/--tls-key: the banner says https, and the options go together", async (t) => {
-  const files = throwawayCertificate(t);
   const script = new Script(t, "server.ts", ["--port", "0", "--text-port", "0", "--db", ":memory:", "--tls-cert", files.cert, "--tls-key", files.key]);
   await script.waitFor(/^listening on 127\.0\.0\.1:\d+ \(TLS\)$/m, { ms: 60_000 });
   await script.waitFor(/^plain text on 127\.0\.0\.1:\d+/m);
@@ -97,7 +98,6 @@ t.test("server.ts --tls-cert/--tls-key: the banner says https, and the options g
 });
 
 t.test("client.ts over TLS: --ca trusts the server's certificate, --tls alone refuses it and says why, --insecure accepts it", async (t) => {
-  const files = throwawayCertificate(t);
   const server = await testServer(t, { tls: files });
   const port = String(server.address.port);
   const base = ["--host", "127.0.0.1", "--port", port, "--plain"];
