@@ -10,7 +10,7 @@ import t from "tap";
 import { ChatClient, EXIT_UNDELIVERED, JoinError } from "../client/connection.js";
 import { clock, when } from "../common/format.js";
 import { FakeServer, welcome } from "./helpers/fake-server.js";
-import { Script, within } from "./helpers/helpers.js";
+import { PARALLEL_SUBTESTS, Script, within } from "./helpers/helpers.js";
 
 const TODAY = new Date().toISOString();
 const LONG_AGO = "2020-03-04T05:06:07.000Z";
@@ -19,6 +19,7 @@ const SLOW = { ms: 60_000 };
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 t.test("ChatClient and a version 2 server", async (t) => {
+  t.jobs = PARALLEL_SUBTESTS;
   t.test("joins with the features ping, history and echo, and answers a ping with pong", async (t) => {
     const fake = await FakeServer.start(t);
     const client = new ChatClient({ port: fake.port });
@@ -121,6 +122,7 @@ t.test("a replay after rejoining shows only what was not shown before the connec
 });
 
 t.test("pipe mode against a version 2 server", async (t) => {
+  t.jobs = PARALLEL_SUBTESTS;
   t.test("a line shows as sent when its echo comes, with the server's time; a refused one is marked; the exit code says so", async (t) => {
     const fake = await FakeServer.start(t);
     const ana = new Script(t, "client.ts", ["--port", String(fake.port), "--name", "ana"]);

@@ -8,7 +8,7 @@ import path from "node:path";
 import t from "tap";
 import { EXIT_UNDELIVERED } from "../client/connection.js";
 import { startServer } from "../server/chat-server.js";
-import { Script, testServer, within } from "./helpers/helpers.js";
+import { PARALLEL_SUBTESTS, Script, testServer, within } from "./helpers/helpers.js";
 import { Peer } from "./helpers/test-clients.js";
 
 /** This machine can be busy: a child process may take many seconds to start. */
@@ -16,6 +16,7 @@ const SLOW = { ms: 60_000 };
 
 // These need the server's version 2 (echo, flow control, accounts, history).
 t.test("against the real server", async (t) => {
+  t.jobs = PARALLEL_SUBTESTS;
   t.test("50 piped lines all arrive in order, each shown once the server took it, exit 0", async (t) => {
     const { port } = (await testServer(t)).address;
     const bruno = await Peer.joined(t, port, "bruno");

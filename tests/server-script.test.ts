@@ -1,8 +1,10 @@
 /** server.ts run as a person runs it: a child process with arguments and signals. */
 import path from "node:path";
 import t from "tap";
-import { Script, type Teardown, tempDir, testServer } from "./helpers/helpers.js";
+import { PARALLEL_SUBTESTS, Script, type Teardown, tempDir, testServer } from "./helpers/helpers.js";
 import { Peer } from "./helpers/test-clients.js";
+
+t.jobs = PARALLEL_SUBTESTS;
 
 /** The server script on a free port, with a database of its own unless `args` name one. */
 async function startScript(t: Teardown, args: string[] = []) {

@@ -3,9 +3,11 @@ import fs from "node:fs";
 import https from "node:https";
 import tls from "node:tls";
 import t from "tap";
-import { Script, type Teardown, testServer, throwawayCertificate, within } from "./helpers/helpers.js";
+import { PARALLEL_SUBTESTS, Script, type Teardown, testServer, throwawayCertificate, within } from "./helpers/helpers.js";
 import { LinePeer, Peer, WsPeer } from "./helpers/test-clients.js";
 import { PROTOCOL_CASES } from "./helpers/protocol-cases.js";
+
+t.jobs = PARALLEL_SUBTESTS;
 
 /** One certificate for the file: making an RSA key is the slow part of every test here. Removed when the file ends. */
 const files = throwawayCertificate(t);
@@ -31,6 +33,7 @@ function httpsGet(url: string, ca: Buffer): Promise<{ status: number; body: stri
 }
 
 t.test("framed clients over TLS: the protocol's cases, with the certificate verified", async (t) => {
+  t.jobs = PARALLEL_SUBTESTS;
   for (const testCase of PROTOCOL_CASES) {
     t.test(testCase.name, async (t) => {
       const { ca, port } = await tlsServer(t);

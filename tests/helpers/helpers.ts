@@ -17,6 +17,13 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 /** How long a helper waits for an expected event before failing the test. */
 export const WAIT_MS = 5000;
 
+/**
+ * How many subtests run at once (`t.jobs`) where each has its own server and
+ * spends its time waiting: for child processes to start, for a client's
+ * reconnect delay. Independent by construction: a server on port 0 each.
+ */
+export const PARALLEL_SUBTESTS = 4;
+
 /** What a test offers for cleaning up: tap's `t`, or anything with a teardown. */
 export interface Teardown {
   teardown(fn: () => unknown): void;
