@@ -36,6 +36,7 @@ export async function testServer(t: Teardown, options: ServerOptions = {}): Prom
   return server;
 }
 
+/** `promise`'s value, or a failure naming `what` after `ms`. */
 export async function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
