@@ -4,7 +4,8 @@ import path from "node:path";
 import t from "tap";
 import { encode, type Message, type MessageFields } from "../protocol.js";
 import { MAX_FAILED_LOGINS } from "../server/passwords.js";
-import { Peer, testServer, tempDir } from "./helpers.js";
+import { tempDir, testServer } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
 /** Cheap hashes: the tests register many accounts. The cost itself is tested in tests/passwords.test.ts. */
 const FAST = { passwordCostLog2: 10 };

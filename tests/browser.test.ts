@@ -1,27 +1,31 @@
 /**
- * The page in a real browser: Debian's headless Chromium driven by
- * playwright-core (`.ci/run` installs the `chromium` package), against a real
- * server and a framed TCP client. Screenshots go to $CHAT_SCREENSHOTS when set.
+ * The page in a real browser (helpers/browser.ts: Debian's headless Chromium,
+ * or the one from npm), against a real server and a framed TCP client. One
+ * browser for the file, a new page (its own context) for each test.
+ * Screenshots go to $CHAT_SCREENSHOTS when set.
  */
 import fs from "node:fs";
 import path from "node:path";
 import t from "tap";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { startServer, type ChatServer } from "../server/chat-server.js";
-import { FramedPeer } from "./gateway-helpers.js";
-import { tempDir } from "./helpers.js";
+import { launchBrowser } from "./helpers/browser.js";
+import { type Teardown, tempDir } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Generous: a loaded two-core machine starts a browser slowly. */
 const UI_WAIT_MS = 30_000;
 
 const HOSTILE = `<img src=x onerror="window.pwned=1"><script>window.pwned=2</script><b>bold?</b>`;
 
-async function launch(t: Parameters<typeof tempDir>[0]): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`No browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium), as .ci/run does`);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-  t.teardown(() => browser.close());
-  return browser;
+const browser = await launchBrowser(t);
+
+/** A page in a context of its own, closed when the test ends. */
+async function newPage(t: Teardown, viewport?: { width: number; height: number }): Promise<Page> {
+  const page = await browser.newPage(viewport ? { viewport } : {});
+  t.teardown(() => page.close());
+  page.setDefaultTimeout(UI_WAIT_MS);
+  return page;
 }
 
 /** The text of the conversation shown. */
@@ -41,9 +45,7 @@ t.test("a browser joins, chats with a TCP client, goes private, shows hostile te
   let server: ChatServer = await startServer({ port: 0, db });
   t.teardown(() => server.close());
   const { port } = server.address;
-  const browser = await launch(t);
-  const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
-  page.setDefaultTimeout(UI_WAIT_MS);
+  const page = await newPage(t, { width: 1200, height: 760 });
   const pageErrors: string[] = [];
   page.on("pageerror", (error) => pageErrors.push(error.message));
   await page.goto(server.pageUrl);
@@ -58,7 +60,7 @@ t.test("a browser joins, chats with a TCP client, goes private, shows hostile te
   t.match(await page.locator("#status").getAttribute("class"), /online/);
 
   // A TCP client joins; messages both ways.
-  const bruno = await FramedPeer.joined(t, port, "bruno");
+  const bruno = await Peer.joined(t, port, "bruno");
   await page.locator("#member-list", { hasText: "bruno" }).waitFor();
   await page.fill("#subject", "Provas");
   await page.fill("#message", "hello from the browser");
@@ -125,7 +127,7 @@ t.test("a browser joins, chats with a TCP client, goes private, shows hostile te
   server = await startServer({ port, db });
   await page.locator("#log", { hasText: "Reconnected as ana" }).waitFor();
   await page.locator("#status.online").waitFor();
-  const carla = await FramedPeer.joined(t, port, "carla");
+  const carla = await Peer.joined(t, port, "carla");
   t.same(carla.frames, []);
   carla.send({ type: "chat", message: "after the restart" });
   await page.locator("#log", { hasText: "after the restart" }).waitFor();
@@ -139,14 +141,12 @@ t.test("a browser joins, chats with a TCP client, goes private, shows hostile te
 t.test("a registered name: the page asks for the password and shows the server's reasons", async (t) => {
   const server = await startServer({ port: 0, passwordCostLog2: 10 });
   t.teardown(() => server.close());
-  const owner = await FramedPeer.joined(t, server.address.port, "rita");
+  const owner = await Peer.joined(t, server.address.port, "rita");
   owner.send({ type: "register", password: "correct horse" });
   t.match(await owner.next(), { type: "registered" });
   owner.send({ type: "quit" });
   await owner.expectClosed();
-  const browser = await launch(t);
-  const page = await browser.newPage();
-  page.setDefaultTimeout(UI_WAIT_MS);
+  const page = await newPage(t);
   await page.goto(server.pageUrl);
   await page.fill("#name", "rita");
   await page.click("#join");
@@ -164,13 +164,13 @@ t.test("friends: a request accepted from the member list, the friend then marked
   t.teardown(() => server.close());
   const { port } = server.address;
   const login = async (name: string) => {
-    const peer = await FramedPeer.connect(t, port);
+    const peer = await Peer.connect(t, port);
     peer.send({ type: "join", client_name: name, password: "correct horse" });
     t.match(await peer.next(), { type: "welcome", client_name: name });
     return peer;
   };
   for (const name of ["rita", "bob"]) {
-    const peer = await FramedPeer.joined(t, port, name);
+    const peer = await Peer.joined(t, port, name);
     peer.send({ type: "register", password: "correct horse" });
     t.match(await peer.next(), { type: "registered" });
     peer.send({ type: "quit" });
@@ -181,9 +181,7 @@ t.test("friends: a request accepted from the member list, the friend then marked
   t.match(await bob.next(), { type: "friend", status: "requested" });
   bob.send({ type: "quit" });
   await bob.expectClosed();
-  const browser = await launch(t);
-  const page = await browser.newPage();
-  page.setDefaultTimeout(UI_WAIT_MS);
+  const page = await newPage(t);
   await page.goto(server.pageUrl);
   await page.fill("#name", "rita");
   await page.fill("#password", "correct horse");
@@ -206,12 +204,10 @@ t.test("friends: a request accepted from the member list, the friend then marked
 t.test("a newcomer sees the latest history and loads earlier messages on demand", async (t) => {
   const server = await startServer({ port: 0, history: 2 });
   t.teardown(() => server.close());
-  const bruno = await FramedPeer.joined(t, server.address.port, "bruno");
+  const bruno = await Peer.joined(t, server.address.port, "bruno");
   for (const text of ["first", "second", "third", "fourth"]) bruno.send({ type: "chat", message: text });
   await bruno.drain();
-  const browser = await launch(t);
-  const page = await browser.newPage();
-  page.setDefaultTimeout(UI_WAIT_MS);
+  const page = await newPage(t);
   await page.goto(server.pageUrl);
   await page.fill("#name", "dora");
   await page.press("#name", "Enter");

@@ -5,13 +5,14 @@
 import t from "tap";
 import { EXIT_FAILURE } from "../client/connection.js";
 import { statusLine } from "../common/launch-contract.js";
-import { FakeServer, welcome } from "./fake-server.js";
-import { Script } from "./helpers.js";
+import { FakeServer, welcome } from "./helpers/fake-server.js";
+import { PARALLEL_SUBTESTS, Script } from "./helpers/helpers.js";
 
 /** This machine can be busy: a child process may take many seconds to start. */
 const SLOW = { ms: 60_000 };
 
 t.test("pipe mode: accounts, rejoining, supervision", async (t) => {
+  t.jobs = PARALLEL_SUBTESTS;
   t.test("a registered name: the password is asked (the next line of a pipe), retried on the same connection, and used to rejoin", async (t) => {
     const fake = await FakeServer.start(t);
     const ana = new Script(t, "client.ts", ["--port", String(fake.port), "--name", "ana"]);

@@ -10,7 +10,8 @@ import { findRoom, isOperator } from "../client/chat-state.js";
 import { parseCommand } from "../common/commands.js";
 import { TEXTS } from "../common/catalogue.js";
 import { LOBBY, type Message } from "../protocol.js";
-import { Peer, Script, testServer, within } from "./helpers.js";
+import { Script, testServer, within } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
 type Tester = import("tap").Test;
 const FAST = { passwordCostLog2: 10 };

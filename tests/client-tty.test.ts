@@ -1,13 +1,14 @@
 /** The real client in a real pseudo-terminal (tmux), against a real server: what a person sees. */
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import path from "node:path";
 import t from "tap";
-import { eventually, Peer, ROOT, testServer } from "./helpers.js";
+import { eventually, ROOT, scriptNodeArgs, scriptEnvironment, testServer } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
 const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
 const socket = `chat-test-${process.pid}`;
-const tmux = (...args: string[]) => execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8" });
+/** The tmux server starts with the first command's environment: the client it runs gets it too. */
+const tmux = (...args: string[]) => execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8", env: scriptEnvironment() });
 const screen = () => tmux("capture-pane", "-p", "-t", "chat");
 const shellQuote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
 
@@ -15,7 +16,7 @@ t.test("the full-screen client in a terminal", { skip: hasTmux ? false : "tmux i
   const { port } = (await testServer(t)).address;
   const bruno = await Peer.joined(t, port, "bruno");
   // ink draws only a final frame when it believes it runs in CI: this is a terminal, so say it is not.
-  const command = ["env", "CI=false", process.execPath, ...process.execArgv, path.join(ROOT, "client.ts"), "--port", String(port), "--name", "ana"];
+  const command = ["env", "CI=false", process.execPath, ...scriptNodeArgs("client.ts"), "--port", String(port), "--name", "ana"];
   tmux("-f", "/dev/null", "new-session", "-d", "-s", "chat", "-x", "100", "-y", "24", "-c", ROOT, command.map(shellQuote).join(" "));
   tmux("set-option", "-t", "chat", "window-size", "manual");
   t.teardown(() => spawnSync("tmux", ["-L", socket, "kill-server"]));
@@ -45,7 +46,7 @@ t.test("the full-screen client in a terminal", { skip: hasTmux ? false : "tmux i
 t.test("SIGTERM to the full-screen client gives the terminal back (leaves the alternate screen)", { skip: hasTmux ? false : "tmux is not installed" }, async (t) => {
   const { port } = (await testServer(t)).address;
   const bruno = await Peer.joined(t, port, "bruno");
-  const command = ["env", "CI=false", process.execPath, ...process.execArgv, path.join(ROOT, "client.ts"), "--port", String(port), "--name", "ana"];
+  const command = ["env", "CI=false", process.execPath, ...scriptNodeArgs("client.ts"), "--port", String(port), "--name", "ana"];
   tmux("-f", "/dev/null", "new-session", "-d", "-s", "chat", "-x", "100", "-y", "24", "-c", ROOT, command.map(shellQuote).join(" "));
   tmux("set-option", "-t", "chat", "remain-on-exit", "on");
   t.teardown(() => spawnSync("tmux", ["-L", socket, "kill-server"]));
@@ -62,7 +63,7 @@ t.test("SIGTERM to the full-screen client gives the terminal back (leaves the al
 t.test("LANG=C: the full screen is drawn in ASCII", { skip: hasTmux ? false : "tmux is not installed" }, async (t) => {
   const { port } = (await testServer(t)).address;
   await Peer.joined(t, port, "bruno");
-  const command = ["env", "CI=false", "LANG=C", "LC_ALL=", "LC_CTYPE=", process.execPath, ...process.execArgv, path.join(ROOT, "client.ts"), "--port", String(port), "--name", "ana"];
+  const command = ["env", "CI=false", "LANG=C", "LC_ALL=", "LC_CTYPE=", process.execPath, ...scriptNodeArgs("client.ts"), "--port", String(port), "--name", "ana"];
   tmux("-f", "/dev/null", "new-session", "-d", "-s", "chat", "-x", "100", "-y", "24", "-c", ROOT, command.map(shellQuote).join(" "));
   t.teardown(() => spawnSync("tmux", ["-L", socket, "kill-server"]));
   await eventually(() => /Welcome, ana!/.test(screen()), "the welcome", 30_000);
@@ -76,7 +77,7 @@ t.test("LANG=C: the full screen is drawn in ASCII", { skip: hasTmux ? false : "t
 t.test("switching rooms in a terminal: /join, Alt+1, Ctrl+N, unread counts, a line to the shown room", { skip: hasTmux ? false : "tmux is not installed" }, async (t) => {
   const { port } = (await testServer(t)).address;
   const bruno = await Peer.joined(t, port, "bruno");
-  const command = ["env", "CI=false", process.execPath, ...process.execArgv, path.join(ROOT, "client.ts"), "--port", String(port), "--name", "ana"];
+  const command = ["env", "CI=false", process.execPath, ...scriptNodeArgs("client.ts"), "--port", String(port), "--name", "ana"];
   tmux("-f", "/dev/null", "new-session", "-d", "-s", "chat", "-x", "100", "-y", "24", "-c", ROOT, command.map(shellQuote).join(" "));
   t.teardown(() => spawnSync("tmux", ["-L", socket, "kill-server"]));
   await eventually(() => /Welcome, ana!/.test(screen()), "the welcome", 30_000);

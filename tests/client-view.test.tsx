@@ -3,8 +3,9 @@ import t from "tap";
 import { ChatApp, ChatView, inputText, type ChatViewProps } from "../client/view.js";
 import { ChatClient } from "../client/connection.js";
 import { TEXTS } from "../common/catalogue.js";
-import { FakeServer, welcome } from "./fake-server.js";
-import { eventually, Peer, testServer } from "./helpers.js";
+import { FakeServer, welcome } from "./helpers/fake-server.js";
+import { eventually, testServer } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
 const en = TEXTS.en;
 

@@ -5,11 +5,13 @@ import { runCommand } from "../client/run-command.js";
 import { parseCommand } from "../common/commands.js";
 import { TEXTS } from "../common/catalogue.js";
 import { startServer } from "../server/chat-server.js";
-import { freePorts, Peer, Script, testServer, within } from "./helpers.js";
+import { freePorts, PARALLEL_SUBTESTS, Script, testServer, within } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
 const en = TEXTS.en;
 
 t.test("the client script, driven through a pipe", async (t) => {
+  t.jobs = PARALLEL_SUBTESTS;
   t.test("joins, sends, receives, handles every command, and leaves at end of input", async (t) => {
     const { port } = (await testServer(t)).address;
     const bruno = await Peer.joined(t, port, "bruno");
@@ -116,6 +118,7 @@ t.test("the client script, driven through a pipe", async (t) => {
 });
 
 t.test("ChatClient", async (t) => {
+  t.jobs = PARALLEL_SUBTESTS;
   t.test("join rejects with the server's code and message", async (t) => {
     const { port } = (await testServer(t)).address;
     const client = new ChatClient({ port });

@@ -8,7 +8,7 @@ import t from "tap";
 import { Decoder, encode, type Message } from "../protocol.js";
 import { MemoryStore, type Store } from "../server/store.js";
 import { SqliteStore } from "../server/sqlite-store.js";
-import { Script, tempDir } from "./helpers.js";
+import { Script, tempDir } from "./helpers/helpers.js";
 import net from "node:net";
 import { once } from "node:events";
 import Database from "libsql";

@@ -5,7 +5,7 @@ import path from "node:path";
 import t from "tap";
 import { DatabaseInUseError, LOCK_SUFFIX } from "../server/database-lock.js";
 import { SqliteStore } from "../server/sqlite-store.js";
-import { Script, tempDir } from "./helpers.js";
+import { Script, tempDir } from "./helpers/helpers.js";
 
 t.test("a second store on a file in use is refused, naming the file and the process; once closed the file is free", async (t) => {
   const file = path.join(tempDir(t), "chat.db");

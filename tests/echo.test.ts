@@ -3,7 +3,8 @@ import path from "node:path";
 import t from "tap";
 import { SqliteStore } from "../server/sqlite-store.js";
 import { MemoryStore } from "../server/store.js";
-import { Peer, tempDir, testServer } from "./helpers.js";
+import { Peer } from "./helpers/test-clients.js";
+import { tempDir, testServer } from "./helpers/helpers.js";
 
 t.test("with a database, the echo waits for the commit, and what the sender gets meanwhile keeps its order", async (t) => {
   const store = SqliteStore.open(path.join(tempDir(t), "chat.db"));

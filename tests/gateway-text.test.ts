@@ -4,18 +4,18 @@ import path from "node:path";
 import t from "tap";
 import { LineSplitter, renderLine, roomLine } from "../server/gateway-text.js";
 import { Message } from "../protocol.js";
-import { FramedPeer, LinePeer, WsPeer } from "./gateway-helpers.js";
-import { ROOT, testServer, within } from "./helpers.js";
+import { ROOT, type Teardown, testServer, within } from "./helpers/helpers.js";
+import { LinePeer, Peer, WsPeer } from "./helpers/test-clients.js";
 
 /** A server with a text port; both ports' numbers. */
-async function textServer(t: Parameters<typeof testServer>[0], options: Parameters<typeof testServer>[1] = {}) {
+async function textServer(t: Teardown, options: Parameters<typeof testServer>[1] = {}) {
   const server = await testServer(t, { textPort: 0, ...options });
   return { server, port: server.address.port, textPort: server.textAddress!.port };
 }
 
 t.test("nc's flow: a prompt for the name, the refusal's reason, then the chat", async (t) => {
   const { port, textPort } = await textServer(t);
-  const bruno = await FramedPeer.joined(t, port, "bruno");
+  const bruno = await Peer.joined(t, port, "bruno");
   const ana = await LinePeer.connect(t, textPort);
   await ana.waitFor(/Choose a name.*\nYour name: $/);
   ana.line("ana maria");
@@ -33,7 +33,7 @@ t.test("nc's flow: a prompt for the name, the refusal's reason, then the chat", 
 
 t.test("a line client in the style of seed 002 sends its name and lines without reading a prompt", async (t) => {
   const { port, textPort } = await textServer(t);
-  const bruno = await FramedPeer.joined(t, port, "bruno");
+  const bruno = await Peer.joined(t, port, "bruno");
   const child = spawn("python3", [path.join(ROOT, "tests", "peers", "line_client.py"), String(textPort), "carla", "hello from python|ready", "1"]);
   t.teardown(() => child.kill());
   let stdout = "";
@@ -49,7 +49,7 @@ t.test("a line client in the style of seed 002 sends its name and lines without 
 
 t.test("lines sent before the join is answered wait for it: a refused name's next line is the next try", async (t) => {
   const { port, textPort } = await textServer(t);
-  const bruno = await FramedPeer.joined(t, port, "bruno");
+  const bruno = await Peer.joined(t, port, "bruno");
   const peer = await LinePeer.connect(t, textPort);
   peer.socket.write("bad name\r\nana\r\nhello with CRLF\r\n");
   await peer.waitFor(/Name refused/);
@@ -60,7 +60,7 @@ t.test("lines sent before the join is answered wait for it: a refused name's nex
 
 t.test("private messages, the subject, the list, help, refusals and quitting", async (t) => {
   const { port, textPort } = await textServer(t);
-  const bruno = await FramedPeer.joined(t, port, "bruno");
+  const bruno = await Peer.joined(t, port, "bruno");
   const ana = await LinePeer.joined(t, textPort, "ana");
   await bruno.drain();
   ana.line("@bruno psst");
@@ -92,7 +92,7 @@ t.test("private messages, the subject, the list, help, refusals and quitting", a
 
 t.test("lines over the rate are paced, never dropped: fifty pasted lines all arrive, in order", async (t) => {
   const { port, textPort } = await textServer(t, { rateLimit: 20 });
-  const bruno = await FramedPeer.joined(t, port, "bruno");
+  const bruno = await Peer.joined(t, port, "bruno");
   const ana = await LinePeer.joined(t, textPort, "ana");
   await bruno.drain();
   ana.socket.write(Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join(""));
@@ -103,7 +103,7 @@ t.test("lines over the rate are paced, never dropped: fifty pasted lines all arr
 
 t.test("a registered name asks for its password", async (t) => {
   const { port, textPort } = await textServer(t, { passwordCostLog2: 10 });
-  const owner = await FramedPeer.joined(t, port, "ana");
+  const owner = await Peer.joined(t, port, "ana");
   owner.send({ type: "register", password: "correct horse" });
   t.match(await owner.next(), { type: "registered" });
   owner.send({ type: "quit" });
@@ -130,7 +130,7 @@ t.test("/register from the text port keeps the name", async (t) => {
 
 t.test("a framed client, a text client and a WebSocket client share one conversation", async (t) => {
   const { port, textPort } = await textServer(t);
-  const framed = await FramedPeer.joined(t, port, "framed");
+  const framed = await Peer.joined(t, port, "framed");
   const text = await LinePeer.joined(t, textPort, "text");
   const web = await WsPeer.joined(t, `ws://127.0.0.1:${port}/ws`, "web");
   await framed.drain();
@@ -151,7 +151,7 @@ t.test("a framed client, a text client and a WebSocket client share one conversa
 
 t.test("rooms from the text port: /join, lines to the room, #room text, /rooms, /part", async (t) => {
   const { port, textPort } = await textServer(t);
-  const bruno = await FramedPeer.joined(t, port, "bruno");
+  const bruno = await Peer.joined(t, port, "bruno");
   bruno.send({ type: "enter", room: "#provas" });
   t.match(await bruno.next(), { type: "entered", room: "#provas" });
   const ana = await LinePeer.joined(t, textPort, "ana");
@@ -178,7 +178,7 @@ t.test("rooms from the text port: /join, lines to the room, #room text, /rooms, 
 
 t.test("others' control characters are stripped; garbage and invalid UTF-8 are replaced, never a crash", async (t) => {
   const { port, textPort } = await textServer(t);
-  const bruno = await FramedPeer.joined(t, port, "bruno");
+  const bruno = await Peer.joined(t, port, "bruno");
   const ana = await LinePeer.joined(t, textPort, "ana");
   await bruno.drain();
   bruno.send({ type: "chat", message: "\u001b[31mred\u0007 \u001b]0;title\u0007done\r" });
@@ -197,7 +197,7 @@ t.test("others' control characters are stripped; garbage and invalid UTF-8 are r
 
 t.test("a line over the limit is refused at once and never buffered; the next line works", async (t) => {
   const { port, textPort } = await textServer(t, { maxBodyBytes: 1000 });
-  const bruno = await FramedPeer.joined(t, port, "bruno");
+  const bruno = await Peer.joined(t, port, "bruno");
   const ana = await LinePeer.joined(t, textPort, "ana");
   await bruno.drain();
   for (let i = 0; i < 50; i++) ana.socket.write("x".repeat(10_000)); // 500 kB, no newline
@@ -210,7 +210,7 @@ t.test("a line over the limit is refused at once and never buffered; the next li
 
 t.test("a text client that never reads is cut off as slow; the others go on", async (t) => {
   const { port, textPort } = await textServer(t, { slowReaderTimeoutMs: 300, rateLimit: 0 });
-  const talker = await FramedPeer.joined(t, port, "talker");
+  const talker = await Peer.joined(t, port, "talker");
   const sleeper = await LinePeer.joined(t, textPort, "sleeper");
   await talker.drain();
   sleeper.socket.pause();

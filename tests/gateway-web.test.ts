@@ -1,14 +1,12 @@
 /** The page and the WebSocket gateway: the protocol's cases through WebSocket, the page over HTTP, refusals. */
 import net from "node:net";
 import t from "tap";
-import { FramedPeer, WsPeer } from "./gateway-helpers.js";
-import { eventually, testServer, within } from "./helpers.js";
-import { PROTOCOL_CASES, type Connect } from "./protocol-cases.js";
-
-type Test = Parameters<typeof testServer>[0];
+import { eventually, type Teardown, testServer, within } from "./helpers/helpers.js";
+import { Peer, WsPeer } from "./helpers/test-clients.js";
+import { PROTOCOL_CASES, type Connect } from "./helpers/protocol-cases.js";
 
 /** A raw HTTP exchange: what the server answers to `request`, up to its close. */
-async function rawHttp(t: Test, port: number, request: string): Promise<string> {
+async function rawHttp(t: Teardown, port: number, request: string): Promise<string> {
   const socket = net.connect({ port, host: "127.0.0.1" });
   t.teardown(() => socket.destroy());
   let answer = "";
@@ -19,8 +17,8 @@ async function rawHttp(t: Test, port: number, request: string): Promise<string> 
 }
 
 t.test("the protocol's cases, through each gateway", async (t) => {
-  const gateways: Record<string, (t: Test, port: number, webPort: number) => Connect> = {
-    "framed TCP": (t, port) => (name) => (name ? FramedPeer.joined(t, port, name) : FramedPeer.connect(t, port)),
+  const gateways: Record<string, (t: Teardown, port: number, webPort: number) => Connect> = {
+    "framed TCP": (t, port) => (name) => (name ? Peer.joined(t, port, name) : Peer.connect(t, port)),
     "WebSocket on the chat port": (t, port) => (name) =>
       name ? WsPeer.joined(t, `ws://127.0.0.1:${port}/ws`, name) : WsPeer.connect(t, `ws://127.0.0.1:${port}/ws`),
     "WebSocket on the web port": (t, _port, webPort) => (name) =>
@@ -54,7 +52,7 @@ t.test("the chat port answers a browser with the page, and still speaks the fram
   t.equal((await fetch(new URL("/nothing", server.pageUrl))).status, 404);
   t.equal((await fetch(server.pageUrl, { method: "POST", body: "x" })).status, 405);
   t.equal((await fetch(new URL("/ws", server.pageUrl))).status, 426, "the endpoint without an upgrade says what it is");
-  const peer = await FramedPeer.joined(t, port, "ana");
+  const peer = await Peer.joined(t, port, "ana");
   peer.send({ type: "list" });
   t.match(await peer.next(), { type: "list", users: ["ana"] });
   t.equal(server.connectionCount, 1, "the page's connections are not chat sessions");
@@ -148,7 +146,7 @@ t.test("a WebSocket frame begun and never finished is cut by the frame time limi
 t.test("a WebSocket client that stops reading is cut off as slow", async (t) => {
   const server = await testServer(t, { slowReaderTimeoutMs: 300, rateLimit: 0 });
   const url = `ws://127.0.0.1:${server.address.port}/ws`;
-  const talker = await FramedPeer.joined(t, server.address.port, "talker");
+  const talker = await Peer.joined(t, server.address.port, "talker");
   const sleeper = await WsPeer.joined(t, url, "sleeper");
   await talker.drain();
   sleeper.ws.pause();

@@ -2,7 +2,8 @@
 import fc from "fast-check";
 import t from "tap";
 import { encode } from "../protocol.js";
-import { eventually, Peer, testServer, within } from "./helpers.js";
+import { eventually, testServer, within } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
 const KNOWN_TYPES = ["join", "chat", "list", "quit", "ping", "pong", "welcome", "error", "leave"];
 

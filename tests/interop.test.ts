@@ -1,8 +1,12 @@
 /** Clients that share no code with the project: Python scripts in tests/peers/. */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
 import t from "tap";
-import { Peer, ROOT, testServer, within } from "./helpers.js";
+import { ROOT, testServer, within } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
+
+/** The peers need Python 3: without it these tests say so and are skipped, as the terminal test is without tmux. */
+const NEEDS_PYTHON = { skip: spawnSync("python3", ["--version"]).status === 0 ? false : "python3 is not installed: apt-get install python3 (.ci/run does)" };
 
 /** Runs a Python peer to its end; resolves with its exit code and output. */
 function python(script: string, args: Array<string | number>) {
@@ -18,7 +22,7 @@ function python(script: string, args: Array<string | number>) {
   return { child, done };
 }
 
-t.test("a client written from the protocol alone joins, sends, receives and quits", async (t) => {
+t.test("a client written from the protocol alone joins, sends, receives and quits", NEEDS_PYTHON, async (t) => {
   const { port } = (await testServer(t)).address;
   const ana = await Peer.joined(t, port, "ana");
   const py = python("independent_client.py", [port, "py"]);
@@ -37,7 +41,7 @@ t.test("a client written from the protocol alone joins, sends, receives and quit
   t.match(await ana.next(), { type: "leave", client_name: "py", reason: "quit" });
 });
 
-t.test("the seed 000 client works unchanged: implicit join, its own broadcasts, strict reading", async (t) => {
+t.test("the seed 000 client works unchanged: implicit join, its own broadcasts, strict reading", NEEDS_PYTHON, async (t) => {
   const { port } = (await testServer(t)).address;
   const ana = await Peer.joined(t, port, "ana");
   // It reads 3 frames: its welcome, its own message back, then ana's reply.
@@ -50,7 +54,7 @@ t.test("the seed 000 client works unchanged: implicit join, its own broadcasts, 
   t.match(stdout, /^joao: Welcome, joao! Online \(2\): ana, joao\njoao: olá, mundo\nsegunda linha\nana: oi joão\n$/);
 });
 
-t.test("the seed client under a taken name becomes Usuario0 and is told so", async (t) => {
+t.test("the seed client under a taken name becomes Usuario0 and is told so", NEEDS_PYTHON, async (t) => {
   const { port } = (await testServer(t)).address;
   await Peer.joined(t, port, "ana");
   const seed = python("seed_client.py", [port, "ana", "hi", 2]);

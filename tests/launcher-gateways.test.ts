@@ -2,8 +2,8 @@
 import t from "tap";
 import { gatewayArgs } from "../launcher/plan.js";
 import { parseLauncherArgs } from "../launcher.js";
-import { LinePeer } from "./gateway-helpers.js";
-import { freePorts, Script } from "./helpers.js";
+import { freePorts, Script } from "./helpers/helpers.js";
+import { LinePeer } from "./helpers/test-clients.js";
 
 t.test("--text and --web give each server ports after every chat port", async (t) => {
   const options = parseLauncherArgs(["--servers", "2", "--port", "9999", "--text", "--web"])!;
@@ -17,7 +17,7 @@ t.test("--text and --web give each server ports after every chat port", async (t
 
 t.test("a launched server with --text and --web: its addresses printed, nc-style clients join its chat", async (t) => {
   const port = await freePorts(3);
-  const launcher = new Script(t, "launcher.ts", ["--servers", "1", "--clients", "1", "--port", String(port), "--text", "--web"]);
+  const launcher = new Script(t, "launcher.ts", ["--servers", "1", "--clients", "1", "--port", String(port), "--text", "--web", "--db-dir", t.testdir()]);
   await launcher.waitFor(/\[launcher\] 1 server and 1 client running|\[launcher\] .*running/, { ms: 60_000 });
   await launcher.waitFor(new RegExp(`\\[server:${port}\\] plain text on 127\\.0\\.0\\.1:${port + 1}`));
   await launcher.waitFor(new RegExp(`\\[server:${port}\\] open http://127\\.0\\.0\\.1:${port + 2}/ in a browser`));

@@ -7,7 +7,7 @@ import t from "tap";
 import { chooseLayout, KEYS_HELP, lastRows, LauncherApp, LauncherView, screenOrder, summaryPage } from "../launcher/view.js";
 import { planInstances, type Instance, type InstanceState } from "../launcher/plan.js";
 import { type Supervisor } from "../launcher/supervisor.js";
-import { eventually } from "./helpers.js";
+import { eventually, type Teardown } from "./helpers/helpers.js";
 
 /** A terminal of any size for ink (ink-testing-library's is always 100 columns wide). */
 class FakeTerminal extends EventEmitter {
@@ -25,7 +25,7 @@ class FakeTerminal extends EventEmitter {
 }
 
 /** Renders `node` once on a terminal of `columns` × `rows`; returns the frame's lines. */
-function frameAt(t: { teardown(fn: () => unknown): void }, node: ReactElement, columns: number, rows: number): string[] {
+function frameAt(t: Teardown, node: ReactElement, columns: number, rows: number): string[] {
   const stdout = new FakeTerminal(columns, rows);
   const app = inkRender(node, { stdout: stdout as unknown as NodeJS.WriteStream, debug: true, exitOnCtrlC: false, patchConsole: false });
   t.teardown(() => app.unmount());

@@ -19,7 +19,9 @@ import { LIST_LINE_PREFIXES } from "../launcher/demo.js";
 import { parseLauncherArgs } from "../launcher.js";
 import { parseStatusLine } from "../common/launch-contract.js";
 import { Supervisor } from "../launcher/supervisor.js";
-import { freePorts, ROOT, Script } from "./helpers.js";
+import { freePorts, PARALLEL_SUBTESTS, ROOT, Script, type Teardown } from "./helpers/helpers.js";
+
+t.jobs = PARALLEL_SUBTESTS;
 
 // This file starts about forty child processes, each loading TypeScript, one
 // test after another: on a busy two-core machine that alone can pass the
@@ -37,7 +39,7 @@ function fakeClients(names: string[]): InstanceSpec[] {
   return planInstances({ port: 1, servers: 1, names }).filter((spec) => spec.kind === "client");
 }
 
-function supervise(t: { teardown(fn: () => unknown): void }, names: string[]): Supervisor {
+function supervise(t: Teardown, names: string[]): Supervisor {
   const supervisor = new Supervisor(fakeClients(names), {
     host: "127.0.0.1",
     commands: { client: [process.execPath, FAKE_CLIENT] }, // plain Node: it needs no TypeScript loader
@@ -261,6 +263,7 @@ t.test("Supervisor, with a stand-in for client.ts --supervised", async (t) => {
 });
 
 t.test("without a terminal: 2 servers, 5 clients, routed input, and nothing left behind", async (t) => {
+  t.jobs = PARALLEL_SUBTESTS;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     t.test(`stopped by ${signal}`, async (t) => {
       const port = await freePorts(2);

@@ -1,7 +1,8 @@
 /** The server's limits and protections, each an option with a default. */
 import t from "tap";
 import { encode, type Message } from "../protocol.js";
-import { Peer, testServer, within } from "./helpers.js";
+import { testServer, within } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
 
 t.test("--max-clients: the one over the limit is told server_full; the others are untouched", async (t) => {

@@ -15,7 +15,7 @@ import { LOBBY, nameKey, sortNames, roomKey } from "../protocol.js";
 import { HISTORY_REPLAY } from "../server/limits.js";
 import { MAX_FAILED_LOGINS } from "../server/passwords.js";
 import { startServer } from "../server/chat-server.js";
-import { Peer } from "./helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
 interface Chat {
   client_name: string;

@@ -1,26 +1,25 @@
 /**
  * The page reads typed lines with the shared grammar: `/join #x` enters the
- * room and `@carla oi` reaches carla alone, in a real browser (Debian's
+ * room and `@carla oi` reaches carla alone, in a real browser (Debian's or the packaged
  * Chromium, as in browser.test.ts) against a real server and framed clients.
  */
-import fs from "node:fs";
 import t from "tap";
-import { chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { COMMAND_WORDS } from "../common/commands.js";
 import { buildPage } from "../server/gateway-web.js";
 import { PAGE_HELP } from "../web/page-help.js";
 import type { Message } from "../protocol.js";
-import { FramedPeer } from "./gateway-helpers.js";
-import { testServer } from "./helpers.js";
+import { testServer } from "./helpers/helpers.js";
+import { launchBrowser } from "./helpers/browser.js";
+import { Peer } from "./helpers/test-clients.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Generous: a loaded two-core machine starts a browser slowly. */
 const UI_WAIT_MS = 30_000;
 /** The page's script, grammar included, stays small: no Node module, no table of look-alike names. */
 const MAX_SCRIPT_BYTES = 40_000;
 
 /** The next frame of `type` (and in `room`, when given) a framed peer receives, past others. */
-async function nextOf(peer: FramedPeer, type: string, room?: string): Promise<Message> {
+async function nextOf(peer: Peer, type: string, room?: string): Promise<Message> {
   for (;;) {
     const msg = await peer.next();
     if (msg.type === type && (room === undefined || msg.room === room)) return msg;
@@ -47,14 +46,13 @@ t.test("the page's script holds the grammar and stays small", async (t) => {
   t.notMatch(script, /\bBuffer\b|\bprocess\.env\b/, "nothing of Node's");
 });
 
-t.test("typed commands in the page: /join #x, @name text, /who, /leave, /help", { skip: fs.existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}` }, async (t) => {
+t.test("typed commands in the page: /join #x, @name text, /who, /leave, /help", async (t) => {
   const server = await testServer(t);
-  const carla = await FramedPeer.joined(t, server.address.port, "carla");
-  const bruno = await FramedPeer.joined(t, server.address.port, "bruno");
+  const carla = await Peer.joined(t, server.address.port, "carla");
+  const bruno = await Peer.joined(t, server.address.port, "bruno");
   carla.send({ type: "enter", room: "#x" });
   await nextOf(carla, "entered");
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-  t.teardown(() => browser.close());
+  const browser = await launchBrowser(t);
   const page = await browser.newPage();
   page.setDefaultTimeout(UI_WAIT_MS);
   const pageErrors: string[] = [];

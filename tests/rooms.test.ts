@@ -4,7 +4,8 @@ import fc from "fast-check";
 import t from "tap";
 import type { Message, MessageFields } from "../protocol.js";
 import { roomKey, roomProblem } from "../protocol.js";
-import { Peer, tempDir, testServer } from "./helpers.js";
+import { tempDir, testServer } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
 const FAST = { passwordCostLog2: 10 };
 type Tester = import("tap").Test;

@@ -1,10 +1,13 @@
 /** server.ts run as a person runs it: a child process with arguments and signals. */
 import path from "node:path";
 import t from "tap";
-import { Peer, Script, tempDir, testServer } from "./helpers.js";
+import { PARALLEL_SUBTESTS, Script, type Teardown, tempDir, testServer } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
+
+t.jobs = PARALLEL_SUBTESTS;
 
 /** The server script on a free port, with a database of its own unless `args` name one. */
-async function startScript(t: { teardown(fn: () => unknown): void }, args: string[] = []) {
+async function startScript(t: Teardown, args: string[] = []) {
   const db = args.includes("--db") ? [] : ["--db", path.join(tempDir(t), "chat.db")];
   const server = new Script(t, "server.ts", ["--port", "0", ...db, ...args]);
   const [, port] = await server.waitFor(/^listening on 127\.0\.0\.1:(\d+)$/m);
@@ -47,7 +50,7 @@ t.test("logs joins, messages, leaves and errors with times", async (t) => {
 
 t.test("a port in use is one clear line and exit code 1", async (t) => {
   const taken = (await testServer(t)).address.port;
-  const server = new Script(t, "server.ts", ["--port", String(taken)]);
+  const server = new Script(t, "server.ts", ["--port", String(taken), "--db", ":memory:"]);
   t.match(await server.exited, { code: 1 });
   t.equal(server.stderr.trim(), `Port ${taken} on 127.0.0.1 is already in use (is another server running?)`);
 });

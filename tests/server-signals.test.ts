@@ -10,7 +10,7 @@ import path from "node:path";
 import Database from "libsql";
 import t from "tap";
 import { Decoder, encode, type Message } from "../protocol.js";
-import { ROOT, tempDir, within } from "./helpers.js";
+import { ROOT, tempDir, within } from "./helpers/helpers.js";
 
 const TSX_CLI = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
 /** Clients sending chats as fast as the server takes them. */

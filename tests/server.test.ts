@@ -1,6 +1,7 @@
 import t from "tap";
 import { encode, MAX_BODY_BYTES } from "../protocol.js";
-import { Peer, testServer } from "./helpers.js";
+import { testServer } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
 t.test("joining", async (t) => {
   t.test("welcomes with the granted name and who is online, and tells the others", async (t) => {

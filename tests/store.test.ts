@@ -8,15 +8,12 @@ import { chatId, copyChat, MemoryStore, privateConversation, storable, StoreClos
 import { HISTORY_KEEP } from "../server/limits.js";
 import { openStore } from "../server/open-store.js";
 import { migrate, MIGRATIONS, openDatabase, schemaVersion, SqliteStore } from "../server/sqlite-store.js";
+import type { Teardown } from "./helpers/helpers.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chat-store-"));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const freshFile = () => path.join(dir, `store-${++files}.db`);
-
-interface Teardown {
-  teardown(fn: () => unknown): void;
-}
 
 /** The stores every shared behaviour runs against. */
 const KINDS: Array<{ name: string; open: (options?: StoreOptions) => Store }> = [

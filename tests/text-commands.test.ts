@@ -6,11 +6,11 @@ import t from "tap";
 import { COMMAND_WORDS } from "../common/commands.js";
 import { TEXT_HELP } from "../server/gateway-text.js";
 import type { Message } from "../protocol.js";
-import { FramedPeer, LinePeer } from "./gateway-helpers.js";
-import { testServer } from "./helpers.js";
+import { LinePeer, Peer } from "./helpers/test-clients.js";
+import { testServer } from "./helpers/helpers.js";
 
 /** The next chat a framed peer receives, past notices. */
-async function nextChat(peer: FramedPeer): Promise<Message> {
+async function nextChat(peer: Peer): Promise<Message> {
   for (;;) {
     const msg = await peer.next();
     if (msg.type === "chat") return msg;
@@ -35,7 +35,7 @@ t.test("the text port's help lists each command once, and only commands of the g
 t.test("every command the text port's help lists answers there", async (t) => {
   const server = await testServer(t, { textPort: 0, passwordCostLog2: 10 });
   const port = server.address.port;
-  const bruno = await FramedPeer.joined(t, port, "bruno");
+  const bruno = await Peer.joined(t, port, "bruno");
   bruno.send({ type: "register", password: "correct horse" });
   t.match(await bruno.next(), { type: "registered" });
   const ana = await LinePeer.joined(t, server.textAddress!.port, "ana");

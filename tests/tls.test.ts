@@ -3,15 +3,17 @@ import fs from "node:fs";
 import https from "node:https";
 import tls from "node:tls";
 import t from "tap";
-import { FramedPeer, LinePeer, throwawayCertificate, WsPeer } from "./gateway-helpers.js";
-import { Script, testServer, within } from "./helpers.js";
-import { PROTOCOL_CASES } from "./protocol-cases.js";
+import { PARALLEL_SUBTESTS, Script, type Teardown, testServer, throwawayCertificate, within } from "./helpers/helpers.js";
+import { LinePeer, Peer, WsPeer } from "./helpers/test-clients.js";
+import { PROTOCOL_CASES } from "./helpers/protocol-cases.js";
 
-type Test = Parameters<typeof testServer>[0];
+t.jobs = PARALLEL_SUBTESTS;
+
+/** One certificate for the file: making an RSA key is the slow part of every test here. Removed when the file ends. */
+const files = throwawayCertificate(t);
 
 /** A TLS server and how a client trusts it: the certificate as its CA. */
-async function tlsServer(t: Test) {
-  const files = throwawayCertificate(t);
+async function tlsServer(t: Teardown) {
   const server = await testServer(t, { tls: files, textPort: 0, webPort: 0 });
   const ca = fs.readFileSync(files.cert);
   return { server, ca, port: server.address.port, textPort: server.textAddress!.port, webPort: Number(new URL(server.pageUrl).port) };
@@ -31,11 +33,12 @@ function httpsGet(url: string, ca: Buffer): Promise<{ status: number; body: stri
 }
 
 t.test("framed clients over TLS: the protocol's cases, with the certificate verified", async (t) => {
+  t.jobs = PARALLEL_SUBTESTS;
   for (const testCase of PROTOCOL_CASES) {
     t.test(testCase.name, async (t) => {
       const { ca, port } = await tlsServer(t);
       const options = { tls: { ca, servername: "localhost" } };
-      await testCase.run(t, (name) => (name ? FramedPeer.joined(t, port, name, options) : FramedPeer.connect(t, port, options)));
+      await testCase.run(t, (name) => (name ? Peer.joined(t, port, name, options) : Peer.connect(t, port, options)));
     });
   }
 });
@@ -48,7 +51,7 @@ t.test("a client that cannot verify the certificate refuses it; a plain client g
     t.teardown(() => socket.destroy());
   });
   t.match(refused, { code: "DEPTH_ZERO_SELF_SIGNED_CERT" }, "a self-signed certificate is refused without --ca or --insecure");
-  const plain = await FramedPeer.connect(t, port);
+  const plain = await Peer.connect(t, port);
   plain.send({ type: "join", client_name: "plain" });
   await plain.expectClosed();
   t.same(plain.frames, [], "a plain-text client gets no frame from a TLS port");
@@ -57,7 +60,7 @@ t.test("a client that cannot verify the certificate refuses it; a plain client g
 t.test("the text port, the page and the WebSocket over TLS, in one conversation", async (t) => {
   const { server, ca, port, textPort, webPort } = await tlsServer(t);
   t.equal(server.pageUrl, `https://127.0.0.1:${webPort}/`);
-  const framed = await FramedPeer.joined(t, port, "framed", { tls: { ca, servername: "localhost" } });
+  const framed = await Peer.joined(t, port, "framed", { tls: { ca, servername: "localhost" } });
   const text = await LinePeer.connect(t, textPort, { tls: true });
   await text.waitFor(/Your name: /);
   text.line("text");
@@ -83,14 +86,13 @@ t.test("the text port, the page and the WebSocket over TLS, in one conversation"
 });
 
 t.test("server.ts --tls-cert/--tls-key: the banner says https, and the options go together", async (t) => {
-  const files = throwawayCertificate(t);
   const script = new Script(t, "server.ts", ["--port", "0", "--text-port", "0", "--db", ":memory:", "--tls-cert", files.cert, "--tls-key", files.key]);
   await script.waitFor(/^listening on 127\.0\.0\.1:\d+ \(TLS\)$/m, { ms: 60_000 });
   await script.waitFor(/^plain text on 127\.0\.0\.1:\d+/m);
   await script.waitFor(/^open https:\/\/127\.0\.0\.1:\d+\/ in a browser$/m);
   script.child.kill("SIGTERM");
   t.match(await within(script.exited, "the server to stop", 30_000), { code: 0 });
-  const alone = new Script(t, "server.ts", ["--port", "0", "--tls-cert", files.cert]);
+  const alone = new Script(t, "server.ts", ["--port", "0", "--db", ":memory:", "--tls-cert", files.cert]);
   t.match(await within(alone.exited, "the refusal", 30_000), { code: 2 });
   t.match(alone.stderr, /--tls-cert and --tls-key go together/);
   const missing = new Script(t, "server.ts", ["--port", "0", "--db", ":memory:", "--tls-cert", "/nonexistent.pem", "--tls-key", files.key]);
@@ -99,7 +101,6 @@ t.test("server.ts --tls-cert/--tls-key: the banner says https, and the options g
 });
 
 t.test("client.ts over TLS: --ca trusts the server's certificate, --tls alone refuses it and says why, --insecure accepts it", async (t) => {
-  const files = throwawayCertificate(t);
   const server = await testServer(t, { tls: files });
   const port = String(server.address.port);
   const base = ["--host", "127.0.0.1", "--port", port, "--plain"];

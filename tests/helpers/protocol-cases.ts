@@ -3,7 +3,7 @@
  * carries JSON messages (framed TCP, WebSocket, and both over TLS), so each
  * way in is held to the same contract.
  */
-import type { ProtocolPeer } from "./gateway-helpers.js";
+import type { ProtocolPeer } from "./test-clients.js";
 
 interface Assert {
   match(found: unknown, pattern: unknown, ...message: [] | [string]): unknown;

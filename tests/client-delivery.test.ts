@@ -1,16 +1,16 @@
 /**
- * The client and protocol version 2: features, echoes with refs, history,
- * accounts, and what it does when the connection goes wrong. Most tests use
- * a scripted server (fake-server.ts) so the client's side is pinned down
- * exactly; client-accounts.test.ts has the rest, client-live.test.ts the
- * same against the real server.
+ * What the client shows of delivery: features, echoes with refs, lines not
+ * delivered, replayed history, and what it does when the connection goes
+ * wrong. A scripted server (helpers/fake-server.ts) pins the client's side
+ * down exactly; client-accounts.test.ts has accounts, and
+ * client-end-to-end.test.ts the same against the real server.
  */
 import { once } from "node:events";
 import t from "tap";
 import { ChatClient, EXIT_UNDELIVERED, JoinError } from "../client/connection.js";
 import { clock, when } from "../common/format.js";
-import { FakeServer, welcome } from "./fake-server.js";
-import { Script, within } from "./helpers.js";
+import { FakeServer, welcome } from "./helpers/fake-server.js";
+import { PARALLEL_SUBTESTS, Script, within } from "./helpers/helpers.js";
 
 const TODAY = new Date().toISOString();
 const LONG_AGO = "2020-03-04T05:06:07.000Z";
@@ -19,6 +19,7 @@ const SLOW = { ms: 60_000 };
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 t.test("ChatClient and a version 2 server", async (t) => {
+  t.jobs = PARALLEL_SUBTESTS;
   t.test("joins with the features ping, history and echo, and answers a ping with pong", async (t) => {
     const fake = await FakeServer.start(t);
     const client = new ChatClient({ port: fake.port });
@@ -121,6 +122,7 @@ t.test("a replay after rejoining shows only what was not shown before the connec
 });
 
 t.test("pipe mode against a version 2 server", async (t) => {
+  t.jobs = PARALLEL_SUBTESTS;
   t.test("a line shows as sent when its echo comes, with the server's time; a refused one is marked; the exit code says so", async (t) => {
     const fake = await FakeServer.start(t);
     const ana = new Script(t, "client.ts", ["--port", String(fake.port), "--name", "ana"]);

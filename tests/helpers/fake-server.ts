@@ -6,13 +6,10 @@
  */
 import { once } from "node:events";
 import net from "node:net";
-import { Decoder, encode, Message, type MessageFields } from "../protocol.js";
+import { Decoder, encode, Message, type MessageFields } from "../../protocol.js";
+import type { Teardown } from "./helpers.js";
 /** How long to wait for a child process's client: long, since this machine can be very busy. */
 export const SLOW_MS = 60_000;
-
-interface Teardown {
-  teardown(fn: () => unknown): void;
-}
 
 /** One connection to the fake server. */
 export class FakeConnection {

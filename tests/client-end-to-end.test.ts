@@ -1,6 +1,6 @@
 /**
- * The client and protocol version 2 against the real server: these need the
- * server's version 2 (echo, flow control, accounts, history).
+ * The client script against the real server, end to end: delivery (echoes,
+ * flow control, lines not delivered), accounts across a restart, history.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,13 +8,15 @@ import path from "node:path";
 import t from "tap";
 import { EXIT_UNDELIVERED } from "../client/connection.js";
 import { startServer } from "../server/chat-server.js";
-import { Peer, Script, testServer, within } from "./helpers.js";
+import { PARALLEL_SUBTESTS, Script, testServer, within } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
 
 /** This machine can be busy: a child process may take many seconds to start. */
 const SLOW = { ms: 60_000 };
 
 // These need the server's version 2 (echo, flow control, accounts, history).
 t.test("against the real server", async (t) => {
+  t.jobs = PARALLEL_SUBTESTS;
   t.test("50 piped lines all arrive in order, each shown once the server took it, exit 0", async (t) => {
     const { port } = (await testServer(t)).address;
     const bruno = await Peer.joined(t, port, "bruno");

@@ -1,15 +1,12 @@
-/** Test helpers for the gateways: a line peer (nc), a WebSocket peer, a framed peer over any socket, a throwaway certificate. */
-import { execFileSync } from "node:child_process";
+/**
+ * The clients a test speaks through, written from the protocol alone: a framed
+ * peer over TCP or TLS (Peer), a WebSocket peer, and a plain-text peer (as nc).
+ */
 import net from "node:net";
-import path from "node:path";
 import tls from "node:tls";
 import WebSocket from "ws";
-import { Decoder, encode, Message, ProtocolError, type MessageFields } from "../protocol.js";
-import { tempDir, within, WAIT_MS } from "./helpers.js";
-
-interface Teardown {
-  teardown(fn: () => unknown): void;
-}
+import { Decoder, encode, Message, ProtocolError, type MessageFields } from "../../protocol.js";
+import { within, WAIT_MS, type Teardown } from "./helpers.js";
 
 /** Wakes whoever waits for more input. */
 class Waiters {
@@ -126,18 +123,25 @@ abstract class QueuedPeer implements ProtocolPeer {
     this.waiters.wake();
   }
 
+  /** The next frame; fails on a decoding error, on close, or after WAIT_MS. */
   async next(): Promise<Message> {
+    const item = await this.nextItem();
+    if (item instanceof ProtocolError) throw item;
+    return item;
+  }
+
+  /** The next frame or decoding error; fails on close or after WAIT_MS. */
+  async nextItem(): Promise<Message | ProtocolError> {
     const deadline = Date.now() + WAIT_MS;
     while (this.frames.length === 0) {
       if (this.isClosed) throw new Error("Connection closed before the expected frame");
       if (Date.now() > deadline) throw new Error("Timed out waiting for a frame");
       await this.waiters.next(deadline - Date.now());
     }
-    const item = this.frames.shift()!;
-    if (item instanceof ProtocolError) throw item;
-    return item;
+    return this.frames.shift()!;
   }
 
+  /** Everything received up to the answer to a ping: the server has sent all it will for now. */
   async drain(): Promise<Message[]> {
     this.send({ type: "ping" });
     const got: Message[] = [];
@@ -148,6 +152,7 @@ abstract class QueuedPeer implements ProtocolPeer {
     }
   }
 
+  /** Resolves when the server has closed the connection; fails after WAIT_MS. */
   async expectClosed(): Promise<void> {
     await within(this.closed, "the connection to close");
   }
@@ -201,12 +206,12 @@ function toMessage(json: string): Message {
   return new Message(value);
 }
 
-/** A framed client over any socket (TLS included). */
-export class FramedPeer extends QueuedPeer {
+/** A framed client over TCP or TLS: frames in, frames out, nothing else. */
+export class Peer extends QueuedPeer {
   readonly closed: Promise<void>;
   private readonly decoder = new Decoder();
 
-  constructor(readonly socket: net.Socket) {
+  private constructor(readonly socket: net.Socket) {
     super();
     socket.on("data", (chunk: Buffer) => this.received(this.decoder.push(chunk)));
     socket.on("error", () => {});
@@ -214,39 +219,28 @@ export class FramedPeer extends QueuedPeer {
     void this.closed.then(() => this.ended());
   }
 
-  static async connect(t: Teardown, port: number, options: { tls?: tls.ConnectionOptions } = {}): Promise<FramedPeer> {
+  static async connect(t: Teardown, port: number, options: { tls?: tls.ConnectionOptions } = {}): Promise<Peer> {
     const socket = options.tls ? tls.connect({ port, host: "127.0.0.1", ...options.tls }) : net.connect({ port, host: "127.0.0.1" });
     t.teardown(() => socket.destroy());
     await within(new Promise((resolve, reject) => socket.once(options.tls ? "secureConnect" : "connect", resolve).once("error", reject)), "a connection");
-    return new FramedPeer(socket);
+    return new Peer(socket);
   }
 
-  static async joined(t: Teardown, port: number, name: string, options: { tls?: tls.ConnectionOptions } = {}): Promise<FramedPeer> {
-    const peer = await FramedPeer.connect(t, port, options);
+  /** Connects and joins under `name`, waiting for the welcome. */
+  static async joined(t: Teardown, port: number, name: string, options: { tls?: tls.ConnectionOptions } = {}): Promise<Peer> {
+    const peer = await Peer.connect(t, port, options);
     peer.send({ type: "join", client_name: name });
     const welcome = await peer.next();
     if (welcome.type !== "welcome") throw new Error(`${name} was not welcomed: ${JSON.stringify(welcome)}`);
     return peer;
   }
 
-  send(fields: MessageFields): void {
-    this.socket.write(encode(fields));
+  /** A message, or raw bytes as they are (a broken frame, a frame in pieces). */
+  send(fields: MessageFields | Buffer | string): void {
+    this.socket.write(typeof fields === "string" || Buffer.isBuffer(fields) ? fields : encode(fields));
   }
 
   sendBody(body: string): void {
     this.socket.write(`Content-length: ${Buffer.byteLength(body)}\n${body}`);
   }
-}
-
-/** A self-signed certificate for localhost and 127.0.0.1, made by openssl in a temporary directory. */
-export function throwawayCertificate(t: Teardown): { cert: string; key: string } {
-  const dir = tempDir(t);
-  const cert = path.join(dir, "cert.pem");
-  const key = path.join(dir, "key.pem");
-  execFileSync(
-    "openssl",
-    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days", "2", "-keyout", key, "-out", cert],
-    { stdio: "ignore" },
-  );
-  return { cert, key };
 }

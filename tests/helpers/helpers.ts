@@ -1,20 +1,31 @@
-/** Test helpers: a raw protocol peer over a real socket, and scripts run as child processes. */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+/**
+ * Test helpers: what a test ends with (Teardown), waiting with a deadline, a
+ * server on a free port, scripts run as child processes, temporary folders.
+ * The clients a test speaks through are in test-clients.ts.
+ */
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Decoder, encode, Message, ProtocolError, type MessageFields } from "../protocol.js";
-import { startServer, type ChatServer, type ServerOptions } from "../server/chat-server.js";
+import { startServer, type ChatServer, type ServerOptions } from "../../server/chat-server.js";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** How long a helper waits for an expected event before failing the test. */
 export const WAIT_MS = 5000;
 
-interface Teardown {
+/**
+ * How many subtests run at once (`t.jobs`) where each has its own server and
+ * spends its time waiting: for child processes to start, for a client's
+ * reconnect delay. Independent by construction: a server on port 0 each.
+ */
+export const PARALLEL_SUBTESTS = 4;
+
+/** What a test offers for cleaning up: tap's `t`, or anything with a teardown. */
+export interface Teardown {
   teardown(fn: () => unknown): void;
 }
 
@@ -25,89 +36,7 @@ export async function testServer(t: Teardown, options: ServerOptions = {}): Prom
   return server;
 }
 
-/** A client written from the protocol alone: frames in, frames out, nothing else. */
-export class Peer {
-  readonly frames: Array<Message | ProtocolError> = [];
-  readonly closed: Promise<void>;
-  isClosed = false;
-  private readonly decoder = new Decoder();
-  private waiter: (() => void) | undefined;
-
-  private constructor(readonly socket: net.Socket) {
-    socket.on("data", (chunk: Buffer) => {
-      this.frames.push(...this.decoder.push(chunk));
-      this.waiter?.();
-    });
-    socket.on("error", () => {});
-    this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
-    void this.closed.then(() => {
-      this.isClosed = true;
-      this.waiter?.();
-    });
-  }
-
-  static connect(t: Teardown, port: number): Promise<Peer> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ port, host: "127.0.0.1" }, () => resolve(new Peer(socket)));
-      socket.once("error", reject);
-      t.teardown(() => socket.destroy());
-    });
-  }
-
-  /** Connects and joins under `name`, waiting for the welcome. */
-  static async joined(t: Teardown, port: number, name: string): Promise<Peer> {
-    const peer = await Peer.connect(t, port);
-    peer.send({ type: "join", client_name: name });
-    const welcome = await peer.next();
-    if (welcome.type !== "welcome") throw new Error(`${name} was not welcomed: ${JSON.stringify(welcome)}`);
-    return peer;
-  }
-
-  send(fields: MessageFields | Buffer | string): void {
-    this.socket.write(typeof fields === "string" || Buffer.isBuffer(fields) ? fields : encode(fields));
-  }
-
-  /** The next frame; fails on a decoding error, on close, or after WAIT_MS. */
-  async next(): Promise<Message> {
-    const item = await this.nextItem();
-    if (item instanceof ProtocolError) throw item;
-    return item;
-  }
-
-  async nextItem(): Promise<Message | ProtocolError> {
-    const deadline = Date.now() + WAIT_MS;
-    while (this.frames.length === 0) {
-      if (this.isClosed) throw new Error("Connection closed before the expected frame");
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error("Timed out waiting for a frame");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, remaining);
-        this.waiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    return this.frames.shift()!;
-  }
-
-  /** Everything received up to the answer to a ping: the server has sent all it will for now. */
-  async drain(): Promise<Message[]> {
-    this.send({ type: "ping" });
-    const got: Message[] = [];
-    for (;;) {
-      const msg = await this.next();
-      if (msg.type === "pong") return got;
-      got.push(msg);
-    }
-  }
-
-  /** Resolves when the server has closed the connection; fails after WAIT_MS. */
-  async expectClosed(): Promise<void> {
-    await within(this.closed, "the connection to close");
-  }
-}
-
+/** `promise`'s value, or a failure naming `what` after `ms`. */
 export async function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -120,6 +49,25 @@ export async function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS)
   }
 }
 
+/**
+ * How a test starts a project script: Node with tsx and nothing else. Not this
+ * process's own arguments: tap's mock and process-info hooks add about a second
+ * of start-up to every child, and a test starts dozens of them.
+ */
+export function scriptNodeArgs(file: string): string[] {
+  return ["--import", "tsx", path.join(ROOT, file)];
+}
+
+/** tap's own variables: its process-info hook rides in NODE_OPTIONS, into every Node process below a test. */
+const TAP_ENVIRONMENT = /^(TAP|_TAPJS_)|^NODE_OPTIONS$|^NODE_V8_COVERAGE$/;
+
+/** This process's environment less tap's own, for a script a test starts. */
+export function scriptEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) if (TAP_ENVIRONMENT.test(name)) delete env[name];
+  return env;
+}
+
 /** A project script run as a child process, with its output gathered line by line. */
 export class Script {
   readonly child: ChildProcessWithoutNullStreams;
@@ -128,12 +76,11 @@ export class Script {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private waiters = new Set<() => void>();
 
-  /** Runs in the project's directory: tap's TypeScript loader compiles by its tsconfig.json. */
+  /** Runs in the project's directory, as `npx tsx FILE ARGS` would. */
   constructor(t: Teardown, file: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-    // Reusing this process's loader (tap's TypeScript support) keeps coverage correct.
-    this.child = spawn(process.execPath, [...process.execArgv, path.join(ROOT, file), ...args], {
+    this.child = spawn(process.execPath, [...scriptNodeArgs(file), ...args], {
       cwd: ROOT,
-      env: { ...process.env, LANG: "C", ...env },
+      env: { ...scriptEnvironment(), LANG: "C", ...env },
     });
     this.child.stdout.setEncoding("utf8").on("data", (text: string) => {
       this.stdout += text;
@@ -217,4 +164,17 @@ export async function freePorts(count: number): Promise<number> {
       await Promise.all(probes.map((p) => new Promise((resolve) => p.close(resolve))));
     }
   }
+}
+
+/** A self-signed certificate for localhost and 127.0.0.1, made by openssl in a temporary directory removed with the test. */
+export function throwawayCertificate(t: Teardown): { cert: string; key: string } {
+  const dir = tempDir(t);
+  const cert = path.join(dir, "cert.pem");
+  const key = path.join(dir, "key.pem");
+  execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days", "2", "-keyout", key, "-out", cert],
+    { stdio: "ignore" },
+  );
+  return { cert, key };
 }
