@@ -18,6 +18,7 @@ import { UsageError } from "../common/cli.js";
 import { Hub } from "./hub.js";
 import {
   BACKPRESSURE_BYTES,
+  FULL_HTTP_SLACK,
   FRAME_TIMEOUT_MS,
   HISTORY_KEEP,
   HISTORY_REPLAY,
@@ -201,7 +202,12 @@ export class ChatServer implements GatewayHost {
     return `${this.secure ? "https" : "http"}://${host}:${address.port}/`;
   }
 
-  /** Open connections, joined or not, HTTP ones included. */
+  /** Chat sessions open, joined or not, whichever way they came in. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Open connections, joined or not, HTTP ones included: what --max-clients counts. */
   get connectionCount(): number {
     return this.sessions.size + this.httpSockets.size;
   }
@@ -274,7 +280,7 @@ export class ChatServer implements GatewayHost {
 
   /** GatewayHost: an HTTP connection counts against --max-clients until it is upgraded or closed. */
   admitHttp(socket: net.Socket): boolean {
-    if (this.closing || this.connectionCount >= this.settings.maxClients) return false;
+    if (this.closing || this.connectionCount >= this.settings.maxClients + FULL_HTTP_SLACK) return false;
     this.httpSockets.add(socket);
     socket.once("close", () => this.httpSockets.delete(socket));
     return true;

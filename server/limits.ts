@@ -35,6 +35,13 @@ export const PING_INTERVAL_MS = 30_000;
 /** Time a pinged client has to send anything at all before it is dropped as lost. */
 export const PING_TIMEOUT_MS = 15_000;
 
+/**
+ * HTTP connections accepted past --max-clients, for a moment each (the
+ * request timeout): a full server can still answer the page, and tell a
+ * WebSocket client `server_full` rather than hang up on it.
+ */
+export const FULL_HTTP_SLACK = 100;
+
 /** TCP keep-alive probes start after this much idle time, catching peers whose host vanished. */
 export const KEEPALIVE_MS = 30_000;
 

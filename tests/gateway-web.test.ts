@@ -55,7 +55,7 @@ t.test("the chat port answers a browser with the page, and still speaks the fram
   const peer = await Peer.joined(t, port, "ana");
   peer.send({ type: "list" });
   t.match(await peer.next(), { type: "list", users: ["ana"] });
-  t.equal(server.connectionCount, 1, "the page's connections are not chat sessions");
+  t.equal(server.sessionCount, 1, "the page's connections are not chat sessions");
 });
 
 t.test("--web-port serves the page too, and pageUrl points at it", async (t) => {

@@ -79,8 +79,8 @@ const IMPORT_RULES: ImportRule[] = [
     refuses: ({ from, to }) => ["client", "launcher"].includes(folderOf(from)) && folderOf(to) === "server",
   },
   {
-    says: "protocol.ts imports only common/names*",
-    refuses: ({ from, to }) => from === "protocol.ts" && !/^common\/names[^/]*$/.test(to),
+    says: "protocol.ts imports only the name and room-name rules (common/names*, common/room-names.ts)",
+    refuses: ({ from, to }) => from === "protocol.ts" && !/^common\/(names[^/]*|room-names\.ts)$/.test(to),
   },
 ];
 
@@ -145,7 +145,7 @@ t.test("each broken rule is reported, naming the import", async (t) => {
     "common/format.ts imports client/view.tsx: common/ imports only common/ and protocol.ts",
     "server/hub.ts imports launcher/plan.ts: server/ imports no client/ or launcher/ module",
     "launcher/plan.ts imports server/hub.ts: client/ and launcher/ import no server/ module",
-    "protocol.ts imports common/format.ts: protocol.ts imports only common/names*",
+    "protocol.ts imports common/format.ts: protocol.ts imports only the name and room-name rules (common/names*, common/room-names.ts)",
     "import cycle: launcher/plan.ts → server/hub.ts → launcher/plan.ts",
   ]);
   const allowed: Import[] = [
