@@ -29,9 +29,16 @@ export interface Teardown {
   teardown(fn: () => unknown): void;
 }
 
+/**
+ * log2 of scrypt's cost in test servers: a hash in a few milliseconds. At
+ * the real cost (128 MiB and about half a second each) tests that register
+ * wait on hashing, and time out on a busy machine.
+ */
+export const TEST_PASSWORD_COST_LOG2 = 10;
+
 /** A server on a free port, closed when the test ends. */
 export async function testServer(t: Teardown, options: ServerOptions = {}): Promise<ChatServer> {
-  const server = await startServer({ port: 0, ...options });
+  const server = await startServer({ port: 0, passwordCostLog2: TEST_PASSWORD_COST_LOG2, ...options });
   t.teardown(() => server.close());
   return server;
 }
