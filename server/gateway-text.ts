@@ -99,8 +99,11 @@ export class TextTransport extends SocketTransport implements Transport {
   private oldestId: string | undefined;
   /** Who is online, by name key: `/name text` is private only to someone online (else an unknown command). */
   private readonly online = new Map<string, string>();
-  /** Lines that arrived while a join was being answered: what they mean depends on the answer. */
+  /** Lines that arrived while a join, or a change of room, was being answered: what they mean depends on the answer. */
   private readonly queued: string[] = [];
+  /** The ref of an enter or part not yet answered: the lines after it go to the room it makes current. */
+  private roomChange: string | undefined;
+  private roomChanges = 0;
   private sessionPaused = false;
 
   constructor(socket: net.Socket, maxLineBytes: number) {
@@ -129,7 +132,7 @@ export class TextTransport extends SocketTransport implements Transport {
   private onData(chunk: Buffer): void {
     for (const item of this.lines.push(chunk)) {
       if (typeof item !== "string") this.write(`Line too long (over ${item.tooLong} bytes): not sent.\n`);
-      else if (this.stage === "waiting") this.queued.push(item);
+      else if (this.holding) this.queued.push(item);
       else this.onLine(item);
     }
   }
@@ -169,8 +172,19 @@ export class TextTransport extends SocketTransport implements Transport {
     const where: Where = { room: this.room, subject: this.subject, before: this.oldestId };
     if (leavesLobby(command, where)) return this.say(t.cannotPartLobby);
     const fields = commandFields(command, where);
-    if (fields) this.toHub(fields);
-    else this.answerHere(command);
+    if (!fields) return this.answerHere(command);
+    if (fields.type === "enter" || fields.type === "part") {
+      // Where the next lines go depends on the answer: they wait for it, as after a join.
+      this.roomChange = `room-${++this.roomChanges}`;
+      this.flow();
+      return this.toHub({ ...fields, ref: this.roomChange });
+    }
+    this.toHub(fields);
+  }
+
+  /** Lines are held while a join or a change of room is answered. */
+  private get holding(): boolean {
+    return this.stage === "waiting" || this.roomChange !== undefined;
   }
 
   /** The commands this port answers itself: the grammar sends nothing for them. */
@@ -235,7 +249,7 @@ export class TextTransport extends SocketTransport implements Transport {
 
   /** After a join's answer: the lines held meanwhile, then reading again. */
   private replayQueued(): void {
-    while (this.queued.length > 0 && this.stage !== "waiting" && this.stage !== "closed") this.onLine(this.queued.shift()!);
+    while (this.queued.length > 0 && !this.holding && this.stage !== "closed") this.onLine(this.queued.shift()!);
     this.flow();
   }
 
@@ -252,7 +266,9 @@ export class TextTransport extends SocketTransport implements Transport {
     if (answered) this.joinAnswered(msg);
     const line = answered ? undefined : renderLine(msg, this.name, this.room);
     if (line !== undefined) this.write(`${line}\n`);
-    if (answered) this.replayQueued();
+    const roomChanged = this.roomChange !== undefined && msg.ref === this.roomChange;
+    if (roomChanged) this.roomChange = undefined;
+    if (answered || roomChanged) this.replayQueued();
   }
 
   private joinAnswered(msg: Message): void {
@@ -297,9 +313,9 @@ export class TextTransport extends SocketTransport implements Transport {
     this.flow();
   }
 
-  /** Reading stops while the session holds this client back, or while its join is being answered. */
+  /** Reading stops while the session holds this client back, or while its join or change of room is being answered. */
   private flow(): void {
-    if (this.sessionPaused || this.stage === "waiting") this.socket.pause();
+    if (this.sessionPaused || this.holding) this.socket.pause();
     else this.socket.resume();
   }
 }

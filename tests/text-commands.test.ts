@@ -94,3 +94,17 @@ t.test("every command the text port's help lists answers there", async (t) => {
   ana.line("/exit");
   await ana.expectClosed();
 });
+
+t.test("lines sent at once after /join go to the room it enters, and after /part back to the lobby, as in the terminal client", async (t) => {
+  const server = await testServer(t, { textPort: 0 });
+  const bruno = await Peer.joined(t, server.address.port, "bruno");
+  bruno.send({ type: "enter", room: "#provas" });
+  while ((await bruno.next()).type !== "entered");
+  const ana = await LinePeer.joined(t, server.textAddress!.port, "ana");
+  // One write, as a pipe delivers it: nothing waits for the server's answers in between.
+  ana.socket.write("/join #provas\nhello in provas\n/part\nhello lobby\n");
+  t.match(await nextChat(bruno), { message: "hello in provas", room: "#provas" });
+  const lobby = await nextChat(bruno);
+  t.match(lobby, { message: "hello lobby" });
+  t.not(lobby.room, "#provas", "to the lobby, not the room just left");
+});
