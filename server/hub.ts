@@ -952,7 +952,8 @@ export class Hub implements SessionHandler {
   // -------------------------------------------------------------------------
 
   private pong(session: Session, msg: Message): void {
-    if (session.pongQueued) return; // a flood of pings gets one answer per turn
+    // A flood of plain pings gets one answer per turn; a ping with a ref is a request someone waits on: always answered.
+    if (session.pongQueued && msg.ref === undefined) return;
     session.pongQueued = true;
     setImmediate(() => (session.pongQueued = false));
     this.reply(session, msg, { type: "pong", message: "pong" });

@@ -181,3 +181,11 @@ t.test("--max-outbound-bytes: a reader that stops is cut off once that much wait
   for (const talker of talkers) talker.socket.write(flood);
   t.match(await within(left, "the sleeper to be cut off", 20_000), { type: "leave", client_name: "sleeper", reason: "slow" });
 });
+
+t.test("a ping with a ref is always answered, even in the same read as another ping", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const ana = await Peer.joined(t, port, "ana");
+  ana.send(Buffer.concat([encode({ type: "ping", ref: "a" }), encode({ type: "ping", ref: "b" }), encode({ type: "ping" })]));
+  const refs = [(await ana.next()).ref, (await ana.next()).ref];
+  t.same(refs, ["a", "b"]);
+});
