@@ -722,6 +722,10 @@ export class Hub implements SessionHandler {
   private moderate(session: Session, msg: Message, action: ModerationType): void {
     const target = msg.target ?? "";
     if (target === "") return this.error(session, msg, "bad_message", `A ${action} needs a "target"`);
+    // A reason is repeated to every member, logged and, for an invitation or a ban, stored: bounded like a topic.
+    if ([...(msg.reason ?? "")].length > MAX_SUBJECT_CHARS) {
+      return this.error(session, msg, "bad_message", `A reason has at most ${MAX_SUBJECT_CHARS} characters`);
+    }
     const room = this.findRoom(msg.room ?? LOBBY);
     if (!room) return this.error(session, msg, "not_in_room", `No room ${quote(msg.room!)}`);
     if (room.isLobby ? !this.isAdmin(session) : !this.isOperator(session, room)) {

@@ -189,3 +189,21 @@ t.test("a ping with a ref is always answered, even in the same read as another p
   const refs = [(await ana.next()).ref, (await ana.next()).ref];
   t.same(refs, ["a", "b"]);
 });
+
+t.test("a moderation reason is bounded like a topic: a longer one is refused, and nothing is done", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const ana = await Peer.joined(t, port, "ana");
+  const bruno = await Peer.joined(t, port, "bruno");
+  ana.send({ type: "enter", room: "#x" });
+  while ((await ana.next()).type !== "entered");
+  bruno.send({ type: "enter", room: "#x" });
+  while ((await bruno.next()).type !== "entered");
+  ana.send({ type: "kick", room: "#x", target: "bruno", reason: "x".repeat(201), ref: "k" });
+  let answer = await ana.next();
+  while (answer.ref !== "k") answer = await ana.next();
+  t.match(answer, { type: "error", code: "bad_message", message: /at most 200 characters/ });
+  bruno.send({ type: "list", room: "#x" });
+  let list = await bruno.next();
+  while (list.type !== "list") list = await bruno.next();
+  t.match(list, { users: ["ana", "bruno"] }, "bruno is still in #x");
+});
