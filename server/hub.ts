@@ -38,6 +38,9 @@ import { Outgoing, type Session, type SessionHandler } from "./session.js";
 import { chatId, privateConversation, type Friendship, type Store, type StoredChat } from "./store.js";
 import { HISTORY_REPLAY } from "./limits.js";
 
+/** Usuario<N> names looked up in the store at once when a client joins without a name. */
+export const DEFAULT_NAME_BATCH = 500;
+
 /** Chat numbers the hub reserves from the store at a time: a crash skips at most this many. */
 export const CHAT_NUMBER_BLOCK = 10_000;
 
@@ -130,6 +133,8 @@ export class Hub implements SessionHandler {
   private readonly log: ((line: string) => void) | undefined;
   private readonly attempts = new LoginAttempts();
   private readonly registrations = new Registrations();
+  /** Every Usuario<N> below this number is an account. */
+  private defaultNameFloor = 0;
   /** The next chat's number, and the end (exclusive) of the block the store reserved for this hub. */
   private nextChatNumber = 1;
   private reservedEnd = 1;
@@ -384,12 +389,23 @@ export class Hub implements SessionHandler {
     );
   }
 
-  /** The first Usuario<N> that is neither online nor registered. */
+  /**
+   * The first Usuario<N> that is neither online nor registered. The store is
+   * asked about DEFAULT_NAME_BATCH names at a time, from the first number
+   * not known to be an account (accounts are never removed, so that floor
+   * only rises): with thousands of such accounts, a join without a name
+   * costs one read, not one per name.
+   */
   private async nextDefaultName(): Promise<string> {
-    for (let n = 0; ; n++) {
-      const name = `${DEFAULT_NAME_PREFIX}${n}`;
-      const key = nameKey(name);
-      if (!this.clients.has(key) && !(await this.store.getAccount(key))) return name;
+    for (let start = this.defaultNameFloor; ; start += DEFAULT_NAME_BATCH) {
+      const names = Array.from({ length: DEFAULT_NAME_BATCH }, (_, i) => `${DEFAULT_NAME_PREFIX}${start + i}`);
+      const registered = await this.store.accountKeysAmong(names.map(nameKey));
+      for (const [i, name] of names.entries()) {
+        const key = nameKey(name);
+        if (registered.has(key)) {
+          if (start + i === this.defaultNameFloor) this.defaultNameFloor++;
+        } else if (!this.clients.has(key)) return name;
+      }
     }
   }
 

@@ -230,6 +230,7 @@ function prepareStatements(db: Db) {
       FROM offline o JOIN chats c ON c.id = o.chat_id WHERE o.account_key = ? ORDER BY o.chat_id`),
     dropOffline: sql(`DELETE FROM offline WHERE account_key = ?`),
     getAccount: sql(`SELECT key, name, password_hash, created FROM accounts WHERE key = ?`),
+    accountKeysAmong: sql(`SELECT key FROM accounts WHERE key IN (SELECT value FROM json_each(?))`),
     createAccount: sql(`INSERT OR IGNORE INTO accounts (key, name, password_hash, created) VALUES (?, ?, ?, ?)`),
     loadRooms: sql(`SELECT name, owner, topic, private, operators, members, banned, muted, invited FROM rooms`),
     saveRoom: sql(`INSERT OR REPLACE INTO rooms
@@ -413,6 +414,11 @@ export class SqliteStore implements Store {
     this.beforeRead();
     const row = get<{ key: string; name: string; password_hash: string; created: string }>(this.statements.getAccount, [key]);
     return row && { key: row.key, name: row.name, passwordHash: row.password_hash, created: row.created };
+  }
+
+  async accountKeysAmong(keys: readonly string[]): Promise<Set<string>> {
+    this.beforeRead();
+    return new Set(all<{ key: string }>(this.statements.accountKeysAmong, [JSON.stringify(keys)]).map((row) => row.key));
   }
 
   async createAccount(account: Account): Promise<boolean> {

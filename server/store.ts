@@ -105,6 +105,8 @@ export interface Store {
   takeOffline(accountKey: string): Promise<StoredChat[]>;
 
   getAccount(key: string): Promise<Account | undefined>;
+  /** Which of `keys` are accounts: one read for many names (finding a free `Usuario<N>`). */
+  accountKeysAmong(keys: readonly string[]): Promise<Set<string>>;
   /** Creates an account; false when the key is taken. Committed before it resolves (not queued). */
   createAccount(account: Account): Promise<boolean>;
 
@@ -341,6 +343,11 @@ export class MemoryStore implements Store {
     this.checkOpen();
     const account = this.accounts.get(key);
     return account && { ...account };
+  }
+
+  async accountKeysAmong(keys: readonly string[]): Promise<Set<string>> {
+    this.checkOpen();
+    return new Set(keys.filter((key) => this.accounts.has(key)));
   }
 
   async createAccount(account: Account): Promise<boolean> {
