@@ -7,7 +7,7 @@ import net from "node:net";
 import tls from "node:tls";
 import type { ConnectionState } from "../common/launch-contract.js";
 import { EMPTY_CHAT_STATE, findRoom, reduceChat, type ChatState } from "./chat-state.js";
-import { sameRoom } from "../common/commands.js";
+import { HISTORY_PAGE, sameRoom } from "../common/commands.js";
 import type { Texts } from "../common/catalogue.js";
 import { errorText, sanitize } from "../common/format.js";
 import {
@@ -22,7 +22,6 @@ import {
   ProtocolError,
   sortNames,
   type MessageFields,
-  type ModerationType,
 } from "../protocol.js";
 
 /** First wait before reconnecting; it doubles on each failed attempt. */
@@ -34,8 +33,6 @@ export const QUIT_TIMEOUT_MS = 2000;
 export const SETTLE_TIMEOUT_MS = 10_000;
 /** How many ids of chats already shown are remembered, so that a replay after rejoining shows only what is new. */
 export const MAX_SEEN_IDS = 10_000;
-/** How many older messages `/history` asks for. */
-export const HISTORY_PAGE = 50;
 /** Exit code of pipe mode when a line it read was not delivered. */
 export const EXIT_UNDELIVERED = 2;
 /** Exit code when the client stops on a failure: no server, a name refused on rejoining, ... */
@@ -319,10 +316,6 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     return true;
   }
 
-  part(room = this.room): boolean {
-    return this.request({ type: "part", room });
-  }
-
   /** Makes `room` the current room; false when this client is not in it. */
   switchRoom(room: string): boolean {
     const found = findRoom(this.chat, room);
@@ -331,10 +324,6 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       this.emit("rooms", this.chat);
     }
     return found !== undefined;
-  }
-
-  moderate(action: ModerationType, target: string, reason = "", room = this.room): boolean {
-    return this.request({ type: action, room, target, ...(reason !== "" && { reason }) });
   }
 
   /** Registers the joined name with a password: resolves with `registered` or the `error`. */

@@ -15,6 +15,7 @@ import {
   LOBBY,
   MAX_BODY_BYTES,
   Message,
+  MODERATION_TYPES,
   nameKey,
   nameProblem,
   quote,
@@ -108,6 +109,11 @@ function refusalOf(needs: Need, session: Session, type: string): Refusal | undef
   return undefined;
 }
 
+/** A frame answering `msg`: with its ref, when it has one. */
+function answerFields(msg: Message, fields: MessageFields): MessageFields {
+  return msg.ref === undefined ? fields : { ...fields, ref: msg.ref };
+}
+
 /** A name granted by a join: the name, whether it is an account's, and why the asked one was refused (implicit joins). */
 interface Grant {
   name: string;
@@ -138,8 +144,8 @@ export class Hub implements SessionHandler {
   /** The next chat's number, and the end (exclusive) of the block the store reserved for this hub. */
   private nextChatNumber = 1;
   private reservedEnd = 1;
-  /** The block reserved ahead, once half of the current one is used; undefined until it is asked for. */
-  private nextBlock: Promise<number> | undefined;
+  /** The next block has been asked for (once half of the current one is used) and not yet given. */
+  private reservingBlock = false;
   /** Set when the server shuts down: leaves are then not announced. */
   closing = false;
 
@@ -162,14 +168,9 @@ export class Hub implements SessionHandler {
     part: { needs: "joined", run: (session, msg) => this.part(session, msg) },
     rooms: { needs: "joined", run: (session, msg) => this.listRooms(session, msg) },
     topic: { needs: "joined", run: (session, msg) => this.setTopic(session, msg) },
-    kick: { needs: "joined", run: (session, msg) => this.moderate(session, msg, "kick") },
-    ban: { needs: "joined", run: (session, msg) => this.moderate(session, msg, "ban") },
-    unban: { needs: "joined", run: (session, msg) => this.moderate(session, msg, "unban") },
-    mute: { needs: "joined", run: (session, msg) => this.moderate(session, msg, "mute") },
-    unmute: { needs: "joined", run: (session, msg) => this.moderate(session, msg, "unmute") },
-    op: { needs: "joined", run: (session, msg) => this.moderate(session, msg, "op") },
-    deop: { needs: "joined", run: (session, msg) => this.moderate(session, msg, "deop") },
-    invite: { needs: "joined", run: (session, msg) => this.moderate(session, msg, "invite") },
+    ...(Object.fromEntries(
+      MODERATION_TYPES.map((action) => [action, { needs: "joined", run: (session: Session, msg: Message) => this.moderate(session, msg, action) }]),
+    ) as Record<ModerationType, Command>),
     friend: { needs: "account", run: (session, msg) => this.friend(session, msg) },
     unfriend: { needs: "account", run: (session, msg) => this.unfriend(session, msg) },
     friends: { needs: "account", run: (session, msg) => this.listFriends(session, msg) },
@@ -553,23 +554,20 @@ export class Hub implements SessionHandler {
    */
   private takeChatNumber(): void {
     this.nextChatNumber++;
-    if (!this.nextBlock && this.reservedEnd - this.nextChatNumber < CHAT_NUMBER_BLOCK / 2) {
-      const asked = this.store.reserveChatNumbers(CHAT_NUMBER_BLOCK);
-      this.nextBlock = asked;
-      asked.then(
-        (first) => {
-          // The store's one writer (one server per database): its next block follows this one.
-          if (this.nextBlock !== asked) return;
-          this.nextBlock = undefined;
-          if (first > this.reservedEnd) this.nextChatNumber = Math.max(this.nextChatNumber, first);
-          this.reservedEnd = first + CHAT_NUMBER_BLOCK;
-        },
-        (error: unknown) => {
-          this.nextBlock = undefined; // asked again with the next chat
-          this.log?.(`cannot reserve chat numbers: ${error instanceof Error ? error.message : String(error)}`);
-        },
-      );
-    }
+    if (this.reservingBlock || this.reservedEnd - this.nextChatNumber >= CHAT_NUMBER_BLOCK / 2) return;
+    this.reservingBlock = true;
+    this.store.reserveChatNumbers(CHAT_NUMBER_BLOCK).then(
+      (first) => {
+        this.reservingBlock = false;
+        // One writer per database: the next block follows this one. Were there a gap, numbering jumps it.
+        if (first > this.reservedEnd) this.nextChatNumber = Math.max(this.nextChatNumber, first);
+        this.reservedEnd = first + CHAT_NUMBER_BLOCK;
+      },
+      (error: unknown) => {
+        this.reservingBlock = false; // asked again with the next chat
+        this.log?.(`cannot reserve chat numbers: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    );
   }
 
   /**
@@ -582,11 +580,7 @@ export class Hub implements SessionHandler {
     session.deliverWhenStored(
       new Outgoing(new Message({ ...sent.chat, ref: msg.ref })),
       (done) => this.store.afterCommit(done),
-      () => {
-        this.log?.(`${session.label}: error unavailable: chat ${sent.chat.id} not stored`);
-        const fields: MessageFields = { type: "error", code: "unavailable", message: "Your message could not be stored; try again in a moment" };
-        return Outgoing.of(msg.ref === undefined ? fields : { ...fields, ref: msg.ref });
-      },
+      () => Outgoing.of(this.errorFields(session, msg, "unavailable", `Your message ${sent.chat.id} could not be stored; try again in a moment`)),
     );
   }
 
@@ -973,9 +967,10 @@ export class Hub implements SessionHandler {
 
   private pong(session: Session, msg: Message): void {
     // A flood of plain pings gets one answer per turn; a ping with a ref is a request someone waits on: always answered.
-    if (session.pongQueued && msg.ref === undefined) return;
-    session.pongQueued = true;
-    setImmediate(() => (session.pongQueued = false));
+    if (!session.pongQueued) {
+      session.pongQueued = true;
+      setImmediate(() => (session.pongQueued = false));
+    } else if (msg.ref === undefined) return;
     this.reply(session, msg, { type: "pong", message: "pong" });
   }
 
@@ -999,12 +994,17 @@ export class Hub implements SessionHandler {
 
   /** An answer to `msg`: it carries msg's `ref`. */
   private reply(session: Session, msg: Message, fields: MessageFields): void {
-    session.send(msg.ref === undefined ? fields : { ...fields, ref: msg.ref });
+    session.send(answerFields(msg, fields));
   }
 
   private error(session: Session, msg: Message, code: ErrorCode, text: string): void {
+    session.send(this.errorFields(session, msg, code, text));
+  }
+
+  /** An error answering `msg` (with its ref), logged. */
+  private errorFields(session: Session, msg: Message, code: ErrorCode, text: string): MessageFields {
     this.log?.(`${session.label}: error ${code}: ${text}`);
-    this.reply(session, msg, { type: "error", code, message: text });
+    return answerFields(msg, { type: "error", code, message: text });
   }
 
   /** One encoded frame to every member of a room but `except`. */

@@ -46,13 +46,14 @@ const waiting: Array<() => void> = [];
 /** Hashes in flight (waiting or computing) by address. */
 const inFlight = new Map<string, number>();
 
-async function limited<T>(address: string, work: () => Promise<T>): Promise<T> {
-  const mine = inFlight.get(address) ?? 0;
+/** Runs `work` in its turn of the shared queue; `address` (a client's, when known) takes at most its share of it. */
+async function limited<T>(address: string | undefined, work: () => Promise<T>): Promise<T> {
+  const mine = address === undefined ? 0 : (inFlight.get(address) ?? 0);
   if (mine >= MAX_HASHES_PER_ADDRESS) throw new HashBusy("Your other logins are still being checked; try again in a moment");
   if (running >= MAX_CONCURRENT_HASHES && waiting.length >= MAX_QUEUED_HASHES) {
     throw new HashBusy("The server is checking many passwords; try again in a moment");
   }
-  inFlight.set(address, mine + 1);
+  if (address !== undefined) inFlight.set(address, mine + 1);
   try {
     if (running >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve));
     running++;
@@ -63,15 +64,18 @@ async function limited<T>(address: string, work: () => Promise<T>): Promise<T> {
       waiting.shift()?.();
     }
   } finally {
-    const left = inFlight.get(address)! - 1;
-    if (left === 0) inFlight.delete(address);
-    else inFlight.set(address, left);
+    if (address !== undefined) {
+      const left = inFlight.get(address)! - 1;
+      if (left === 0) inFlight.delete(address);
+      else inFlight.set(address, left);
+    }
   }
 }
 
-function derive(address: string, password: string, salt: Buffer, costLog2: number, r: number, p: number): Promise<Buffer> {
+function derive(address: string | undefined, password: string, salt: Buffer, costLog2: number, r: number, p: number): Promise<Buffer> {
   const N = 2 ** costLog2;
-  return limited(address,
+  return limited(
+    address,
     () =>
       new Promise<Buffer>((resolve, reject) =>
         scrypt(password.normalize("NFC"), salt, KEY_BYTES, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (error, key) =>
@@ -82,14 +86,14 @@ function derive(address: string, password: string, salt: Buffer, costLog2: numbe
 }
 
 /** `scrypt$<log2 N>$<r>$<p>$<salt>$<hash>`, base64: the parameters travel with the hash, so they can change later. */
-export async function hashPassword(password: string, costLog2 = PASSWORD_COST_LOG2, address = ""): Promise<string> {
+export async function hashPassword(password: string, costLog2 = PASSWORD_COST_LOG2, address?: string): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
   const key = await derive(address, password, salt, costLog2, BLOCK_SIZE, PARALLELISM);
   return ["scrypt", costLog2, BLOCK_SIZE, PARALLELISM, salt.toString("base64"), key.toString("base64")].join("$");
 }
 
 /** Whether `password` is the one `stored` was made from; `address` (the client's) takes its share of the hash queue. */
-export async function verifyPassword(password: string, stored: string, address = ""): Promise<boolean> {
+export async function verifyPassword(password: string, stored: string, address?: string): Promise<boolean> {
   const [scheme, cost, r, p, salt, hash] = stored.split("$");
   if (scheme !== "scrypt" || !salt || !hash) return false;
   const expected = Buffer.from(hash, "base64");

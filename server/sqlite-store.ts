@@ -10,6 +10,7 @@
 
 import Database from "libsql";
 import { lockDatabase } from "./database-lock.js";
+import { MEMORY_PATH } from "./limits.js";
 import { nameKey } from "../protocol.js";
 import {
   byBan,
@@ -323,7 +324,7 @@ export class SqliteStore implements Store {
   static open(path: string, options?: StoreOptions): SqliteStore {
     const settings = storeSettings(options);
     // An in-memory database is this connection's alone: nothing to lock.
-    const unlock = path === ":memory:" ? () => {} : lockDatabase(path);
+    const unlock = path === MEMORY_PATH ? () => {} : lockDatabase(path);
     let db: Db | undefined;
     try {
       db = openDatabase(path);
