@@ -200,10 +200,11 @@ export class WebGateway {
     this.server = options.secure ? https.createServer(options.secure, onRequest) : http.createServer(onRequest);
     this.sniffed = http.createServer(onRequest);
     this.requestTimeoutMs = options.requestTimeoutMs;
+    // Node enforces these only on a server that listens: the sniffed one has a timer per connection instead (takeHttp).
+    this.server.requestTimeout = options.requestTimeoutMs;
+    this.server.headersTimeout = options.requestTimeoutMs;
+    this.sniffed.on("request", (req: http.IncomingMessage) => this.requestArrived(req.socket));
     for (const server of [this.server, this.sniffed]) {
-      server.requestTimeout = options.requestTimeoutMs;
-      server.headersTimeout = options.requestTimeoutMs;
-      server.on("request", (req: http.IncomingMessage) => this.requestArrived(req.socket));
       server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.upgrade(req, socket, head));
       server.on("clientError", (_error, socket: net.Socket) => socket.destroy());
     }
@@ -214,7 +215,6 @@ export class WebGateway {
 
   /** Serves a connection of the chat port whose first bytes (`chunk`, already read) are an HTTP request. */
   takeHttp(socket: net.Socket, chunk: Buffer): void {
-    // Node checks requestTimeout only on servers that listen, which this one never does: a timer of its own.
     this.awaitingRequest.set(socket, setTimeout(() => socket.destroy(), this.requestTimeoutMs).unref());
     this.sniffed.emit("connection", socket);
     // Node's HTTP parser reads the socket's handle directly, so an unshift() would be lost: replay the bytes as data.
