@@ -100,6 +100,8 @@ export const ERROR_CODES = [
   "busy",
   // The chat could not take the change now (its store failed; with several servers, Redis is away): try again.
   "unavailable",
+  // A private chat to an account that is away would go past what its mailbox (or one sender's share of it) keeps.
+  "mailbox_full",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

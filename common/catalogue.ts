@@ -80,6 +80,7 @@ const ERRORS_EN: ErrorTexts = {
   server_full: () => "The server is full: try again later.",
   busy: () => "The server is busy checking passwords: try again in a moment.",
   unavailable: () => "The server could not take that just now: try again in a moment.",
+  mailbox_full: (c) => `${c.to ? `${c.to}'s` : "The recipient's"} mailbox is full: that message was not kept.`,
   timeout: () => "Disconnected by the server: a time limit ran out.",
 };
 const ERRORS_PT: ErrorTexts = {
@@ -110,6 +111,7 @@ const ERRORS_PT: ErrorTexts = {
   server_full: () => "O servidor está cheio: tente mais tarde.",
   busy: () => "O servidor está ocupado conferindo senhas: tente de novo em instantes.",
   unavailable: () => "O servidor não pôde aceitar isso agora: tente de novo em instantes.",
+  mailbox_full: (c) => `A caixa de mensagens ${c.to ? `de ${c.to}` : "do destinatário"} está cheia: essa mensagem não foi guardada.`,
   timeout: () => "Desconectado pelo servidor: um limite de tempo se esgotou.",
 };
 

@@ -257,6 +257,15 @@ export class Session {
     return false;
   }
 
+  /**
+   * Counts `frames` more against this client's rate, for work its last
+   * frame caused beyond its own (a long history reply): the bucket may go
+   * below empty, and reading waits until it has refilled.
+   */
+  charge(frames: number): void {
+    if (this.limits.rateLimit > 0) this.tokens -= frames;
+  }
+
   private hold(reason: HoldReason): void {
     if (this.holds === 0) this.transport.pause();
     this.holds |= HOLD[reason];
