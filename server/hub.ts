@@ -34,7 +34,7 @@ import {
   roomProblem,
 } from "../protocol.js";
 import { Room } from "./rooms.js";
-import { HashBusy, hashPassword, LoginAttempts, PASSWORD_COST_LOG2, passwordProblem, Registrations, verifyPassword } from "./passwords.js";
+import { HashBusy, hashPassword, LoginAttempts, NamePacing, PASSWORD_COST_LOG2, passwordProblem, Registrations, verifyPassword } from "./passwords.js";
 import { Outgoing, type Session, type SessionHandler } from "./session.js";
 import { chatBytes, chatId, privateConversation, type Friendship, type MailboxCount, type Page, type Store, type StoredChat } from "./store.js";
 import { HISTORY_REPLAY } from "./limits.js";
@@ -156,6 +156,7 @@ export class Hub implements SessionHandler {
   private readonly passwordCostLog2: number;
   private readonly log: ((line: string) => void) | undefined;
   private readonly attempts = new LoginAttempts();
+  private readonly namePacing = new NamePacing();
   private readonly registrations = new Registrations();
   /** Every Usuario<N> below this number is an account. */
   private defaultNameFloor = 0;
@@ -376,6 +377,10 @@ export class Hub implements SessionHandler {
     if (msg.password === undefined) {
       return refuse("password_required", `The name ${quote(account.name)} is registered: its password is needed`);
     }
+    const turn = this.namePacing.turn(key, address);
+    if (turn === undefined) return refuse("busy", `Many wrong passwords were tried for ${quote(account.name)} lately; try again in a moment`);
+    if (turn > 0) await new Promise((resolve) => setTimeout(resolve, turn).unref()); // unref: a server may close meanwhile
+    if (!session.open) return undefined;
     // Counted as a failure before the slow check, so parallel guesses are limited too; a right one clears it.
     this.attempts.fail(key, address);
     let right: boolean;
@@ -387,10 +392,12 @@ export class Hub implements SessionHandler {
       return refuse("busy", error.message);
     }
     if (!right) {
+      this.namePacing.fail(key);
       this.log?.(`${session.transport.peer}: wrong password for ${account.name}`);
       return refuse("bad_password", `Wrong password for ${quote(account.name)}`);
     }
     this.attempts.succeed(key, address);
+    this.namePacing.succeed(key, address);
     return { name: account.name, account: true };
   }
 
