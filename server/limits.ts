@@ -23,6 +23,13 @@ export const MAX_CLIENTS = 10_000;
 /** Frames a client may send per second on average (bursts of twice as many); 0 for no limit. */
 export const RATE_LIMIT_PER_SECOND = 20;
 
+/**
+ * Connections from one address that may wait to join at once: one place
+ * cannot fill --max-clients with connections that never join (a class
+ * behind one router joins well under this at a time).
+ */
+export const MAX_UNJOINED_PER_ADDRESS = 256;
+
 /** Time from connecting to joining. Long, because the seed client joins with its first message. */
 export const JOIN_TIMEOUT_MS = 60_000;
 
