@@ -76,6 +76,10 @@ export const HISTORY_BYTES_PER_FRAME = 8 * 1024;
 const SENT_BYTES = 16 * 1024;
 /** Rooms one client may be in at once, the lobby aside. */
 export const MAX_ROOMS_PER_CLIENT = 100;
+/** Rooms one name may own: an account's rooms outlive it, so without a cap one account could fill the store with them. */
+export const MAX_ROOMS_OWNED = 50;
+/** Bytes of room summaries in one `rooms` answer (each also in its sentence): well under a frame; the rest a request with `after` away. */
+export const ROOMS_PAGE_BYTES = 24 * 1024;
 
 export interface HubOptions {
   store: Store;
@@ -656,7 +660,7 @@ export class Hub implements SessionHandler {
     if (problem !== undefined) return this.error(session, msg, "room_invalid", `${problem}: ${quote(name)}`);
     const key = roomKey(name);
     if (!this.findRoom(name)?.online.has(session.key!) && this.roomsOf(session.key!).length >= MAX_ROOMS_PER_CLIENT) {
-      return this.error(session, msg, "bad_message", `You are in ${MAX_ROOMS_PER_CLIENT} rooms already: leave one first`);
+      return this.error(session, msg, "too_many_rooms", `You are in ${MAX_ROOMS_PER_CLIENT} rooms already: leave one first`);
     }
     // Read before entering, so that no live chat falls between the replay and the live frames. A new guest room has none.
     const conversation = this.findRoom(name)?.conversation ?? (session.account ? key : undefined);
@@ -669,6 +673,9 @@ export class Hub implements SessionHandler {
       if (!room.mayEnter(session.key!) && !this.isAdmin(session)) {
         return this.error(session, msg, "invite_only", `${room.name} is private: you need an invitation`);
       }
+    }
+    if (!room && this.roomsOwnedBy(session.key!) >= MAX_ROOMS_OWNED) {
+      return this.error(session, msg, "too_many_rooms", `You own ${MAX_ROOMS_OWNED} rooms already: no more can be created under your name`);
     }
     if (!room) {
       room = new Room(name, session.name!, msg.private === true, session.account);
@@ -718,13 +725,29 @@ export class Hub implements SessionHandler {
     this.tellRoom(room, out);
   }
 
+  /**
+   * The rooms a client may see, the lobby first and then by name, a page at
+   * a time: those after `msg.after` that fit in ROOMS_PAGE_BYTES, with the
+   * total in `count` and `more` when the page stopped short.
+   */
   private listRooms(session: Session, msg: Message): void {
     const visible = [this.lobby, ...[...this.rooms.values()].sort((a, b) => (a.key < b.key ? -1 : 1))].filter(
       (room) => !room.isPrivate || room.online.has(session.key!) || room.accountMembers.has(session.key!) || this.isAdmin(session),
     );
-    const rooms: RoomSummary[] = visible.map((room) => ({ room: room.name, members: room.online.size, topic: room.topic, private: room.isPrivate }));
+    const after = msg.after === undefined ? undefined : roomKey(msg.after);
+    const rest = after === undefined ? visible : visible.filter((room) => !room.isLobby && room.key > after);
+    const all: RoomSummary[] = rest.map((room) => ({ room: room.name, members: room.online.size, topic: room.topic, private: room.isPrivate }));
+    const rooms = fittingSummaries(all, ROOMS_PAGE_BYTES);
+    const more = rooms.length < all.length;
     const text = rooms.map((r) => `${r.room} (${r.members})${r.private ? " private" : ""}${r.topic ? `: ${r.topic}` : ""}`).join(", ");
-    this.reply(session, msg, { type: "rooms", rooms, message: `Rooms: ${text}` });
+    const tail = more ? `; ${all.length - rooms.length} more after ${rooms.at(-1)!.room}` : "";
+    this.reply(session, msg, { type: "rooms", rooms, count: visible.length, more, message: `Rooms (${visible.length}): ${text}${tail}` });
+  }
+
+  private roomsOwnedBy(key: string): number {
+    let owned = 0;
+    for (const room of this.rooms.values()) if (room.isOwner(key)) owned++;
+    return owned;
   }
 
   /** Who is online, or who is in one room. */
@@ -1135,6 +1158,16 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) =>
     c < " " ? JSON.stringify(c).slice(1, -1) : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
+}
+
+/** The first room summaries that fit in about `budgetBytes` of a frame, each in `rooms` and in the sentence; at least one. */
+function fittingSummaries(rooms: RoomSummary[], budgetBytes: number): RoomSummary[] {
+  let used = 0;
+  for (let i = 0; i < rooms.length; i++) {
+    used += 2 * Buffer.byteLength(JSON.stringify(rooms[i])) + 2;
+    if (used > budgetBytes && i > 0) return rooms.slice(0, i);
+  }
+  return rooms;
 }
 
 /**
