@@ -1,7 +1,7 @@
 /**
- * The server's limits and defaults, each an option of server.ts: in a module
- * of their own, so that the command's main thread can print its help and read
- * its options without loading the server (which runs in a worker).
+ * The server's limits and defaults, most of them an option of server.ts: in
+ * a module of their own, so that the command's main thread can print its help
+ * and read its options without loading the server (which runs in a worker).
  */
 
 /** The database file `server.ts` uses when given no --db: in the working directory. */
@@ -28,11 +28,11 @@ export const SLOW_READER_TIMEOUT_MS = 5000;
 export const PACING_GRACE_MS = 250;
 
 /**
- * Time the readers of one address may hold talkers paused past their grace
- * (each such stretch counts its whole grace), in all, within LAG_WINDOW_MS;
- * then that address's readers pace no one until the window ends. Per
- * address, not per connection: a new connection must not bring a new
- * allowance to stall everyone with.
+ * Time the readers of one address may hold talkers paused, in all, within
+ * LAG_WINDOW_MS; then that address's readers pace no one until the window
+ * ends. A stretch that outlasts its grace counts the whole grace; one that
+ * caught up in time counts nothing. Per address, not per connection: a new
+ * connection must not bring a new allowance to stall everyone with.
  */
 export const ADDRESS_PACING_BUDGET_MS = 1000;
 
