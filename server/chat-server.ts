@@ -32,6 +32,7 @@ import {
   SLOW_READER_TIMEOUT_MS,
 } from "./limits.js";
 import { Outgoing, Session, type SessionLimits, type Transport } from "./session.js";
+import { AddressPacing } from "./reader-pacing.js";
 import { MemoryStore, type Store } from "./store.js";
 import { openStore } from "./open-store.js";
 import { PASSWORD_COST_LOG2 } from "./passwords.js";
@@ -134,6 +135,7 @@ export class ChatServer implements GatewayHost {
       backpressureBytes: BACKPRESSURE_BYTES,
       maxOutboundBytes: this.settings.maxOutboundBytes,
       slowReaderTimeoutMs: this.settings.slowReaderTimeoutMs,
+      addressPacing: new AddressPacing(),
     };
     const secure = options.tls ? readTls(options.tls) : undefined;
     this.secure = secure !== undefined;
