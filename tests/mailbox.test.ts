@@ -124,16 +124,21 @@ t.test("notices are kept for accounts only, one per room invited to, the latest 
   const store = new MemoryStore();
   const { port } = (await testServer(t, { ...UNPACED, store })).address;
   await awayAccount(t, port, "bob");
+  // Two inviters: one name owns at most MAX_ROOMS_OWNED rooms.
   const ana = await Peer.joined(t, port, "ana");
+  const cris = await Peer.joined(t, port, "cris");
   const rooms = MAX_NOTICES_PER_ACCOUNT + 10;
+  const replies: Message[] = [];
   for (let r = 0; r < rooms; r++) {
-    ana.send({ type: "enter", room: `#r${r}` });
+    const inviter = r % 2 ? cris : ana;
+    inviter.send({ type: "enter", room: `#r${r}` });
     // Each invitation twice, with a long reason: the repeat replaces the first.
-    for (const round of [1, 2]) ana.send({ type: "invite", room: `#r${r}`, target: "bob", reason: `${round} ${"x".repeat(190)}` });
-    ana.send({ type: "invite", room: `#r${r}`, target: "ghost", reason: "no such account" });
+    for (const round of [1, 2]) inviter.send({ type: "invite", room: `#r${r}`, target: "bob", reason: `${round} ${"x".repeat(190)}` });
+    inviter.send({ type: "invite", room: `#r${r}`, target: "ghost", reason: "no such account" });
+    replies.push(...(await inviter.drain())); // one room at a time: the notices' order is the rooms' order
   }
   ana.send({ type: "invite", room: "#r0", target: "bob", reason: "y".repeat(201) });
-  const replies = await ana.drain();
+  replies.push(...(await ana.drain()));
   t.equal(replies.filter((m) => m.type === "error").length, 1, "only the over-long reason is refused");
   t.match(replies.find((m) => m.type === "error"), { code: "bad_message" });
   t.same(await store.takeNotices("ghost"), [], "nothing is kept for a name that is no account");
