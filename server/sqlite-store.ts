@@ -417,7 +417,7 @@ export class SqliteStore implements Store {
         : all<ChatRow>(this.statements.chatsBefore, [conversation, before, count]);
       return rows.map(chatFromRow);
     };
-    const page = readInChunks(read, pageLimit(limit, this.settings.historyKeep), maxBytes);
+    const page = await readInChunks(read, pageLimit(limit, this.settings.historyKeep), maxBytes);
     return { chats: page.chats.reverse(), more: page.more };
   }
 

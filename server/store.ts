@@ -116,18 +116,18 @@ export const FIRST_READ_CHUNK = 8;
  * it weighs). Chunks start small and double, so that a page of big chats is
  * not read whole to send a few, and one of small chats takes few reads.
  */
-export function readInChunks(
-  read: (after: string | undefined, count: number) => StoredChat[],
+export async function readInChunks(
+  read: (after: string | undefined, count: number) => StoredChat[] | Promise<StoredChat[]>,
   limit: number,
   maxBytes = Infinity,
-): Page {
+): Promise<Page> {
   const chats: StoredChat[] = [];
   let bytesLeft = maxBytes;
   let chunk = FIRST_READ_CHUNK;
   for (;;) {
     const want = Math.min(limit - chats.length, chunk);
     // One row more than wanted says whether further ones exist.
-    const rows = read(chats.at(-1)?.id, want + 1);
+    const rows = await read(chats.at(-1)?.id, want + 1);
     for (const chat of rows.slice(0, want)) {
       const bytes = chatBytes(chat);
       if (chats.length > 0 && bytes > bytesLeft) return { chats, more: true };
@@ -409,7 +409,7 @@ export class MemoryStore implements Store {
       const to = after === undefined ? end : lowerBound(ids, after, first);
       return ids.slice(Math.max(first, to - count), to).reverse().map((id) => copyChat(this.chats.get(id)!));
     };
-    const page = readInChunks(read, pageLimit(limit, this.settings.historyKeep), maxBytes);
+    const page = await readInChunks(read, pageLimit(limit, this.settings.historyKeep), maxBytes);
     return { chats: page.chats.reverse(), more: page.more };
   }
 
