@@ -100,8 +100,14 @@ export interface ClientEvents {
   reconnectFailed: [error: Error];
   /** Joined again after a loss; carries the server's welcome. */
   rejoined: [Message];
-  /** Rejoining was refused for the name (taken meanwhile, password): reconnecting stops, the connection stays open for another join. */
+  /** Rejoining was refused for the name (taken meanwhile, password, banned): reconnecting stops, the connection stays open for another join. */
   rejoinRefused: [JoinError];
+  /**
+   * The server ended this session on purpose and coming back would be wrong
+   * (a kick or ban from the lobby, the account logged in elsewhere): no
+   * reconnection. Carries the frame that said so; `closed` follows.
+   */
+  putOut: [Message];
   /** The connection's state changed. */
   state: [ConnectionState];
   /** The client is closed for good. */
@@ -118,6 +124,8 @@ export class JoinError extends Error {
     message: string,
     /** The name that was asked for. */
     readonly asked = "",
+    /** What a `banned` is about (`name`, `address`): the error's `reason`. */
+    readonly ban?: string,
   ) {
     super(message);
   }
@@ -135,12 +143,12 @@ export class JoinError extends Error {
 
 /** Why a name was refused, in the user's language. */
 export function refusalText(error: JoinError, t: Texts): string {
-  return errorText(error.code, { detail: sanitize(error.message), name: error.asked }, t);
+  return errorText(error.code, { detail: sanitize(error.message), name: error.asked, ban: error.ban }, t);
 }
 
 /** What to show when a join failed for another reason than the name. */
 export function joinFailureText(error: unknown, address: string, t: Texts): string {
-  return error instanceof JoinError ? errorText(error.code, { detail: sanitize(error.message), name: error.asked }, t) : t.connectionLost(address);
+  return error instanceof JoinError ? refusalText(error, t) : t.connectionLost(address);
 }
 
 interface PendingRequest {
@@ -158,6 +166,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   subject = "";
   /** Who is online, sorted as the server sorts them: kept current from welcome, list, join and leave. */
   users: string[] = [];
+  /** Joined as a registered account (the welcome said so), not as a guest. */
+  account = false;
   /** The features the server accepted (its welcome's `features`); empty for a version 1 server. */
   serverFeatures: ReadonlySet<string> = new Set();
   /** The oldest id of a lobby chat seen so far: where `/history` goes on from. */
@@ -180,8 +190,12 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private readonly seenIds = new Set<string>();
   private wakeUp: (() => void) | undefined;
   private reconnectAtOnce = false;
-  /** Another connection logged in to this account: coming back would take it over again, so this one stays away. */
-  private takenOver = false;
+  /**
+   * Why the server is ending this session on purpose (the lobby's kick or ban
+   * of this client, or `logged_in_elsewhere`): coming back by itself would
+   * undo a moderator's decision or take the account back, so it stays away.
+   */
+  private putOutBy: Message | undefined;
   private settledWaiters: Array<() => void> = [];
   private pongWaiters: Array<() => void> = [];
   /** The server speaks version 2 (its welcome lists features). */
@@ -235,6 +249,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   async join(name: string, password = this.password): Promise<Message> {
     this.setPhase("joining");
     try {
+      // Put out by the server (kicked, taken over): joining again is a new session on a new connection.
+      if (!this.socket || this.socket.destroyed) await this.openSocket();
       const welcome = await this.requestJoin(name, password);
       this.password = password;
       this.setPhase("joined");
@@ -472,6 +488,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       this.pendingJoin = undefined;
       if (msg.type === "welcome") {
         this.name = msg.client_name;
+        this.account = msg.account === true;
         this.serverFeatures = new Set(msg.features ?? []);
         this.version2 = msg.features !== undefined;
         this.trackUsers(msg);
@@ -479,7 +496,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         this.afterWelcome(msg);
         pendingJoin.resolve(msg);
       } else {
-        pendingJoin.reject(new JoinError(msg.code ?? "", msg.message, pendingJoin.name));
+        pendingJoin.reject(new JoinError(msg.code ?? "", msg.message, pendingJoin.name, msg.reason));
       }
       return;
     }
@@ -488,7 +505,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       this.pongWaiters = [];
       waiters.forEach((wake) => wake());
     }
-    if (msg.type === "error" && msg.code === "logged_in_elsewhere") this.takenOver = true;
+    if (this.endsSession(msg)) this.putOutBy = msg;
     this.trackUsers(msg);
     this.applyChat(msg);
     if (msg.type === "chat" && msg.id !== undefined && msg.history !== true) this.remember(msg.id);
@@ -530,6 +547,13 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       return;
     }
     this.emit("message", msg);
+  }
+
+  /** A frame after which the server closes this session for good: taken over, or kicked or banned from the lobby. */
+  private endsSession(msg: Message): boolean {
+    if (msg.type === "error") return msg.code === "logged_in_elsewhere";
+    if (msg.type !== "kick" && msg.type !== "ban") return false;
+    return sameRoom(msg.room ?? LOBBY, LOBBY) && this.name !== undefined && nameKey(msg.target ?? "") === nameKey(this.name);
   }
 
   /** Keeps `chat` current; the current room falls back to the lobby when this client is out of it. */
@@ -606,8 +630,14 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     const phase = this.phase;
     if (phase === "quitting" || phase === "closed" || phase === "reconnecting") return;
     this.report("disconnected");
+    const putOut = this.putOutBy;
+    this.putOutBy = undefined;
+    if (putOut) {
+      this.emit("putOut", putOut);
+      return this.finish();
+    }
     this.emit("lost");
-    if (phase === "joined" && this.options.reconnect && !this.takenOver) void this.reconnect();
+    if (phase === "joined" && this.options.reconnect) void this.reconnect();
     else this.finish();
   }
 
@@ -631,8 +661,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         return;
       } catch (error) {
         if (this.phase !== "reconnecting") return;
-        if (error instanceof JoinError && error.refusesName) {
-          // Trying the same name again would be refused forever: the connection stays open for another name.
+        if (error instanceof JoinError && (error.refusesName || error.code === "banned")) {
+          // Trying the same name again would be refused forever (a ban lasts until lifted): the connection stays open for another name.
           this.setPhase("unjoined");
           this.emit("rejoinRefused", error);
           return;

@@ -7,7 +7,7 @@ import { Writable } from "node:stream";
 import stringWidth from "string-width";
 import { parseCommand, sameRoom } from "../common/commands.js";
 import type { Texts } from "../common/catalogue.js";
-import { chatLine, describe, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind } from "../common/format.js";
+import { chatLine, describe, putOutText, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind } from "../common/format.js";
 import { LOBBY, Message } from "../protocol.js";
 import { ChatClient, EXIT_FAILURE, EXIT_UNDELIVERED, JoinError, joinFailureText, refusalText } from "./connection.js";
 import { historyLines, refusedLine, runCommand, socketErrorText } from "./run-command.js";
@@ -120,7 +120,12 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
   client.on("reconnecting", (delay, attempt) => show({ kind: "info", text: t.reconnecting(delay / 1000, attempt) }));
   client.on("reconnectFailed", (error) => show({ kind: "error", text: t.reconnectFailed(socketErrorText(error, t)) }));
   client.on("rejoined", (welcome) => show({ kind: "info", text: rejoinedText(welcome, t) }));
-  client.on("closed", () => stop(EXIT_FAILURE)); // for good, not by quitting: logged in elsewhere
+  client.on("putOut", (msg) => {
+    // Said once, with what can be done: the client does not come back by itself.
+    show({ kind: "error", text: `${putOutText(msg, client.name, !client.account, t)} ${t.comeBackLine}` });
+    stop(EXIT_FAILURE);
+  });
+  client.on("closed", () => stop(EXIT_FAILURE)); // for good, not by quitting: put out by the server
   client.on("rejoinRefused", (error) => {
     show({ kind: "error", text: t.nameLostOnRejoin(refusalText(error, t)) });
     stop(EXIT_FAILURE);

@@ -11,7 +11,7 @@ import { JoinError, joinFailureText, refusalText, type ChatClient, type HistoryB
 import { historyLines, refusedLine, runCommand, socketErrorText } from "./run-command.js";
 import { parseCommand } from "../common/commands.js";
 import type { Texts } from "../common/catalogue.js";
-import { chatLine, describe, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind } from "../common/format.js";
+import { chatLine, describe, putOutText, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind } from "../common/format.js";
 import { isOperator, type RoomView, EMPTY_CHAT_STATE, findRoom, type ChatState } from "./chat-state.js";
 import { LOBBY, Message, nameKey, roomKey, type FriendSummary } from "../protocol.js";
 import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "../common/terminal.js";
@@ -34,6 +34,7 @@ const COLORS: Record<LineKind, string | undefined> = {
 
 export type Status =
   | { kind: "connecting" }
+  | { kind: "disconnected" }
   | { kind: "connected" }
   | { kind: "reconnecting"; seconds: number; attempt: number }
   | { kind: "error"; text: string };
@@ -58,6 +59,8 @@ export interface ChatViewProps {
   unread: number;
   /** Why the last name was refused. */
   refusal: string | undefined;
+  /** Why the server ended the last session (kicked, banned, logged in elsewhere), and what one can do: shown on the name screen. */
+  ended?: string | undefined;
   /** A password being typed: the input is masked. */
   secret?: Secret | undefined;
   /** Draw ASCII instead of ▸ → … and box lines (a locale that is not UTF-8). */
@@ -181,6 +184,8 @@ export function statusText(status: Status, props: Pick<ChatViewProps, "t" | "add
   switch (status.kind) {
     case "connecting":
       return t.screen.connecting(address);
+    case "disconnected":
+      return t.screen.disconnected(address);
     case "connected":
       return t.screen.connected(address, self ?? "");
     case "reconnecting":
@@ -210,6 +215,7 @@ export function ChatView(props: ChatViewProps) {
         <Box flexDirection="column" borderStyle={ascii ? "classic" : "round"} paddingX={1} marginTop={1}>
           <Text bold>{secret?.kind === "login" ? g(t.screen.passwordTitle(sanitize(secret.name))) : g(t.screen.title)}</Text>
           <Text>{g(secret?.kind === "login" ? t.screen.passwordHint : t.nameRules)}</Text>
+          {props.ended && !refusal && <Text color="red">{g(props.ended)}</Text>}
           {refusal && <Text color="red">{g(secret?.kind === "login" ? refusal : t.nameRefused(refusal))}</Text>}
           <Text color="cyan">
             {prompt}
@@ -372,6 +378,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     scroll: 0,
     unread: 0,
     refusal: undefined as string | undefined,
+    ended: undefined as string | undefined,
     secret: undefined as Secret | undefined,
     status: { kind: "connected" } as Status,
     /** A `/history` request is on its way (PgUp asks once). */
@@ -389,7 +396,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     state.status = status;
     if (status.kind === "error") {
       errorTimer.current = setTimeout(() => {
-        if (state.status === status) state.status = { kind: client.joined ? "connected" : "connecting" };
+        if (state.status === status) state.status = { kind: client.joined ? "connected" : client.state === "closed" ? "disconnected" : "connecting" };
         refresh();
       }, STATUS_ERROR_MS);
     }
@@ -482,6 +489,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
       (welcome) => {
         state.self = welcome.client_name;
         state.refusal = undefined;
+        state.ended = undefined;
         state.secret = undefined;
         setStatus({ kind: "connected" });
         show(describe(welcome, client.name, t)!);
@@ -567,8 +575,21 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
       state.refusal = refusalText(error, t);
       show({ kind: "error", text: t.nameLostOnRejoin(state.refusal) });
     };
+    const onPutOut = (msg: Message) => {
+      // Not a lost connection: no countdown, no reconnection. Back to the name screen, saying why.
+      clearInterval(countdown);
+      const guest = !client.account;
+      state.ended = `${putOutText(msg, client.name, guest, t)} ${t.comeBackScreen}`;
+      state.self = undefined;
+      state.secret = undefined;
+      state.refusal = undefined;
+      state.input = "";
+      setStatus({ kind: "disconnected" });
+      show({ kind: "error", text: state.ended });
+    };
     client
       .on("message", onMessage)
+      .on("putOut", onPutOut)
       .on("delivered", onDelivered)
       .on("refused", onRefused)
       .on("history", showHistory)
@@ -584,6 +605,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
       clearTimeout(errorTimer.current);
       client
         .off("message", onMessage)
+        .off("putOut", onPutOut)
         .off("delivered", onDelivered)
         .off("refused", onRefused)
         .off("history", showHistory)

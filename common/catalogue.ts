@@ -48,6 +48,9 @@ export interface ErrorContext {
   to?: string | undefined;
   /** The name asked for, for name refusals. */
   name?: string | undefined;
+  /** What a `banned` is about: `name`, `address` (a guest's), `room` (then `room` names it); undefined from an older server. */
+  ban?: string | undefined;
+  room?: string | undefined;
 }
 
 type ErrorTexts = Record<string, (c: ErrorContext) => string>;
@@ -74,7 +77,14 @@ const ERRORS_EN: ErrorTexts = {
   room_invalid: () => "Invalid room name.",
   not_in_room: () => "Not in that room.",
   invite_only: () => "That room is invite-only.",
-  banned: () => "You are banned from there.",
+  banned: (c) =>
+    c.ban === "name"
+      ? `The name "${c.name ?? ""}" is banned from the server`
+      : c.ban === "address"
+        ? "Guests from this address are banned from the server: only registered names may join from here"
+        : c.ban === "room" && c.room
+          ? `You are banned from ${c.room}.`
+          : "You are banned from there.",
   muted: () => "You are muted there: message not delivered.",
   not_operator: () => "Only an operator may do that.",
   server_full: () => "The server is full: try again later.",
@@ -104,7 +114,14 @@ const ERRORS_PT: ErrorTexts = {
   room_invalid: () => "Nome de sala inválido.",
   not_in_room: () => "Fora dessa sala.",
   invite_only: () => "Essa sala é só para convidados.",
-  banned: () => "Você está banido(a) de lá.",
+  banned: (c) =>
+    c.ban === "name"
+      ? `O nome "${c.name ?? ""}" está banido do servidor`
+      : c.ban === "address"
+        ? "Convidados deste endereço estão banidos do servidor: daqui só entram nomes registrados"
+        : c.ban === "room" && c.room
+          ? `Você está banido(a) de ${c.room}.`
+          : "Você está banido(a) de lá.",
   muted: () => "Você está silenciado(a) lá: mensagem não entregue.",
   not_operator: () => "Só um operador pode fazer isso.",
   server_full: () => "O servidor está cheio: tente mais tarde.",
@@ -265,6 +282,12 @@ export const TEXTS = {
     passwordsDiffer: "The two passwords differ: not registered.",
     registered: (name: string) => `The name ${name} is now registered: join with its password from now on.`,
     nameLostOnRejoin: (reason: string) => `Could not rejoin after reconnecting: ${reason}.`,
+    kickedFromServer: (by: string, reason: string) => `${by} kicked you out of the server${reason ? ` (reason: ${reason})` : ""}.`,
+    bannedFromServer: (by: string, reason: string, guest: boolean) =>
+      `${by} banned you from the server${reason ? ` (reason: ${reason})` : ""}: this name is refused until an admin lifts the ban${guest ? ", and so are guests from this address" : ""}.`,
+    /** What one can do once put out, in line mode (the client has ended) and on the full screen (back at the name screen). */
+    comeBackLine: "Start the client again to come back.",
+    comeBackScreen: "Type a name to join again.",
     noPassword: "No password was given.",
     error: (detail: string) => `Error: ${detail}`,
     cannotPartLobby: `Everyone stays in ${LOBBY}: /quit leaves the chat.`,
@@ -321,6 +344,7 @@ export const TEXTS = {
       subject: (subject: string) => `subject: ${subject}`,
       online: (count: number) => `Online (${count})`,
       connecting: (address: string) => `Connecting to ${address}...`,
+      disconnected: (address: string) => `Not connected to ${address}`,
       connected: (address: string, name: string) => `Connected to ${address}${name ? ` as ${name}` : ""}`,
       reconnecting: (seconds: number, attempt: number) => `Connection lost: reconnecting in ${seconds} s (attempt ${attempt})`,
       unread: (count: number) => (count > 0 ? `↓ ${count} new below: PgDn` : "↓ scrolled back: PgDn to return"),
@@ -381,6 +405,11 @@ export const TEXTS = {
     passwordsDiffer: "As duas senhas são diferentes: nada foi registrado.",
     registered: (name: string) => `O nome ${name} agora é registrado: entre com a senha daqui em diante.`,
     nameLostOnRejoin: (reason: string) => `Não foi possível voltar após reconectar: ${reason}.`,
+    kickedFromServer: (by: string, reason: string) => `${by} expulsou você do servidor${reason ? ` (motivo: ${reason})` : ""}.`,
+    bannedFromServer: (by: string, reason: string, guest: boolean) =>
+      `${by} baniu você do servidor${reason ? ` (motivo: ${reason})` : ""}: este nome fica recusado até um admin retirar o banimento${guest ? ", e também convidados deste endereço" : ""}.`,
+    comeBackLine: "Inicie o cliente de novo para voltar.",
+    comeBackScreen: "Digite um nome para entrar de novo.",
     noPassword: "Nenhuma senha foi dada.",
     error: (detail: string) => `Erro: ${detail}`,
     cannotPartLobby: `Todos ficam em ${LOBBY}: /sair sai do chat.`,
@@ -437,6 +466,7 @@ export const TEXTS = {
       subject: (subject: string) => `assunto: ${subject}`,
       online: (count: number) => `Online (${count})`,
       connecting: (address: string) => `Conectando a ${address}...`,
+      disconnected: (address: string) => `Sem conexão com ${address}`,
       connected: (address: string, name: string) => `Conectado a ${address}${name ? ` como ${name}` : ""}`,
       reconnecting: (seconds: number, attempt: number) => `Conexão perdida: reconectando em ${seconds} s (tentativa ${attempt})`,
       unread: (count: number) =>

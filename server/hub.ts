@@ -114,6 +114,9 @@ function answerFields(msg: Message, fields: MessageFields): MessageFields {
   return msg.ref === undefined ? fields : { ...fields, ref: msg.ref };
 }
 
+/** What a `banned` error is about: the name, a guest's address, or a room (named). */
+type BanScope = { reason: "name" | "address" } | { reason: "room"; room: string };
+
 /** A name granted by a join: the name, whether it is an account's, and why the asked one was refused (implicit joins). */
 interface Grant {
   name: string;
@@ -330,19 +333,19 @@ export class Hub implements SessionHandler {
     // An address ban refuses guests only: on a shared address (127.0.0.1 itself) accounts, admins first, still log in.
     const addressBanned = () => {
       if (!this.bannedAddresses.has(session.transport.address)) return false;
-      this.error(session, msg, "banned", "Guests from this address are banned from the server");
+      this.error(session, msg, "banned", "Guests from this address are banned from the server", { reason: "address" });
       return true;
     };
     if (requested === "") return addressBanned() ? undefined : { name: await this.nextDefaultName(), account: false };
-    const refuse = async (code: ErrorCode, text: string): Promise<Grant | undefined> => {
+    const refuse = async (code: ErrorCode, text: string, extra?: BanScope): Promise<Grant | undefined> => {
       if (implicit) return { name: await this.nextDefaultName(), account: false, refusal: text };
-      this.error(session, msg, code, text);
+      this.error(session, msg, code, text, extra);
       return undefined;
     };
     const problem = nameProblem(requested);
     if (problem !== undefined) return refuse("name_invalid", `${problem}: ${quote(requested)}`);
     const key = nameKey(requested);
-    if (this.lobby.banned.has(key)) return refuse("banned", `The name ${quote(requested)} is banned from the server`);
+    if (this.lobby.banned.has(key)) return refuse("banned", `The name ${quote(requested)} is banned from the server`, { reason: "name" });
     const account = await this.store.getAccount(key);
     if (!account) {
       if (addressBanned()) return undefined;
@@ -635,7 +638,7 @@ export class Hub implements SessionHandler {
     if (!session.joined) return;
     let room = this.findRoom(name);
     if (room && !room.online.has(session.key!)) {
-      if (room.banned.has(session.key!) && !this.isAdmin(session)) return this.error(session, msg, "banned", `You are banned from ${room.name}`);
+      if (room.banned.has(session.key!) && !this.isAdmin(session)) return this.error(session, msg, "banned", `You are banned from ${room.name}`, { reason: "room", room: room.name });
       if (!room.mayEnter(session.key!) && !this.isAdmin(session)) {
         return this.error(session, msg, "invite_only", `${room.name} is private: you need an invitation`);
       }
@@ -997,8 +1000,9 @@ export class Hub implements SessionHandler {
     session.send(answerFields(msg, fields));
   }
 
-  private error(session: Session, msg: Message, code: ErrorCode, text: string): void {
-    session.send(this.errorFields(session, msg, code, text));
+  /** `extra` says what a `banned` is about, so that a client can say it in its own words. */
+  private error(session: Session, msg: Message, code: ErrorCode, text: string, extra?: BanScope): void {
+    session.send({ ...this.errorFields(session, msg, code, text), ...extra });
   }
 
   /** An error answering `msg` (with its ref), logged. */
