@@ -100,6 +100,8 @@ export const ERROR_CODES = [
   "busy",
   // The chat could not take the change now (its store failed; with several servers, Redis is away): try again.
   "unavailable",
+  // A private chat to oneself from a client that joined with `echo` (version 1 gets its line back, as before).
+  "to_self",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

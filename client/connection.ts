@@ -350,7 +350,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     return new Promise((resolve) => {
       this.requests.set(ref, {
         resolve: (answer) => {
-          if (answer.type === "registered") this.password = password;
+          if (answer.type === "registered") {
+            this.password = password;
+            this.account = true; // registering logs the session in to the new account
+          }
           resolve(answer);
         },
       });

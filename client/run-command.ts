@@ -65,9 +65,12 @@ export function runCommand(client: ChatClient, command: Command, t: Texts): Comm
     case "rooms":
     case "topic":
     case "moderate":
+      return ask(command);
     case "friend":
     case "unfriend":
     case "friends":
+      // The server would answer a guest `not_registered`, which reads as if the friend were the one unregistered.
+      if (client.joined && client.serverFeatures.size > 0 && !client.account) return error(t.friendsNeedAccount);
       return ask(command);
     case "history":
       if (!client.joined) return error(t.notConnected);

@@ -476,6 +476,8 @@ export class Hub implements SessionHandler {
       return this.chatToRoom(session, msg, room);
     }
     const recipient = this.clients.get(nameKey(to));
+    // A client of version 2 (echo) writing to itself has mistyped a name; version 1 keeps its old answer (its own line back).
+    if (recipient === session && session.features.has("echo")) return this.error(session, msg, "to_self", "A private message to yourself is not sent");
     if (recipient) return this.chatToOnline(session, msg, recipient);
     return this.chatToOffline(session, msg, to);
   }

@@ -1,0 +1,56 @@
+/**
+ * What a new user met (issue 18), against a real server over real sockets:
+ * the words a guest gets for friends, a private message to oneself, the
+ * server's admins in lobby lists, a restored room's topic and members.
+ */
+import t from "tap";
+import { ChatClient } from "../client/connection.js";
+import { refusedLine, runCommand } from "../client/run-command.js";
+import { parseCommand } from "../common/commands.js";
+import { TEXTS } from "../common/catalogue.js";
+import type { Message } from "../protocol.js";
+import { testServer, within } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
+
+type Tester = import("tap").Test;
+const en = TEXTS.en;
+
+async function joined(t: Tester, port: number, name: string, password?: string): Promise<ChatClient> {
+  const client = new ChatClient({ port, reconnect: false });
+  t.teardown(() => client.close());
+  await client.connect();
+  await client.join(name, password);
+  return client;
+}
+
+/** Types a line as the user would. */
+function type(client: ChatClient, line: string, t = en) {
+  return runCommand(client, parseCommand(line, client.users), t);
+}
+
+t.test("a guest's /friend says that the guest needs to register, in both languages (item 5)", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const ana = await joined(t, port, "ana");
+  await ana.register("ana password");
+  const dora = await joined(t, port, "dora");
+  t.same(type(dora, "/friend ana").lines, [{ kind: "error", text: "Friends are for registered names: /register your name first, then /friend again." }]);
+  t.same(type(dora, "/amigos", TEXTS.pt).lines.map((l) => l.text), ["Amigos são para nomes registrados: primeiro /registrar seu nome, depois /amigo de novo."]);
+  await dora.register("dora password");
+  t.same(type(dora, "/friend ana").lines, [], "once registered, the request goes out");
+  const asked = await within(new Promise<Message>((resolve) => dora.on("message", (m) => m.type === "friend" && resolve(m))), "the request");
+  t.match(asked, { status: "requested", target: "ana" });
+});
+
+t.test("a private message to oneself is refused with to_self; a version 1 client still gets its line back (item 6)", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const ana = await joined(t, port, "ana");
+  const refused = new Promise<[Message, Message | undefined]>((resolve) => ana.once("refused", (_ref, sent, error) => resolve([sent, error])));
+  type(ana, "@ANA hello me");
+  const [sent, error] = await within(refused, "the refusal");
+  t.match(error, { type: "error", code: "to_self" });
+  t.equal(refusedLine(sent, error, en).text, '✗ "hello me": Not sent: that is your own name. A private message goes to someone else.');
+  t.equal(refusedLine(sent, error, TEXTS.pt).text, '✗ "hello me": Não enviada: esse é o seu próprio nome. Uma mensagem privada vai para outra pessoa.');
+  const old = await Peer.joined(t, port, "velho");
+  old.send({ type: "chat", to: "velho", message: "note to self" });
+  t.match(await old.next(), { type: "chat", client_name: "velho", to: "velho", message: "note to self" }, "version 1 as it was");
+});
