@@ -114,6 +114,20 @@ function answerFields(msg: Message, fields: MessageFields): MessageFields {
   return msg.ref === undefined ? fields : { ...fields, ref: msg.ref };
 }
 
+/** The `entered` frame: a room's members, topic, owner and operators, as one who enters it (or is back in it at login) learns them. */
+function enteredFields(room: Room): MessageFields {
+  return {
+    type: "entered",
+    room: room.name,
+    users: room.users,
+    topic: room.topic,
+    owner: room.owner,
+    operators: room.operatorNames(),
+    private: room.isPrivate,
+    message: `You are in ${room.name}${room.topic ? ` (${room.topic})` : ""}. Members (${room.online.size}): ${room.users.join(", ")}`,
+  };
+}
+
 /** What a `banned` error is about: the name, a guest's address, or a room (named). */
 type BanScope = { reason: "name" | "address" } | { reason: "room"; room: string };
 
@@ -310,6 +324,8 @@ export class Hub implements SessionHandler {
       this.broadcast(Outgoing.of({ type: "join", client_name: grant.name, message: `${grant.name} joined` }), session);
       for (const room of rooms) this.enterRoom(session, room);
     }
+    // Each room it is back in is told as a room entered live: members, topic, operators (before its replay).
+    for (const room of rooms) session.send(enteredFields(room));
     for (const [i, replay] of replays.entries()) {
       const room = i === 0 ? this.lobby : rooms[i - 1]!;
       this.replay(session, replay.chats, replay.more, { room: room.name }, undefined, budget);
@@ -652,16 +668,7 @@ export class Hub implements SessionHandler {
     }
     if (!room.online.has(session.key!)) this.enterRoom(session, room);
     this.saveRoom(room);
-    this.reply(session, msg, {
-      type: "entered",
-      room: room.name,
-      users: room.users,
-      topic: room.topic,
-      owner: room.owner,
-      operators: room.operatorNames(),
-      private: room.isPrivate,
-      message: `You are in ${room.name}${room.topic ? ` (${room.topic})` : ""}. Members (${room.online.size}): ${room.users.join(", ")}`,
-    });
+    this.reply(session, msg, enteredFields(room));
     if (wantsReplay) this.replay(session, replay.chats, replay.more, { room: room.name });
   }
 

@@ -54,3 +54,25 @@ t.test("a private message to oneself is refused with to_self; a version 1 client
   old.send({ type: "chat", to: "velho", message: "note to self" });
   t.match(await old.next(), { type: "chat", client_name: "velho", to: "velho", message: "note to self" }, "version 1 as it was");
 });
+
+t.test("rooms an account is back in at login come with their topic and members, as a room entered live (item 7)", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const first = await joined(t, port, "ana");
+  await first.register("ana password");
+  type(first, "/join #provas");
+  await within(new Promise((resolve) => first.on("rooms", () => first.room === "#provas" && resolve(undefined))), "#provas entered");
+  type(first, "/topic Prova sexta");
+  await within(new Promise((resolve) => first.on("message", (m) => m.type === "topic" && resolve(undefined))), "the topic set");
+  const bruno = await Peer.joined(t, port, "bruno");
+  bruno.send({ type: "enter", room: "#provas" });
+  await first.quit();
+  await bruno.drain();
+
+  const ana = await Peer.connect(t, port);
+  ana.send({ type: "join", client_name: "ana", password: "ana password", features: ["history", "echo"] });
+  t.match(await ana.next(), { type: "welcome", rooms: ["#provas"] });
+  const frames = await ana.drain();
+  const entered = frames.find((m) => m.type === "entered");
+  t.match(entered, { room: "#provas", topic: "Prova sexta", owner: "ana", users: ["ana", "bruno"], private: false });
+  t.ok(frames.indexOf(entered!) < frames.findIndex((m) => m.type === "history" && m.room === "#provas"), "before the room's replay");
+});
