@@ -20,6 +20,7 @@ import {
   Message,
   nameKey,
   ProtocolError,
+  roomKey,
   sortNames,
   type MessageFields,
 } from "../protocol.js";
@@ -170,8 +171,13 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   account = false;
   /** The features the server accepted (its welcome's `features`); empty for a version 1 server. */
   serverFeatures: ReadonlySet<string> = new Set();
-  /** The oldest id of a lobby chat seen so far: where `/history` goes on from. */
-  oldestId: string | undefined;
+  /** The oldest id of a chat seen so far in each room (by room key): where `/history` goes on from there. */
+  readonly oldestIds = new Map<string, string>();
+
+  /** The oldest lobby chat seen so far. */
+  get oldestId(): string | undefined {
+    return this.oldestIds.get(roomKey(LOBBY));
+  }
   /** Own chats sent and not yet echoed or refused, by ref. */
   readonly pending = new Map<string, Message>();
   /** Rooms this client is in (members, operators, topic) and friends: `reduceChat` over every frame. */
@@ -305,11 +311,12 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     return this.joined;
   }
 
-  /** Asks for the lobby's chats older than the oldest shown; false when not joined or the server keeps none. */
-  requestHistory(limit = HISTORY_PAGE): string | undefined {
+  /** Asks for a room's chats (the current room's by default) older than the oldest shown; undefined when not joined or the server keeps none. */
+  requestHistory(limit = HISTORY_PAGE, room = this.room): string | undefined {
     if (!this.joined || !this.keepsHistory) return undefined;
     const ref = this.newRef("h");
-    this.write({ type: "history", room: LOBBY, limit, ref, ...(this.oldestId !== undefined && { before: this.oldestId }) });
+    const before = this.oldestIds.get(roomKey(room));
+    this.write({ type: "history", room, limit, ref, ...(before !== undefined && { before }) });
     return ref;
   }
 
@@ -512,8 +519,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     this.trackUsers(msg);
     this.applyChat(msg);
     if (msg.type === "chat" && msg.id !== undefined && msg.history !== true) this.remember(msg.id);
-    if (msg.type === "chat" && msg.id !== undefined && msg.to === undefined && (msg.room ?? LOBBY) === LOBBY) {
-      if (this.oldestId === undefined || msg.id < this.oldestId) this.oldestId = msg.id;
+    if (msg.type === "chat" && msg.id !== undefined && msg.to === undefined) {
+      const key = roomKey(msg.room ?? LOBBY);
+      const oldest = this.oldestIds.get(key);
+      if (oldest === undefined || msg.id < oldest) this.oldestIds.set(key, msg.id);
     }
     const ref = msg.ref;
     if (ref !== undefined) {

@@ -115,7 +115,7 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
     undelivered.push(line.text);
     show(line);
   });
-  client.on("history", (batch) => historyLines(batch, client.name, t).forEach(show));
+  client.on("history", (batch) => historyLines(batch, client.name, t, client.room).forEach(show));
   client.on("lost", () => show({ kind: "error", text: t.connectionLost(client.address) }));
   client.on("reconnecting", (delay, attempt) => show({ kind: "info", text: t.reconnecting(delay / 1000, attempt) }));
   client.on("reconnectFailed", (error) => show({ kind: "error", text: t.reconnectFailed(socketErrorText(error, t)) }));

@@ -109,12 +109,15 @@ export function refusedLine(sent: Message, error: Message | undefined, t: Texts)
   return { kind: "error", text: t.notDelivered(sanitize(sent.message), why) };
 }
 
-/** The lines that show a page of history: under a header, dimmed; empty when there is nothing to show. */
-export function historyLines(batch: HistoryBatch, self: string | undefined, t: Texts): DisplayLine[] {
+/**
+ * The lines that show a page of history: under a header, dimmed; empty when
+ * there is nothing to show. Lines of `current` (the room shown) carry no room tag.
+ */
+export function historyLines(batch: HistoryBatch, self: string | undefined, t: Texts, current?: string): DisplayLine[] {
   if (batch.messages.length === 0) return batch.ref !== undefined ? [{ kind: "info", text: t.noEarlier }] : [];
   return [
     { kind: "info", text: t.earlier, dim: true },
-    ...batch.messages.map((msg) => chatLine(msg, self, t)),
+    ...batch.messages.map((msg) => chatLine(msg, self, t, new Date(), current)),
     ...(batch.more ? [{ kind: "info" as const, text: t.earlierMore, dim: true }] : []),
   ];
 }

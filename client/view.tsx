@@ -8,7 +8,7 @@ import { Box, Text, useApp, useInput } from "ink";
 import { useEffect, useReducer, useRef } from "react";
 import stringWidth from "string-width";
 import { JoinError, joinFailureText, refusalText, type ChatClient, type HistoryBatch } from "./connection.js";
-import { historyLines, refusedLine, runCommand, socketErrorText } from "./run-command.js";
+import { historyLines, knownName, refusedLine, runCommand, socketErrorText } from "./run-command.js";
 import { parseCommand } from "../common/commands.js";
 import type { Texts } from "../common/catalogue.js";
 import { chatLine, describe, putOutText, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind } from "../common/format.js";
@@ -179,6 +179,14 @@ export function windowHeader(props: Pick<ChatViewProps, "t" | "windows" | "room"
   return active ? `${sanitize(active.title)} — ${t.screen.outOfRoom}` : "";
 }
 
+/** Where a line typed now goes, as the footer says it: the chosen recipient, the private window's person, the shown room, or everyone. */
+export function sendsTo(props: Pick<ChatViewProps, "t" | "recipient" | "peer" | "room">): string {
+  const { t, recipient, peer, room } = props;
+  const to = recipient ?? peer;
+  if (to !== undefined) return t.screen.privateTo(sanitize(to));
+  return room && roomKey(room.name) !== roomKey(LOBBY) ? t.screen.toRoom(sanitize(room.name)) : t.screen.everyone;
+}
+
 export function statusText(status: Status, props: Pick<ChatViewProps, "t" | "address" | "self">): string {
   const { t, address, self } = props;
   switch (status.kind) {
@@ -284,8 +292,8 @@ export function ChatView(props: ChatViewProps) {
       <Text wrap="truncate" color="yellow">
         {scroll > 0 ? fit(g(t.screen.unread(unread)), columns, ascii) : " "}
       </Text>
-      <Text wrap="truncate" color={recipient ? "magenta" : "gray"}>
-        {fit(`[${recipient ? t.screen.privateTo(sanitize(recipient)) : props.room && props.room.name !== LOBBY ? t.screen.toRoom(props.room.name) : t.screen.everyone}] [${t.screen.subject(sanitize(subject) || t.noSubject)}]`, columns, ascii)}
+      <Text wrap="truncate" color={(recipient ?? props.peer) !== undefined ? "magenta" : "gray"}>
+        {fit(`[${sendsTo(props)}] [${t.screen.subject(sanitize(subject) || t.noSubject)}]`, columns, ascii)}
       </Text>
       <Text wrap="truncate">
         {prompt}
@@ -414,6 +422,12 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     return win;
   };
 
+  /** The window of the private conversation with `name` (as the server spells it when that person is online). */
+  const privateWindowOf = (name: string): ChatWindow => {
+    const known = knownName(client, name);
+    return windowOf(privateKey(known), `@${known}`);
+  };
+
   const activate = (key: string) => {
     const win = state.windows.find((w) => w.key === key);
     if (!win) return;
@@ -437,11 +451,12 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     return current();
   };
 
-  const show = (line: DisplayLine, target: ChatWindow = current()) => {
+  /** Shows a line in its window; `unread`: it counts as new there when that window is not shown (replays do not, but kept private messages do). */
+  const show = (line: DisplayLine, target: ChatWindow = current(), unread = !line.dim) => {
     target.lines.push(line);
     if (target.lines.length > KEPT_LINES) target.lines.splice(0, target.lines.length - KEPT_LINES);
     if (target !== current()) {
-      if (UNREAD_KINDS.has(line.kind) && !line.dim) target.unread += 1;
+      if (UNREAD_KINDS.has(line.kind) && unread) target.unread += 1;
       refresh();
       return;
     }
@@ -463,12 +478,13 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
 
   /** Older lines go on top, under the "earlier messages" line; the replay after welcome goes below. */
   const showHistory = (batch: HistoryBatch) => {
-    const lines = historyLines(batch, client.name, t);
+    // In a room's own window its lines need no [#room] tag.
+    const lines = historyLines(batch, client.name, t, batch.room);
     const roomWindow = batch.room === undefined ? undefined : targetOf(new Message({ type: "history", room: batch.room }));
     if (batch.ref === undefined && roomWindow) lines.forEach((line) => show(line, roomWindow));
     else if (batch.ref === undefined) {
-      // Private chats kept while away: each in its conversation's window.
-      batch.messages.forEach((msg) => show(chatLine(msg, client.name, t), targetOf(msg)));
+      // Private chats kept while away: each in its conversation's window, counted as unread there (nobody has read them yet).
+      batch.messages.forEach((msg) => show(chatLine(msg, client.name, t), targetOf(msg), true));
     } else {
       const win = roomWindow ?? current();
       state.fetching = false;
@@ -650,8 +666,10 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
       return show({ kind: "error", text: t.notInRoom(win.title) });
     } else if (command.kind === "say") client.switchRoom(win.title);
     const result = runCommand(client, command, t);
-    // One's own lines show where they were typed (a private one too, as irssi shows a /msg); replies open the person's window.
-    result.lines.forEach((line) => show(line, win));
+    // One's own private line goes to the conversation's window, where the replies come; typed elsewhere, a note says where it went.
+    const target = command.kind === "private" && client.joined ? privateWindowOf(command.to) : win;
+    result.lines.forEach((line) => show(line, target));
+    if (target !== win && result.lines.length > 0) show({ kind: "info", text: t.screen.privateSentTo(target.title, state.windows.indexOf(target) + 1) }, win);
     const error = result.lines.find((line) => line.kind === "error");
     if (error) setStatus({ kind: "error", text: error.text });
     if (result.askPassword) state.secret = { kind: "new" };

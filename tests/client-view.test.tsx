@@ -232,6 +232,8 @@ t.test("the app: a recipient who leaves stays chosen and nothing reaches the oth
   await eventually(() => /Connected to .* as ana/.test(screen().split("\n")[0] ?? ""), "the error cleared by the next key");
 
   stdin.write("\x7f@CARLA psst\r");
+  await eventually(() => /Private line sent: it is in window @carla \(Alt\+3\)\./.test(screen()), "where the line went");
+  stdin.write("\x1b3"); // Alt+3: the conversation's window, named as the server knows carla
   await eventually(() => /you → carla \(private\) \[No subject\]: psst/.test(screen()), "the private echo with the name as the server knows it");
 });
 

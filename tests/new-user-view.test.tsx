@@ -1,0 +1,77 @@
+/**
+ * The full screen's windows as a new user met them (issue 18, items 8 to
+ * 11), through ink's test renderer against a real server.
+ */
+import { render } from "ink-testing-library";
+import t from "tap";
+import { ChatApp } from "../client/view.js";
+import { ChatClient } from "../client/connection.js";
+import { TEXTS } from "../common/catalogue.js";
+import { eventually, testServer } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
+
+const en = TEXTS.en;
+type Tester = import("tap").Test;
+
+/** The full screen joined under `name`: its client, keys and what it shows. */
+async function app(t: Tester, port: number, name: string, password?: string) {
+  const client = new ChatClient({ port, password });
+  t.teardown(() => client.close());
+  await client.connect();
+  const { stdin, lastFrame, unmount } = render(<ChatApp client={client} t={en} name={name} />);
+  t.teardown(unmount);
+  const screen = () => lastFrame() ?? "";
+  await eventually(() => new RegExp(`Welcome, ${name}!`).test(screen()), "the welcome");
+  return { client, stdin, screen };
+}
+
+/** The conversation's rows (left of the sidebar). */
+const conversation = (screen: string) => screen.split("\n").map((row) => row.split("│")[0] ?? "").join("\n");
+
+t.test("a private message kept while away comes with an unread count; in the @name window the footer names that person (items 8, 9)", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const first = new ChatClient({ port });
+  t.teardown(() => first.close());
+  await first.connect();
+  await first.join("ana");
+  await first.register("ana password");
+  await first.quit();
+  const bruno = await Peer.joined(t, port, "bruno");
+  bruno.send({ type: "chat", to: "ana", message: "read me later" });
+  await bruno.drain();
+
+  const { stdin, screen } = await app(t, port, "ana", "ana password");
+  await eventually(() => /│ 2 @bruno \(1\)/.test(screen()), "the unread count of the kept message");
+  stdin.write("\x1b2"); // Alt+2
+  await eventually(() => /^@bruno — private conversation with bruno/m.test(screen()), "bruno's window");
+  t.match(screen(), /read me later/);
+  t.match(screen(), /^\[private to bruno\] \[subject: No subject\]/m, "not [to everyone]");
+});
+
+t.test("one's own private line goes to the @name window; /history in a room answers in that room, without [#room] tags (items 10, 11)", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const bruno = await Peer.joined(t, port, "bruno");
+  bruno.send({ type: "enter", room: "#provas" });
+  bruno.send({ type: "chat", room: "#provas", message: "first in provas" });
+  await bruno.drain();
+  const { stdin, screen } = await app(t, port, "ana");
+
+  stdin.write("@bruno just between us\r");
+  await eventually(() => /Private line sent: it is in window @bruno \(Alt\+2\)\./.test(screen()), "where it went, said where it was typed");
+  t.notMatch(conversation(screen()), /just between us/, "not in the lobby's window");
+  stdin.write("\x1b2"); // Alt+2
+  await eventually(() => /^@bruno — private conversation with bruno/m.test(screen()), "the conversation's window");
+  await eventually(() => /you → bruno \(private\) \[No subject\]: just between us/.test(screen()), "the line, taken, in it");
+  stdin.write("\x1b1"); // Alt+1: the lobby
+  await eventually(() => /^#general/m.test(screen()), "the lobby");
+
+  stdin.write("/join #provas\r");
+  await eventually(() => /^#provas — no topic/m.test(screen()) && /first in provas/.test(screen()), "#provas with its replay");
+  t.notMatch(conversation(screen()), /\[#provas\]/, "no room tag in the room's own window");
+  stdin.write("/historico\r");
+  await eventually(() => /No older messages\./.test(conversation(screen())), "the answer in #provas's window");
+  t.match(screen(), /^#provas — no topic/m, "still #provas");
+  stdin.write("\x1b1");
+  await eventually(() => /^#general/m.test(screen()), "the lobby");
+  t.notMatch(conversation(screen()), /No older messages/, "not in the lobby's window");
+});
