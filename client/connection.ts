@@ -226,6 +226,11 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     return `${this.host}:${this.port}`;
   }
 
+  /** The connection is open (joined or not). */
+  get connected(): boolean {
+    return this.socket !== undefined && !this.socket.destroyed && !this.socket.connecting;
+  }
+
   get joined(): boolean {
     return this.phase === "joined";
   }

@@ -404,7 +404,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     state.status = status;
     if (status.kind === "error") {
       errorTimer.current = setTimeout(() => {
-        if (state.status === status) state.status = { kind: client.joined ? "connected" : client.state === "closed" ? "disconnected" : "connecting" };
+        if (state.status === status) state.status = { kind: client.connected ? "connected" : client.state === "reconnecting" ? "connecting" : "disconnected" };
         refresh();
       }, STATUS_ERROR_MS);
     }
@@ -517,7 +517,11 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
         } else if (error instanceof JoinError && error.refusesName) {
           state.secret = undefined;
           state.refusal = refusalText(error, t);
-        } else setStatus({ kind: "error", text: joinFailureText(error, client.address, t) });
+        } else {
+          // Not about the name (banned, the server full or gone): said on the name screen, where it can be read whole.
+          state.ended = joinFailureText(error, client.address, t);
+          setStatus({ kind: "error", text: state.ended });
+        }
         refresh();
       },
     );
@@ -595,7 +599,8 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
       // Not a lost connection: no countdown, no reconnection. Back to the name screen, saying why.
       clearInterval(countdown);
       const guest = !client.account;
-      state.ended = `${putOutText(msg, client.name, guest, t)} ${t.comeBackScreen}`;
+      // A banned guest's address is banned too: the sentence says who may still join, no hint to try.
+      state.ended = putOutText(msg, client.name, guest, t) + (msg.type === "ban" ? "" : ` ${t.comeBackScreen}`);
       state.self = undefined;
       state.secret = undefined;
       state.refusal = undefined;
