@@ -190,7 +190,8 @@ export function isOp(user: string, operators: readonly string[], owner?: string)
 
 /** Who is online, as a welcome or a list carries it. */
 export function onlineText(msg: Message, t: Texts): string {
-  return t.online((msg.users ?? []).map(sanitize), msg.count);
+  const operators = msg.operators ?? []; // the server's admins, marked as a room's operators are
+  return t.online((msg.users ?? []).map((user) => `${operators.includes(user) ? "@" : ""}${sanitize(user)}`), msg.count);
 }
 
 /** The line shown when a lost connection has been joined again. */

@@ -115,14 +115,14 @@ function answerFields(msg: Message, fields: MessageFields): MessageFields {
 }
 
 /** The `entered` frame: a room's members, topic, owner and operators, as one who enters it (or is back in it at login) learns them. */
-function enteredFields(room: Room): MessageFields {
+function enteredFields(room: Room, operators: string[]): MessageFields {
   return {
     type: "entered",
     room: room.name,
     users: room.users,
     topic: room.topic,
     owner: room.owner,
-    operators: room.operatorNames(),
+    operators,
     private: room.isPrivate,
     message: `You are in ${room.name}${room.topic ? ` (${room.topic})` : ""}. Members (${room.online.size}): ${room.users.join(", ")}`,
   };
@@ -325,7 +325,7 @@ export class Hub implements SessionHandler {
       for (const room of rooms) this.enterRoom(session, room);
     }
     // Each room it is back in is told as a room entered live: members, topic, operators (before its replay).
-    for (const room of rooms) session.send(enteredFields(room));
+    for (const room of rooms) session.send(enteredFields(room, this.operatorsOf(room)));
     for (const [i, replay] of replays.entries()) {
       const room = i === 0 ? this.lobby : rooms[i - 1]!;
       this.replay(session, replay.chats, replay.more, { room: room.name }, undefined, budget);
@@ -633,6 +633,16 @@ export class Hub implements SessionHandler {
     return session.account && this.admins.has(session.key!);
   }
 
+  /** A room's operators online, the server's admins among its members included (they are operators of every room, the lobby too). */
+  private operatorsOf(room: Room): string[] {
+    // From the (few) admins, not the (many) members: the lobby holds everyone.
+    const admins = [...this.admins].flatMap((key) => {
+      const member = room.online.get(key);
+      return member && this.isAdmin(member) ? [member.name!] : [];
+    });
+    return sortNames(new Set([...room.operatorNames(), ...admins]));
+  }
+
   private isOperator(session: Session, room: Room): boolean {
     return this.isAdmin(session) || room.isOperator(session.key!);
   }
@@ -668,7 +678,7 @@ export class Hub implements SessionHandler {
     }
     if (!room.online.has(session.key!)) this.enterRoom(session, room);
     this.saveRoom(room);
-    this.reply(session, msg, enteredFields(room));
+    this.reply(session, msg, enteredFields(room, this.operatorsOf(room)));
     if (wantsReplay) this.replay(session, replay.chats, replay.more, { room: room.name });
   }
 
@@ -721,7 +731,7 @@ export class Hub implements SessionHandler {
       return this.error(session, msg, "not_in_room", `No room ${quote(msg.room!)} you can see`);
     }
     const users = room.users;
-    this.reply(session, msg, { type: "list", room: room.name, users, operators: room.operatorNames(), message: `${room.name} (${users.length}): ${users.join(", ")}` });
+    this.reply(session, msg, { type: "list", room: room.name, users, operators: this.operatorsOf(room), message: `${room.name} (${users.length}): ${users.join(", ")}` });
   }
 
   private setTopic(session: Session, msg: Message): void {
@@ -993,12 +1003,15 @@ export class Hub implements SessionHandler {
     const more = everyone.length - users.length;
     const online = `Online (${everyone.length}): ${users.join(", ")}${more > 0 ? `, and ${more} more` : ""}`;
     const welcome = type === "welcome" ? { features: [...session.features], account: session.account, rooms: rooms ?? [] } : {};
+    // The admins online, as a room's operators are listed (an extension: a list without admins stays as version 1 has it).
+    const operators = this.operatorsOf(this.lobby).filter((name) => users.includes(name));
     session.send({
       type,
       client_name: type === "welcome" ? session.name : SERVER_NAME,
       users,
       message: sentence(online),
       ...(more > 0 && { count: everyone.length }),
+      ...(operators.length > 0 && { operators }),
       ...welcome,
       ...(ref !== undefined && { ref }),
     });

@@ -7,6 +7,8 @@ import t from "tap";
 import { ChatClient } from "../client/connection.js";
 import { refusedLine, runCommand } from "../client/run-command.js";
 import { parseCommand } from "../common/commands.js";
+import { findRoom } from "../client/chat-state.js";
+import { describe } from "../common/format.js";
 import { TEXTS } from "../common/catalogue.js";
 import type { Message } from "../protocol.js";
 import { testServer, within } from "./helpers/helpers.js";
@@ -75,4 +77,26 @@ t.test("rooms an account is back in at login come with their topic and members, 
   const entered = frames.find((m) => m.type === "entered");
   t.match(entered, { room: "#provas", topic: "Prova sexta", owner: "ana", users: ["ana", "bruno"], private: false });
   t.ok(frames.indexOf(entered!) < frames.findIndex((m) => m.type === "history" && m.room === "#provas"), "before the room's replay");
+});
+
+t.test("the server's admins are marked in lobby lists, as operators are (item 12)", async (t) => {
+  const { port } = (await testServer(t, { admins: ["ana"] })).address;
+  const first = await joined(t, port, "ana");
+  await first.register("ana password");
+  await first.quit();
+  await joined(t, port, "ana", "ana password");
+  const bruno = await Peer.connect(t, port);
+  bruno.send({ type: "join", client_name: "bruno", features: ["echo"] });
+  t.match(await bruno.next(), { type: "welcome", users: ["ana", "bruno"], operators: ["ana"] });
+  bruno.send({ type: "list" });
+  t.match(await bruno.next(), { type: "list", users: ["ana", "bruno"], operators: ["ana"] });
+  bruno.send({ type: "list", room: "#general" });
+  t.match(await bruno.next(), { type: "list", room: "#general", operators: ["ana"] });
+  bruno.send({ type: "enter", room: "#provas" });
+  await bruno.next();
+  const carla = await joined(t, port, "carla");
+  t.equal(findRoom(carla.chat, "#general")!.operators.join(), "ana", "the client's lobby knows");
+  const listed = within(new Promise<Message>((resolve) => carla.on("message", (m) => m.type === "list" && resolve(m))), "the list");
+  type(carla, "/who");
+  t.equal(describe(await listed, "carla", en)!.text, "Online (3): @ana, bruno, carla");
 });

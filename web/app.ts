@@ -180,6 +180,7 @@ const handlers: Record<string, (frame: Frame) => void> = {
     state.online = strings(frame.users);
     const lobby = conversation(LOBBY, "room", LOBBY);
     lobby.members = state.online;
+    lobby.operators = new Set(strings(frame.operators)); // the server's admins online
     setStatus("online", `Connected to ${location.host}`);
     $("login").hidden = true;
     $("chat").hidden = false;
@@ -245,6 +246,7 @@ const handlers: Record<string, (frame: Frame) => void> = {
   list(frame) {
     const conv = state.conversations.get(roomOf(frame));
     if (conv) conv.members = strings(frame.users);
+    if (conv) conv.operators = new Set(strings(frame.operators));
     addLine(state.current, { kind: "notice", time: hhmm(frame.date), text: frame.message });
   },
   entered(frame) {
