@@ -144,6 +144,17 @@ export function inputText(input: string, width: number, masked: boolean): string
   return tailToWidth(shown, Math.max(1, width));
 }
 
+/** As many key hints as fit in `width` columns, whole, the most useful first (never one cut in the middle). */
+export function keyHints(hints: readonly string[], width: number, separator: string): string {
+  let line = "";
+  for (const hint of hints) {
+    const next = line === "" ? hint : line + separator + hint;
+    if (stringWidth(next) > width) break;
+    line = next;
+  }
+  return line;
+}
+
 /** `text` cut to `width` terminal columns, ending with an ellipsis (ASCII "..." when asked) if it was longer. */
 export function fit(text: string, width: number, ascii = false): string {
   if (stringWidth(text) <= width) return text;
@@ -301,7 +312,7 @@ export function ChatView(props: ChatViewProps) {
         {cursor}
       </Text>
       <Text wrap="truncate" color="gray">
-        {fit(g(t.screen.keys), columns, ascii)}
+        {keyHints(t.screen.keys.map(g), columns, g(" · "))}
       </Text>
     </Box>
   );

@@ -334,7 +334,8 @@ export const TEXTS = {
       title: "Chat: choose your name",
       passwordTitle: (name: string) => `The name ${name} is registered: type its password`,
       passwordHint: "Esc: choose another name.",
-      keys: "Enter send · Alt+1..9 or Ctrl+N/Ctrl+P window · Tab recipient · Esc everyone · ↑↓ recall · PgUp/PgDn scroll · Ctrl+L clear · Ctrl+C quit",
+      /** The key hints, the most useful first: the screen shows as many as its width holds. */
+      keys: ["Enter send", "Ctrl+C quit", "Alt+1..9 window", "Tab recipient", "Esc everyone", "PgUp/PgDn scroll", "↑↓ recall", "Ctrl+N/P next/previous window", "Ctrl+L clear"],
       windows: "Windows",
       members: (count: number) => `Members (${count})`,
       friends: "Friends",
@@ -458,7 +459,7 @@ export const TEXTS = {
       title: "Chat: escolha seu nome",
       passwordTitle: (name: string) => `O nome ${name} é registrado: digite a senha`,
       passwordHint: "Esc: escolher outro nome.",
-      keys: "Enter envia · Alt+1..9 ou Ctrl+N/Ctrl+P janela · Tab destinatário · Esc todos · ↑↓ repete · PgUp/PgDn rola · Ctrl+L limpa · Ctrl+C sai",
+      keys: ["Enter envia", "Ctrl+C sai", "Alt+1..9 janela", "Tab destinatário", "Esc todos", "PgUp/PgDn rola", "↑↓ repete", "Ctrl+N/P janela seguinte/anterior", "Ctrl+L limpa"],
       windows: "Janelas",
       members: (count: number) => `Membros (${count})`,
       friends: "Amigos",

@@ -4,7 +4,8 @@
  */
 import { render } from "ink-testing-library";
 import t from "tap";
-import { ChatApp } from "../client/view.js";
+import stringWidth from "string-width";
+import { ChatApp, ChatView } from "../client/view.js";
 import { ChatClient } from "../client/connection.js";
 import { TEXTS } from "../common/catalogue.js";
 import { eventually, testServer } from "./helpers/helpers.js";
@@ -74,4 +75,18 @@ t.test("one's own private line goes to the @name window; /history in a room answ
   stdin.write("\x1b1");
   await eventually(() => /^#general/m.test(screen()), "the lobby");
   t.notMatch(conversation(screen()), /No older messages/, "not in the lobby's window");
+});
+
+t.test("the key hints fit the width, whole, with Ctrl+C quit, at 120 and 80 columns, in both languages (item 13)", async (t) => {
+  for (const [lang, quit] of [["en", "Ctrl+C quit"], ["pt", "Ctrl+C sai"]] as const) {
+    for (const columns of [120, 80]) {
+      const props = { t: TEXTS[lang], address: "127.0.0.1:9999", self: "ana", lines: [], users: ["ana"], recipient: undefined, subject: "", input: "", status: { kind: "connected" as const }, scroll: 0, unread: 0, refusal: undefined, columns, rows: 24, windows: [{ title: "#general", unread: 0, active: true }] };
+      const rows = (render(<ChatView {...props} />).lastFrame() ?? "").split("\n");
+      const hints = rows[rows.length - 1]!;
+      t.ok(stringWidth(hints) <= columns, `${lang} ${columns}: fits`);
+      t.notMatch(hints, /…|\.\.\.$/, `${lang} ${columns}: no hint cut`);
+      t.match(hints, new RegExp(`^Enter \\S+ · ${quit.replace("+", "\\+")} · `), `${lang} ${columns}: quitting is told`);
+      t.match(hints, / · (Esc|PgUp)/, `${lang} ${columns}: more hints as room allows`);
+    }
+  }
 });
