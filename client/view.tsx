@@ -15,7 +15,7 @@ import { chatLine, describe, putOutText, rejoinedText, sanitize, toAscii, type D
 import { isOperator, type RoomView, EMPTY_CHAT_STATE, findRoom, type ChatState } from "./chat-state.js";
 import { LOBBY, Message, nameKey, roomKey, type FriendSummary } from "../protocol.js";
 import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "../common/terminal.js";
-import { wrap } from "../common/wrap.js";
+import { wrap, wrapHanging } from "../common/wrap.js";
 
 /** Lines of conversation kept for scrolling back. */
 export const KEPT_LINES = 2000;
@@ -170,13 +170,18 @@ export function fit(text: string, width: number, ascii = false): string {
   return out + ellipsis;
 }
 
+/** A line's rows: the client's own texts (the help's table) with continuation rows under their description; what people wrote, plainly. */
+function rowsOf(line: DisplayLine, width: number): string[] {
+  return line.kind === "info" ? wrapHanging(line.text, width) : wrap(line.text, width);
+}
+
 /** The conversation's size on screen, and its lines cut into rows of that width. */
 export function conversationRows(lines: DisplayLine[], columns: number, rows: number, t?: Texts, windows = false) {
   const width = Math.max(10, columns - SIDEBAR_COLUMNS - 2);
   const height = Math.max(1, rows - chromeRows(windows));
   const all = lines.flatMap((line) => {
     const text = line.pending !== undefined && t ? `${line.text}  (${t.screen.pending}…)` : line.text;
-    return wrap(text, width).map((row) => ({ kind: line.kind, dim: line.dim === true || line.pending !== undefined, text: row }));
+    return rowsOf({ ...line, text }, width).map((row) => ({ kind: line.kind, dim: line.dim === true || line.pending !== undefined, text: row }));
   });
   return { width, height, all, maxScroll: Math.max(0, all.length - height) };
 }
@@ -473,7 +478,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     }
     if (state.scroll > 0) {
       const { width } = conversationRows([], sizeNow.current.columns, sizeNow.current.rows, t, true);
-      state.scroll += wrap(line.text, width).length; // stay on what is being read
+      state.scroll += rowsOf(line, width).length; // stay on what is being read
       state.unread += 1;
     }
     refresh();

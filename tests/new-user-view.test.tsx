@@ -90,3 +90,17 @@ t.test("the key hints fit the width, whole, with Ctrl+C quit, at 120 and 80 colu
     }
   }
 });
+
+t.test("/help at 80 columns: continuation rows stay under the description, not back at column 0 (item 14)", async (t) => {
+  for (const lang of ["en", "pt"] as const) {
+    const help = TEXTS[lang].help;
+    const headings = new Set(help.split("\n").filter((line) => !line.startsWith(" ")));
+    const props = { t: TEXTS[lang], address: "127.0.0.1:9999", self: "ana", lines: [{ kind: "info" as const, text: help }], users: ["ana"], recipient: undefined, subject: "", input: "", status: { kind: "connected" as const }, scroll: 0, unread: 0, refusal: undefined, columns: 80, rows: 60, windows: [{ title: "#general", unread: 0, active: true }] };
+    const rows = conversation(render(<ChatView {...props} />).lastFrame() ?? "").split("\n").slice(2, -4).map((row) => row.trimEnd()).filter((row) => row !== "");
+    t.ok(rows.length > help.split("\n").length, `${lang}: some lines wrap at 80 columns`);
+    const astray = rows.filter((row) => !row.startsWith(" ") && !headings.has(row.trim()));
+    t.same(astray.slice(0, 8), [], `${lang}: every row is a heading or indented`);
+    const ban = rows.findIndex((row) => /\/(ban|banir) (name|nome)/.test(row) && !row.includes("(also /banir)") && !row.includes("(ou /ban)"));
+    if (ban >= 0) t.match(rows[ban + 1], /^ {10,}\S/, `${lang}: the ban line's continuation is under its description`);
+  }
+});
