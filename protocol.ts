@@ -22,6 +22,8 @@ export const MAX_HEADER_BYTES = 64;
 export const MAX_BODY_BYTES = 65_536;
 /** Longest user name, in characters (Unicode code points). */
 export const MAX_NAME_CHARS = 32;
+/** Fewest characters a password may have (`weak_password` below): clients check it before asking twice. */
+export const MIN_PASSWORD_CHARS = 8;
 /** Most bytes the server buffers for a client that does not read, before it cuts it off. */
 export const MAX_OUTBOUND_BYTES = 1024 * 1024;
 

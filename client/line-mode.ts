@@ -7,8 +7,9 @@ import { Writable } from "node:stream";
 import stringWidth from "string-width";
 import { parseCommand, sameRoom } from "../common/commands.js";
 import type { Texts } from "../common/catalogue.js";
-import { chatLine, describe, putOutText, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind } from "../common/format.js";
+import { chatLine, describe, errorText, putOutText, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind } from "../common/format.js";
 import { LOBBY, Message } from "../protocol.js";
+import { tooShort } from "./run-command.js";
 import { ChatClient, EXIT_FAILURE, EXIT_UNDELIVERED, JoinError, joinFailureText, refusalText } from "./connection.js";
 import { historyLines, refusedLine, runCommand, socketErrorText } from "./run-command.js";
 
@@ -180,6 +181,7 @@ async function registerInteractively(
 ): Promise<void> {
   const first = await nextSecret(t.newPassword);
   if (first === undefined) return show({ kind: "error", text: t.noPassword });
+  if (tooShort(first)) return show({ kind: "error", text: errorText("weak_password", { detail: "" }, t) }); // before asking again
   const second = await nextSecret(t.repeatPassword);
   if (second === undefined) return show({ kind: "error", text: t.noPassword });
   if (first !== second) return show({ kind: "error", text: t.passwordsDiffer });

@@ -5,7 +5,7 @@
 import { commandFields, leavesLobby, type Command, type Where } from "../common/commands.js";
 import type { Texts } from "../common/catalogue.js";
 import { chatLine, errorText, inputProblemText, sanitize, type DisplayLine } from "../common/format.js";
-import { Message, nameKey, ProtocolError } from "../protocol.js";
+import { Message, MIN_PASSWORD_CHARS, nameKey, ProtocolError } from "../protocol.js";
 import { ChatClient, type HistoryBatch } from "./connection.js";
 
 export interface CommandResult {
@@ -120,6 +120,11 @@ export function historyLines(batch: HistoryBatch, self: string | undefined, t: T
     ...batch.messages.map((msg) => chatLine(msg, self, t, new Date(), current)),
     ...(batch.more ? [{ kind: "info" as const, text: t.earlierMore, dim: true }] : []),
   ];
+}
+
+/** A new password the server would refuse as `weak_password`: said at once, before it is asked for again. */
+export function tooShort(password: string): boolean {
+  return [...password].length < MIN_PASSWORD_CHARS;
 }
 
 /** Plain words for a connection error. */

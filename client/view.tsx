@@ -8,10 +8,10 @@ import { Box, Text, useApp, useInput } from "ink";
 import { useEffect, useReducer, useRef } from "react";
 import stringWidth from "string-width";
 import { JoinError, joinFailureText, refusalText, type ChatClient, type HistoryBatch } from "./connection.js";
-import { historyLines, knownName, refusedLine, runCommand, socketErrorText } from "./run-command.js";
+import { historyLines, knownName, refusedLine, runCommand, socketErrorText, tooShort } from "./run-command.js";
 import { parseCommand } from "../common/commands.js";
 import type { Texts } from "../common/catalogue.js";
-import { chatLine, describe, putOutText, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind } from "../common/format.js";
+import { chatLine, describe, errorText, putOutText, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind } from "../common/format.js";
 import { isOperator, type RoomView, EMPTY_CHAT_STATE, findRoom, type ChatState } from "./chat-state.js";
 import { LOBBY, Message, nameKey, roomKey, type FriendSummary } from "../protocol.js";
 import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "../common/terminal.js";
@@ -658,6 +658,9 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
   const submitSecret = (typed: string, secret: Secret) => {
     if (secret.kind === "login") return join(secret.name, typed);
     if (secret.kind === "new") {
+      state.secret = undefined;
+      // Too short is said at once, not after typing it twice.
+      if (tooShort(typed)) return show({ kind: "error", text: errorText("weak_password", { detail: "" }, t) });
       state.secret = { kind: "repeat", first: typed };
       return;
     }

@@ -104,3 +104,14 @@ t.test("/help at 80 columns: continuation rows stay under the description, not b
     if (ban >= 0) t.match(rows[ban + 1], /^ {10,}\S/, `${lang}: the ban line's continuation is under its description`);
   }
 });
+
+t.test("full screen: /register refuses a short password at once (item 15)", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const { stdin, screen } = await app(t, port, "bia");
+  stdin.write("/register\r");
+  await eventually(() => /New password \(at least 8 characters\): █/.test(screen()), "the first entry");
+  stdin.write("short\r");
+  await eventually(() => /Password too weak: use at least 8 characters\./.test(screen()), "said at once");
+  t.notMatch(screen(), /The same password again/);
+  t.match(screen(), /^> █/m, "back to the input");
+});

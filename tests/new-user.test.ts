@@ -11,7 +11,7 @@ import { findRoom } from "../client/chat-state.js";
 import { describe } from "../common/format.js";
 import { TEXTS } from "../common/catalogue.js";
 import type { Message } from "../protocol.js";
-import { testServer, within } from "./helpers/helpers.js";
+import { Script, testServer, within } from "./helpers/helpers.js";
 import { Peer } from "./helpers/test-clients.js";
 
 type Tester = import("tap").Test;
@@ -99,4 +99,14 @@ t.test("the server's admins are marked in lobby lists, as operators are (item 12
   const listed = within(new Promise<Message>((resolve) => carla.on("message", (m) => m.type === "list" && resolve(m))), "the list");
   type(carla, "/who");
   t.equal(describe(await listed, "carla", en)!.text, "Online (3): @ana, bruno, carla");
+});
+
+t.test("/register says a password is too short after the first entry, not after the second (item 15)", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const bia = new Script(t, "client.ts", ["--port", String(port), "--name", "bia"]);
+  bia.child.stdin.end("/register\nshort\nhello after\n");
+  t.match(await within(bia.exited, "the client to end"), { code: 0 });
+  t.match(bia.stdout, /Password too weak: use at least 8 characters\.\n/);
+  t.notMatch(bia.stdout, /same password again|passwords differ/);
+  t.match(bia.stdout, /you \[No subject\]: hello after/, "the next line is a line again");
 });
