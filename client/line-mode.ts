@@ -82,6 +82,9 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
   /** A password: in a terminal typed without echo; from a pipe, the next line. */
   const nextSecret = async (prompt: string): Promise<string | undefined> => {
     if (!tty) return nextLine(prompt);
+    // A line shown just before re-drew the "> " prompt: the password's prompt takes its place.
+    readline.clearLine(output, 0);
+    readline.cursorTo(output, 0);
     output.write(prompt);
     muted = true;
     try {
@@ -209,13 +212,15 @@ async function joinInteractively(
     try {
       return await client.join(candidate, password);
     } catch (error) {
+      let said = false; // the reason is said once, not again as "Name refused" when no other password comes
       if (error instanceof JoinError && error.needsPassword) {
-        if (error.code !== "password_required") show({ kind: "error", text: refusalText(error, t) });
+        said = error.code !== "password_required";
+        if (said) show({ kind: "error", text: refusalText(error, t) });
         password = await nextSecret(t.passwordPrompt(sanitize(candidate)));
         if (password !== undefined) continue; // the same name, with this password
       }
       if (error instanceof JoinError && error.refusesName) {
-        show({ kind: "error", text: t.nameRefused(refusalText(error, t)) });
+        if (!said) show({ kind: "error", text: t.nameRefused(refusalText(error, t)) });
         candidate = undefined;
         password = undefined;
         continue;

@@ -110,3 +110,15 @@ t.test("/register says a password is too short after the first entry, not after 
   t.notMatch(bia.stdout, /same password again|passwords differ/);
   t.match(bia.stdout, /you \[No subject\]: hello after/, "the next line is a line again");
 });
+
+t.test("a wrong password in line mode is said once, not again as a refused name (item 16)", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const first = await joined(t, port, "ana");
+  await first.register("ana password");
+  await first.quit();
+  const ana = new Script(t, "client.ts", ["--port", String(port), "--name", "ana", "--password", "wrong one"]);
+  ana.child.stdin.end();
+  t.match(await within(ana.exited, "the client to end"), { code: 1 });
+  t.equal(ana.stdout.match(/Wrong password/g)?.length, 1, ana.stdout);
+  t.notMatch(ana.stdout, /Name refused/);
+});
