@@ -766,7 +766,9 @@ export class Hub implements SessionHandler {
     }
     const key = nameKey(target);
     const member = room.online.get(key);
-    if (!member && (action === "kick" || action === "mute" || action === "op")) {
+    // Undoing what was never done to someone not here (unmute, deop) would be told to everyone as if it had happened.
+    const undoesNothing = (action === "unmute" && !room.muted.has(key)) || (action === "deop" && !room.operators.has(key));
+    if (!member && (action === "kick" || action === "mute" || action === "op" || undoesNothing)) {
       return this.error(session, msg, "not_in_room", `${quote(target)} is not in ${room.name}`);
     }
     if (action === "deop" && room.isOwner(key)) return this.error(session, msg, "not_operator", `The owner of ${room.name} is always an operator`);

@@ -122,3 +122,27 @@ t.test("a wrong password in line mode is said once, not again as a refused name 
   t.equal(ana.stdout.match(/Wrong password/g)?.length, 1, ana.stdout);
   t.notMatch(ana.stdout, /Name refused/);
 });
+
+t.test("/unmute and /deop of someone neither in the room nor muted or an operator is refused, not told as done (earlier trial)", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const ana = await Peer.joined(t, port, "ana");
+  ana.send({ type: "enter", room: "#provas" });
+  t.match(await ana.next(), { type: "entered" });
+  const bruno = await Peer.joined(t, port, "bruno");
+  await ana.drain();
+  for (const type of ["unmute", "deop"] as const) {
+    ana.send({ type, room: "#provas", target: "bruno", ref: type });
+    t.match(await ana.next(), { type: "error", code: "not_in_room", ref: type });
+  }
+  t.same((await bruno.drain()).filter((m) => m.type === "unmute" || m.type === "deop"), [], "bruno is told nothing");
+  bruno.send({ type: "enter", room: "#provas" });
+  await bruno.drain();
+  await ana.drain();
+  ana.send({ type: "mute", room: "#provas", target: "bruno" });
+  t.match(await ana.next(), { type: "mute" });
+  bruno.send({ type: "part", room: "#provas" });
+  await bruno.drain();
+  await ana.drain();
+  ana.send({ type: "unmute", room: "#provas", target: "bruno" });
+  t.match(await ana.next(), { type: "unmute", target: "bruno" }, "a muted name that left can still be unmuted");
+});
