@@ -6,7 +6,7 @@ import { EventEmitter } from "node:events";
 import net from "node:net";
 import tls from "node:tls";
 import type { ConnectionState } from "../common/launch-contract.js";
-import { EMPTY_CHAT_STATE, findRoom, reduceChat, type ChatState } from "./chat-state.js";
+import { EMPTY_CHAT_STATE, findRoom, reduceChat, type ChatState, type RoomView } from "./chat-state.js";
 import { HISTORY_PAGE, sameRoom } from "../common/commands.js";
 import type { Texts } from "../common/catalogue.js";
 import { errorText, sanitize } from "../common/format.js";
@@ -660,6 +660,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
 
   private async reconnect(): Promise<void> {
     this.setPhase("reconnecting");
+    // Where this client was: a guest's rooms are not kept by a restarted server, so they are entered again.
+    const before = { rooms: this.chat.rooms, current: this.room };
     let delay = this.options.reconnectDelayMs;
     if (this.reconnectAtOnce) {
       this.reconnectAtOnce = false;
@@ -675,6 +677,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         if (this.phase !== "reconnecting") return;
         this.setPhase("joined");
         this.emit("rejoined", welcome);
+        this.enterAgain(before.rooms, before.current);
         return;
       } catch (error) {
         if (this.phase !== "reconnecting") return;
@@ -689,6 +692,21 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       }
       delay = Math.min(Math.max(delay * 2, this.options.reconnectDelayMs), this.options.maxReconnectDelayMs);
     }
+  }
+
+  /**
+   * After rejoining: enters again the rooms this client was in that the
+   * welcome did not bring back (a guest's, after the server restarted), the
+   * current one first and current again at once, so that lines typed next
+   * still go where the prompt says.
+   */
+  private enterAgain(rooms: readonly RoomView[], current: string): void {
+    const missing = rooms.filter((room) => !sameRoom(room.name, LOBBY) && !findRoom(this.chat, room.name));
+    for (const room of missing) {
+      if (sameRoom(room.name, current)) this.enter(room.name, room.private);
+      else this.quietly({ type: "enter", room: room.name, ...(room.private && { private: true }) });
+    }
+    if (!missing.some((room) => sameRoom(room.name, current))) this.switchRoom(current);
   }
 
   /** Waits `ms`, or less if quit() or close() wakes it up. */

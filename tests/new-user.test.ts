@@ -12,6 +12,7 @@ import { describe } from "../common/format.js";
 import { TEXTS } from "../common/catalogue.js";
 import type { Message } from "../protocol.js";
 import { Script, testServer, within } from "./helpers/helpers.js";
+import { startServer } from "../server/chat-server.js";
 import { Peer } from "./helpers/test-clients.js";
 
 type Tester = import("tap").Test;
@@ -145,4 +146,36 @@ t.test("/unmute and /deop of someone neither in the room nor muted or an operato
   await ana.drain();
   ana.send({ type: "unmute", room: "#provas", target: "bruno" });
   t.match(await ana.next(), { type: "unmute", target: "bruno" }, "a muted name that left can still be unmuted");
+});
+
+t.test("a guest is back in its rooms after the server restarts, and its lines still go to the current room (earlier trial)", async (t) => {
+  const first = await startServer({ port: 0 });
+  let closed = false;
+  t.teardown(() => closed || first.close());
+  const { port } = first.address;
+  const ana = new Script(t, "client.ts", ["--port", String(port), "--name", "ana"]);
+  await ana.waitFor(/Welcome, ana!/);
+  ana.type("/join #x");
+  ana.type("/join #y");
+  await ana.waitFor(/You are in #y\./);
+  ana.type("/room #x");
+  await ana.waitFor(/Now talking in #x\./);
+  closed = true;
+  await first.close();
+  await ana.waitFor(/Reconnecting in/);
+  const second = await testServer(t, { port });
+  await ana.waitFor(/Reconnected as ana\./);
+  await ana.waitFor(/You are in #x\./);
+  const bruno = await Peer.joined(t, port, "bruno");
+  bruno.send({ type: "enter", room: "#x" });
+  t.match(await bruno.next(), { type: "entered", room: "#x", users: ["ana", "bruno"] });
+  ana.type("still in x");
+  let msg = await bruno.next();
+  while (msg.type !== "chat") msg = await bruno.next();
+  t.match(msg, { client_name: "ana", room: "#x", message: "still in x" }, "to #x, not the lobby");
+  t.ok(second.users.includes("ana"));
+  bruno.send({ type: "list", room: "#y" });
+  t.match(await bruno.next(), { type: "list", room: "#y", users: ["ana"] }, "#y entered again too");
+  ana.child.stdin.end();
+  t.match(await within(ana.exited, "the client to end"), { code: 0 });
 });
