@@ -33,7 +33,12 @@ interface Line {
   subject?: string;
   text: string;
   history?: boolean;
+  /** The "earlier messages" divider above replayed history. */
+  divider?: boolean;
 }
+
+/** The line above replayed history, as the terminal draws it. */
+const EARLIER = "— earlier messages —";
 
 interface Conversation {
   /** `#room` (lower case) or `@name` (lower case). */
@@ -198,6 +203,8 @@ const handlers: Record<string, (frame: Frame) => void> = {
   error(frame) {
     if (!state.joined) {
       showReason(frame.message);
+      // The connection is up; only the name (or its password) was refused: say that, not "Connecting…".
+      if (state.ws?.readyState === WebSocket.OPEN) setStatus("connecting", `Connected to ${location.host}, not joined yet`);
       if (frame.code === "password_required" || frame.code === "bad_password") $("password").focus();
       if (state.wasJoined && frame.code !== "logged_in_elsewhere") return;
       state.wasJoined = false;
@@ -254,6 +261,7 @@ const handlers: Record<string, (frame: Frame) => void> = {
     conv.members = strings(frame.users);
     conv.operators = new Set(strings(frame.operators).concat(typeof frame.owner === "string" ? [frame.owner] : []));
     conv.topic = typeof frame.topic === "string" ? frame.topic : "";
+    addLine(conv.key, { kind: "notice", time: hhmm(frame.date), text: frame.message }); // "You are in #x (topic). Members (2): ..."
     if (state.opening === conv.key) {
       state.current = conv.key;
       state.opening = "";
@@ -346,7 +354,16 @@ function addLine(key: string, line: Line): boolean {
       return true;
     }
   }
+  if (line.history) return addReplayed(conv, line);
   conv.lines.push(line);
+  return true;
+}
+
+/** A replayed chat goes above what was said since (the welcome too), under the "earlier messages" divider. */
+function addReplayed(conv: Conversation, line: Line): boolean {
+  if (!conv.lines.some((other) => other.divider)) conv.lines.unshift({ kind: "notice", time: "", text: EARLIER, history: true, divider: true });
+  const after = conv.lines.findIndex((other) => !other.history);
+  conv.lines.splice(after < 0 ? conv.lines.length : after, 0, line);
   return true;
 }
 
@@ -383,7 +400,7 @@ function renderLog(conv: Conversation): void {
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   log.replaceChildren(
     ...conv.lines.map((line) => {
-      const item = el("li", `${line.kind}${line.history ? " history" : ""}`);
+      const item = el("li", `${line.kind}${line.history ? " history" : ""}${line.divider ? " divider" : ""}`);
       item.append(el("span", "time", line.time));
       if (line.from !== undefined) item.append(el("span", "from", line.from));
       if (line.subject) item.append(el("span", "subject", `[${line.subject}]`));

@@ -1,0 +1,90 @@
+/**
+ * The page as a new user met it (issue 18), in a real browser (as in
+ * browser.test.ts) against a real server: the status bar tells the state
+ * that is true, history comes first under its divider, /join says where one
+ * is, the server's admins are marked. Screenshots go to $CHAT_SCREENSHOTS.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import t from "tap";
+import type { Page } from "playwright-core";
+import { ChatClient } from "../client/connection.js";
+import { launchBrowser } from "./helpers/browser.js";
+import { testServer, type Teardown } from "./helpers/helpers.js";
+import { Peer } from "./helpers/test-clients.js";
+
+/** Generous: a loaded two-core machine starts a browser slowly. */
+const UI_WAIT_MS = 30_000;
+
+const browser = await launchBrowser(t);
+
+async function newPage(t: Teardown, viewport = { width: 1200, height: 760 }): Promise<Page> {
+  const page = await browser.newPage({ viewport });
+  t.teardown(() => page.close());
+  page.setDefaultTimeout(UI_WAIT_MS);
+  return page;
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = process.env.CHAT_SCREENSHOTS;
+  if (!dir) return;
+  fs.mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`) });
+}
+
+/** Registers `name` with `password` and leaves: an account for the page to log in to. */
+async function account(port: number, name: string, password: string): Promise<void> {
+  const client = new ChatClient({ port, reconnect: false });
+  await client.connect();
+  await client.join(name);
+  await client.register(password);
+  await client.quit();
+}
+
+t.test("the status bar tells the truth before joining and beside a refused password (item 19, earlier trial)", async (t) => {
+  const server = await testServer(t);
+  await account(server.address.port, "bruno", "bruno password");
+  const page = await newPage(t);
+  await page.goto(server.pageUrl);
+  const status = () => page.locator("#state").innerText();
+  t.equal(await status(), "Choose a name to join", "not 'Not connected' before anything was tried");
+  t.notMatch(await page.locator("#status").getAttribute("class"), /offline/);
+  await page.fill("#name", "bruno");
+  await page.fill("#password", "wrong password");
+  await page.click("#join");
+  await page.locator("#reason", { hasText: "Wrong password" }).waitFor();
+  t.match(await status(), /^Connected to 127\.0\.0\.1:\d+, not joined yet$/, "the connection is up: only the password was refused");
+  await screenshot(page, "new-user-wrong-password");
+});
+
+t.test("history first under an 'earlier messages' divider, then the welcome; /join says 'You are in'; admins marked (items 20, 12, earlier trial)", async (t) => {
+  const server = await testServer(t, { admins: ["ana"] });
+  const { port } = server.address;
+  await account(port, "ana", "ana password");
+  const ana = new ChatClient({ port, reconnect: false });
+  t.teardown(() => ana.close());
+  await ana.connect();
+  await ana.join("ana", "ana password");
+  const bruno = await Peer.joined(t, port, "bruno");
+  bruno.send({ type: "chat", message: "said before you came" });
+  await bruno.drain();
+
+  const page = await newPage(t);
+  await page.goto(server.pageUrl);
+  await page.fill("#name", "carla");
+  await page.click("#join");
+  await page.locator("#log", { hasText: "Welcome, carla!" }).waitFor();
+  const rows = await page.locator("#log li").allInnerTexts();
+  const divider = rows.findIndex((row) => row.includes("— earlier messages —"));
+  const earlier = rows.findIndex((row) => row.includes("said before you came"));
+  const welcome = rows.findIndex((row) => row.includes("Welcome, carla!"));
+  t.ok(divider >= 0 && divider < earlier && earlier < welcome, `divider, history, then the welcome: ${JSON.stringify(rows)}`);
+  t.match(await page.locator("#member-list .member.op").allInnerTexts(), ["ana"], "the admin marked as an operator");
+  await screenshot(page, "new-user-lobby");
+
+  await page.fill("#message", "/join #provas");
+  await page.press("#message", "Enter");
+  await page.locator("#topic", { hasText: "#provas" }).waitFor();
+  await page.locator("#log", { hasText: "You are in #provas" }).waitFor();
+  await screenshot(page, "new-user-history-join");
+});
