@@ -149,7 +149,9 @@ export function refusalText(error: JoinError, t: Texts): string {
 
 /** What to show when a join failed for another reason than the name. */
 export function joinFailureText(error: unknown, address: string, t: Texts): string {
-  return error instanceof JoinError ? refusalText(error, t) : t.connectionLost(address);
+  if (error instanceof JoinError) return refusalText(error, t);
+  const why = t.socketErrors[(error as NodeJS.ErrnoException).code ?? ""];
+  return why ? t.connectionClosed(address, why) : t.connectionLost(address);
 }
 
 interface PendingRequest {
@@ -206,6 +208,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private pongWaiters: Array<() => void> = [];
   /** The server speaks version 2 (its welcome lists features). */
   private version2 = false;
+  /** Something came on the current socket: a server that closes it before a word may be one that speaks TLS. */
+  private heard = false;
   /** The room last asked to enter, already the current room; `previous` is current again if it is refused. */
   private entering: { room: string; ref: string; previous: string } | undefined;
 
@@ -455,6 +459,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         : net.connect({ host: this.host, port: this.port });
       const decoder = new Decoder();
       this.socket = socket;
+      this.heard = false;
       socket.setNoDelay(true);
       socket.once(secure ? "secureConnect" : "connect", () => {
         socket.off("error", reject);
@@ -463,6 +468,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       });
       socket.once("error", reject);
       socket.on("data", (chunk: Buffer) => {
+        this.heard = true;
         for (const item of decoder.push(chunk)) {
           if (item instanceof ProtocolError && item.fatal) {
             // The stream can no longer be read: drop it and reconnect at once.
@@ -641,12 +647,14 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   }
 
   private onSocketClose(): void {
-    this.pendingJoin?.reject(new Error("The connection closed"));
+    const joining = this.pendingJoin;
     this.pendingJoin = undefined;
+    joining?.reject(this.closedError());
     this.failPending();
     const phase = this.phase;
     if (phase === "quitting" || phase === "closed" || phase === "reconnecting") return;
     this.report("disconnected");
+    if (joining && phase === "joining") return this.finish(); // the join's refusal says what happened, once
     const putOut = this.putOutBy;
     this.putOutBy = undefined;
     if (putOut) {
@@ -707,6 +715,13 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       else this.quietly({ type: "enter", room: room.name, ...(room.private && { private: true }) });
     }
     if (!missing.some((room) => sameRoom(room.name, current))) this.switchRoom(current);
+  }
+
+  /** Why a join got no answer: closed without a word to a plain client (CLOSED_SILENTLY: a TLS port?), or just closed. */
+  private closedError(): Error {
+    const error: NodeJS.ErrnoException = new Error("The connection closed");
+    if (!this.heard && !this.tlsOptions) error.code = "CLOSED_SILENTLY";
+    return error;
   }
 
   /** Waits `ms`, or less if quit() or close() wakes it up. */

@@ -256,9 +256,13 @@ export const TEXTS = {
       EHOSTUNREACH: "host unreachable",
       ...certificateErrors("the server's certificate cannot be verified (trust it with --ca FILE, or accept it with --insecure)"),
       EPROTO: "the server does not speak TLS here (leave out --tls?)",
+      CLOSED_SILENTLY: "it closed the connection without a word; a server started with --tls-cert does that to a plain client: add --tls",
     } as Record<string, string>,
     cannotConnect: (address: string, why: string) =>
       `Cannot connect to the server at ${address}: ${why}. Is it running? Start one with: npx tsx server.ts`,
+    /** Connected, but it failed for another reason than no server (a certificate, ...): no hint to start one. */
+    cannotConnectThere: (address: string, why: string) => `Cannot connect to the server at ${address}: ${why}.`,
+    connectionClosed: (address: string, why: string) => `The server at ${address} did not let this client join: ${why}.`,
     connectionLost: (address: string) => `Connection to the server at ${address} lost.`,
     reconnecting: (seconds: number, attempt: number) => `Reconnecting in ${seconds} s (attempt ${attempt})...`,
     reconnectFailed: (why: string) => `Reconnection failed: ${why}.`,
@@ -382,9 +386,12 @@ export const TEXTS = {
       EHOSTUNREACH: "host inalcançável",
       ...certificateErrors("o certificado do servidor não pode ser verificado (confie nele com --ca ARQUIVO, ou aceite com --insecure)"),
       EPROTO: "o servidor não fala TLS aqui (sem --tls?)",
+      CLOSED_SILENTLY: "ele fechou a conexão sem dizer nada; um servidor iniciado com --tls-cert faz isso com um cliente sem TLS: acrescente --tls",
     } as Record<string, string>,
     cannotConnect: (address: string, why: string) =>
       `Não foi possível conectar ao servidor em ${address}: ${why}. Ele está rodando? Inicie um com: npx tsx server.ts`,
+    cannotConnectThere: (address: string, why: string) => `Não foi possível conectar ao servidor em ${address}: ${why}.`,
+    connectionClosed: (address: string, why: string) => `O servidor em ${address} não deixou este cliente entrar: ${why}.`,
     connectionLost: (address: string) => `Conexão com o servidor em ${address} perdida.`,
     reconnecting: (seconds: number, attempt: number) => `Reconectando em ${seconds} s (tentativa ${attempt})...`,
     reconnectFailed: (why: string) => `Falha ao reconectar: ${why}.`,
