@@ -11,18 +11,21 @@ export const INDEPENDENT_SERVERS =
 export async function runPiped(supervisor: Supervisor, options: LauncherOptions, stopped: Promise<void>): Promise<number> {
   const say = (line: string) => process.stdout.write(`[launcher] ${line}\n`);
   supervisor.on("line", (instance, line) => process.stdout.write(`[${instance.name}] ${line}\n`));
+  // While starting, a death stops everything and the start's failure says so: "the others go on" would not be true.
+  let started = false;
   supervisor.on("state", (instance) => {
-    if (instance.state === "dead") say(`${instance.name} died (${instance.ended}); the others go on`);
+    if (instance.state === "dead" && started) say(`${instance.name} died (${instance.ended}); the others go on`);
     else if (instance.state === "stopped" && !supervisor.stopping) say(`${instance.name} has quit`);
   });
   try {
     await supervisor.start();
   } catch (error) {
     if (!(error instanceof StartError)) throw error;
-    say(error.message);
+    say(`${error.message}; stopping everything`);
     await supervisor.stop();
     return 1;
   }
+  started = true;
   const servers = options.servers === 1 ? "1 server" : `${options.servers} servers`;
   say(`${servers} and ${supervisor.clients.length} clients running. ${INDEPENDENT_SERVERS}`);
   if (options.demo) {
