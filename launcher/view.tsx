@@ -26,6 +26,16 @@ const STATE_COLORS: Record<InstanceState, string> = {
   dead: "red",
 };
 
+/** A shorter way to say INDEPENDENT_SERVERS, for a narrow terminal. */
+export const INDEPENDENT_SERVERS_SHORT = "Each server is a separate chat.";
+
+/** The title: what runs, and that servers do not share a chat, in words that fit `columns` (never cut mid-sentence). */
+export function headerText(servers: number, clients: number, columns: number): string {
+  const what = `Chat launcher: ${servers} server${servers === 1 ? "" : "s"}, ${clients} client${clients === 1 ? "" : "s"}.`;
+  const long = `${what} ${INDEPENDENT_SERVERS}`;
+  return stringWidth(long) <= columns ? long : `${what} ${INDEPENDENT_SERVERS_SHORT}`;
+}
+
 export const KEYS_HELP = "Tab/arrows: focus · Enter: send · Ctrl+C or q on an empty line: quit";
 
 /** Rows above the instances (the title) and below them (help or notice, the input line). */
@@ -174,8 +184,7 @@ export function LauncherView({ instances, focused, input, columns, rows, notice 
   return (
     <Box flexDirection="column" width={columns} height={rows}>
       <Text wrap="truncate" bold>
-        Chat launcher: {servers.length} server{servers.length === 1 ? "" : "s"}, {clientCount} client
-        {clientCount === 1 ? "" : "s"}. {INDEPENDENT_SERVERS}
+        {headerText(servers.length, clientCount, columns)}
       </Text>
       <Box flexDirection="column" flexGrow={1}>
         {layout.kind === "grid" ? (
