@@ -88,3 +88,26 @@ t.test("history first under an 'earlier messages' divider, then the welcome; /jo
   await page.locator("#log", { hasText: "You are in #provas" }).waitFor();
   await screenshot(page, "new-user-history-join");
 });
+
+t.test("'+ friend' turns into 'request sent' once asked (item 5)", async (t) => {
+  const server = await testServer(t);
+  const { port } = server.address;
+  await account(port, "carla", "carla password");
+  await account(port, "bruno", "bruno password");
+  const bruno = await Peer.connect(t, port);
+  bruno.send({ type: "join", client_name: "bruno", password: "bruno password" });
+  t.match(await bruno.next(), { type: "welcome", account: true });
+  const page = await newPage(t);
+  await page.goto(server.pageUrl);
+  await page.fill("#name", "carla");
+  await page.fill("#password", "carla password");
+  await page.click("#join");
+  const entry = page.locator("#member-list .entry", { hasText: "bruno" });
+  await entry.locator(".befriend", { hasText: "+ friend" }).click();
+  await entry.locator(".befriend", { hasText: "request sent" }).waitFor();
+  t.ok(await entry.locator(".befriend").isDisabled(), "not offered again");
+  let msg = await bruno.next();
+  while (msg.type !== "friend") msg = await bruno.next();
+  t.match(msg, { client_name: "carla", status: "requested" });
+  await screenshot(page, "new-user-friend-sent");
+});

@@ -80,6 +80,8 @@ const state = {
   friends: new Map<string, boolean>(),
   /** Names that asked to be this account's friends and await its answer. */
   requests: new Set<string>(),
+  /** Names this account asked to be friends, awaiting their answer: their button says so instead of offering again. */
+  asked: new Set<string>(),
   attempt: 0,
   retryTimer: undefined as number | undefined,
   refNumber: 0,
@@ -300,6 +302,8 @@ const handlers: Record<string, (frame: Frame) => void> = {
       state.friends.delete(other);
       state.requests.delete(other);
     } else if (frame.status === "requested" && frame.client_name !== state.name) state.requests.add(other);
+    else if (frame.status === "requested") state.asked.add(other);
+    if (frame.status !== "requested") state.asked.delete(other);
     addLine(LOBBY, { kind: "notice", time: hhmm(frame.date), text: frame.message });
   },
   presence(frame) {
@@ -428,9 +432,11 @@ function memberEntry(conv: Conversation, name: string): HTMLElement {
   entry.append(button);
   if (state.account && name !== state.name && !state.friends.has(name)) {
     const asked = state.requests.has(name);
-    const befriend = el("button", "befriend", asked ? "accept friend" : "+ friend");
+    const pending = !asked && state.asked.has(name);
+    const befriend = el("button", "befriend", asked ? "accept friend" : pending ? "request sent" : "+ friend") as HTMLButtonElement;
     befriend.setAttribute("type", "button");
-    befriend.title = asked ? `${name} asked to be your friend` : `ask ${name} to be your friend`;
+    befriend.title = asked ? `${name} asked to be your friend` : pending ? `waiting for ${name} to accept` : `ask ${name} to be your friend`;
+    befriend.disabled = pending; // asking again would only repeat the request
     befriend.onclick = () => send({ type: "friend", target: name });
     entry.append(befriend);
   }
