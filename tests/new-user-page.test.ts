@@ -111,3 +111,27 @@ t.test("'+ friend' turns into 'request sent' once asked (item 5)", async (t) => 
   t.match(msg, { client_name: "carla", status: "requested" });
   await screenshot(page, "new-user-friend-sent");
 });
+
+t.test("registering from the page: the login form's box, with the same rules as /register (item 18)", async (t) => {
+  const server = await testServer(t);
+  const { port } = server.address;
+  const page = await newPage(t);
+  await page.goto(server.pageUrl);
+  await page.fill("#name", "dora");
+  await page.fill("#password", "short");
+  await page.check("#register");
+  await page.click("#join");
+  await page.locator("#reason", { hasText: "Password too weak: use at least 8 characters." }).waitFor();
+  await screenshot(page, "new-user-register-form");
+  await page.fill("#password", "dora password");
+  await page.click("#join");
+  await page.locator("#log", { hasText: "The name dora is now registered: join with its password from now on." }).waitFor();
+  await screenshot(page, "new-user-registered");
+  const other = new ChatClient({ port, reconnect: false });
+  t.teardown(() => other.close());
+  await other.connect();
+  await t.rejects(other.join("dora"), { code: "password_required" }, "the name is an account's now");
+  await page.fill("#message", "/register x");
+  await page.press("#message", "Enter");
+  await page.locator("#log", { hasText: "Password too weak" }).waitFor();
+});

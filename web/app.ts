@@ -61,6 +61,11 @@ interface Conversation {
 const MAX_RETRY_SECONDS = 10;
 /** The `ref` of the friends request made on joining, whose error (a server without friends) is not shown. */
 const FRIENDS_REF = "friends";
+/** The `ref` of a registration the page asked for. */
+const REGISTER_REF = "register";
+/** Fewest characters of a password (the server's weak_password), checked before anything is sent. */
+const MIN_PASSWORD = 8;
+const WEAK_PASSWORD = `Password too weak: use at least ${MIN_PASSWORD} characters.`;
 /** Messages asked for by "load earlier". */
 const PAGE = 50;
 
@@ -80,6 +85,8 @@ const state = {
   friends: new Map<string, boolean>(),
   /** Names that asked to be this account's friends and await its answer. */
   requests: new Set<string>(),
+  /** A new password to register the name with once joined (the login form's "Register" box, or /register): kept for reconnecting once registered. */
+  registering: "",
   /** Names this account asked to be friends, awaiting their answer: their button says so instead of offering again. */
   asked: new Set<string>(),
   attempt: 0,
@@ -200,6 +207,7 @@ const handlers: Record<string, (frame: Frame) => void> = {
     }
     state.account = frame.account === true;
     if (state.account) send({ type: "friends", ref: FRIENDS_REF });
+    if (state.registering && !state.account && !again) send({ type: "register", password: state.registering, ref: REGISTER_REF });
     $("message").focus();
   },
   error(frame) {
@@ -285,6 +293,14 @@ const handlers: Record<string, (frame: Frame) => void> = {
   deop(frame) {
     state.conversations.get(roomOf(frame))?.operators.delete(String(frame.target));
     addLine(roomOf(frame), { kind: "notice", time: hhmm(frame.date), text: frame.message });
+  },
+  registered(frame) {
+    // The name is an account now: reconnecting needs its password, and friends open up.
+    state.account = true;
+    state.password = state.registering;
+    state.registering = "";
+    send({ type: "friends", ref: FRIENDS_REF });
+    addLine(state.current, { kind: "notice", time: hhmm(frame.date), text: `The name ${frame.client_name} is now registered: join with its password from now on.` });
   },
   friends(frame) {
     const list = Array.isArray(frame.friends) ? (frame.friends as Array<{ client_name: string; online: boolean }>) : [];
@@ -481,6 +497,10 @@ function onLogin(event: Event): void {
   state.name = $<HTMLInputElement>("name").value.trim();
   state.password = $<HTMLInputElement>("password").value;
   $("reason").textContent = "";
+  // Registering: join as the guest the name still is, then register it with this password (the same rules as /register).
+  state.registering = $<HTMLInputElement>("register").checked ? state.password : "";
+  if (state.registering && [...state.registering].length < MIN_PASSWORD) return showReason(WEAK_PASSWORD);
+  if (state.registering) state.password = "";
   if (state.ws && state.ws.readyState === WebSocket.OPEN) {
     send({ type: "join", client_name: state.name, ...(state.password && { password: state.password }), features: ["history", "echo"] });
   } else connect();
@@ -505,6 +525,10 @@ function runTyped(command: Command, where: Where): boolean {
   if (partsLobby(command, where)) return say("error", `Everyone stays in ${LOBBY}: close the page to leave the chat.`);
   const fields = requestFields(command, where);
   if (fields === undefined) return answerHere(command);
+  if (command.kind === "register" && command.password !== undefined) {
+    if ([...command.password].length < MIN_PASSWORD) return say("error", WEAK_PASSWORD);
+    state.registering = command.password;
+  }
   if (!send({ ...fields, ref: String(++state.refNumber) })) return !say("error", "Not connected: the message was not sent.");
   if (command.kind === "enter") state.opening = command.room.toLowerCase();
   return true;
