@@ -491,3 +491,59 @@ export const TEXTS = {
 } satisfies Record<Lang, unknown>;
 
 export type Texts = (typeof TEXTS)["en"];
+
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** The launcher's own words (its children speak for themselves, in the language passed to them). */
+export const LAUNCHER_TEXTS = {
+  en: {
+    title: (servers: number, clients: number) => `Chat launcher: ${count(servers, "server", "servers")}, ${count(clients, "client", "clients")}.`,
+    independent: "Servers are independent: a client talks only with the clients on its own server.",
+    independentShort: "Each server is a separate chat.",
+    keys: "Tab/arrows: focus · Enter: send · Ctrl+C or q on an empty line: quit",
+    serverTakesNoInput: "(a server takes no input: focus a client with Tab)",
+    page: (first: number, last: number, total: number) => `${first}–${last} of ${total} · Tab or arrows for the others`,
+    running: (servers: number, clients: number) => `${count(servers, "server", "servers")} and ${count(clients, "client", "clients")} running.`,
+    died: (name: string, how: string) => `${name} died (${how}); the others go on`,
+    quit: (name: string) => `${name} has quit`,
+    stopping: "stopping",
+    cannotStart: (name: string, why: string) => `${name} could not start: ${why}; stopping everything`,
+    states: {
+      starting: "starting",
+      listening: "listening",
+      connecting: "connecting",
+      connected: (port: number, as: string) => `connected to :${port}${as ? ` as ${as}` : ""}`,
+      reconnecting: (port: number) => `reconnecting to :${port}`,
+      disconnected: "disconnected",
+      quit: "quit",
+      stopped: "stopped",
+      dead: (how: string) => `dead (${how})`,
+    },
+  },
+  pt: {
+    title: (servers: number, clients: number) => `Lançador do chat: ${count(servers, "servidor", "servidores")}, ${count(clients, "cliente", "clientes")}.`,
+    independent: "Os servidores são independentes: um cliente só conversa com os clientes do seu próprio servidor.",
+    independentShort: "Cada servidor é um chat separado.",
+    keys: "Tab/setas: foco · Enter: envia · Ctrl+C ou q numa linha vazia: sai",
+    serverTakesNoInput: "(um servidor não recebe texto: foque um cliente com Tab)",
+    page: (first: number, last: number, total: number) => `${first}–${last} de ${total} · Tab ou setas para os outros`,
+    running: (servers: number, clients: number) => `${count(servers, "servidor", "servidores")} e ${count(clients, "cliente", "clientes")} rodando.`,
+    died: (name: string, how: string) => `${name} morreu (${how}); os outros continuam`,
+    quit: (name: string) => `${name} saiu`,
+    stopping: "encerrando",
+    cannotStart: (name: string, why: string) => `${name} não pôde iniciar: ${why}; encerrando tudo`,
+    states: {
+      starting: "iniciando",
+      listening: "escutando",
+      connecting: "conectando",
+      connected: (port: number, as: string) => `conectado a :${port}${as ? ` como ${as}` : ""}`,
+      reconnecting: (port: number) => `reconectando a :${port}`,
+      disconnected: "desconectado",
+      quit: "saiu",
+      stopped: "parado",
+      dead: (how: string) => `morreu (${how})`,
+    },
+  },
+} satisfies Record<Lang, unknown>;
+
+export type LauncherTexts = (typeof LAUNCHER_TEXTS)["en"];

@@ -245,3 +245,19 @@ t.test("the header says that servers are separate chats in words that fit, at 80
     t.match(header, columns >= 120 ? /Servers are independent: a client talks only with the clients on its own server\.$/ : /Each server is a separate chat\.$/, `${columns}`);
   }
 });
+
+t.test("with --lang pt the launcher's own words are Portuguese too (issue 18, item 21)", async (t) => {
+  const { LAUNCHER_TEXTS } = await import("../common/catalogue.js");
+  const all = instances();
+  all[0]!.state = "listening";
+  all[1]!.state = "dead";
+  all[1]!.ended = "exit code 1";
+  const { lastFrame } = render(<LauncherView instances={all} focused={all[0]} input="" columns={120} rows={30} t={LAUNCHER_TEXTS.pt} />);
+  const frame = lastFrame()!;
+  t.match(frame, /^Lançador do chat: 2 servidores, 3 clientes\. Cada servidor é um chat separado\./m);
+  t.match(frame, /escutando/);
+  t.match(frame, /morreu \(exit code 1\)/);
+  t.match(frame, /Tab\/setas: foco · Enter: envia/);
+  t.match(frame, /um servidor não recebe texto/);
+  t.notMatch(frame, /listening|Chat launcher|Tab\/arrows/);
+});
