@@ -73,7 +73,10 @@ async function main(): Promise<number> {
   try {
     await client.connect();
   } catch (error) {
-    process.stderr.write(`${t.cannotConnect(client.address, socketErrorText(error, t))}\n`);
+    // "Is it running?" only when nothing listens there; a certificate refused means it is.
+    const noServer = ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ETIMEDOUT"].includes((error as NodeJS.ErrnoException).code ?? "");
+    const text = noServer ? t.cannotConnect : t.cannotConnectThere;
+    process.stderr.write(`${text(client.address, socketErrorText(error, t))}\n`);
     client.close();
     return EXIT_FAILURE;
   }

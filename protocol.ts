@@ -22,6 +22,8 @@ export const MAX_HEADER_BYTES = 64;
 export const MAX_BODY_BYTES = 65_536;
 /** Longest user name, in characters (Unicode code points). */
 export const MAX_NAME_CHARS = 32;
+/** Fewest characters a password may have (`weak_password` below): clients check it before asking twice. */
+export const MIN_PASSWORD_CHARS = 8;
 /** Most bytes the server buffers for a client that does not read, before it cuts it off. */
 export const MAX_OUTBOUND_BYTES = 1024 * 1024;
 
@@ -104,6 +106,8 @@ export const ERROR_CODES = [
   "mailbox_full",
   // Entering one room more than a client may be in, or creating one more than a name may own.
   "too_many_rooms",
+  // A private chat to oneself from a client that joined with `echo` (version 1 gets its line back, as before).
+  "to_self",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -76,7 +76,7 @@ export function reduceChat(state: ChatState, msg: Message): ChatState {
     case "welcome": {
       // A (re)join starts over: the lobby, then the rooms an account is back in (their members come with `list`).
       const names = (msg.rooms ?? []).filter((r): r is string => typeof r === "string");
-      const lobby = { ...emptyRoom(LOBBY), users: msg.users ?? [] };
+      const lobby = { ...emptyRoom(LOBBY), users: msg.users ?? [], operators: msg.operators ?? [] };
       return { ...state, self: msg.client_name, rooms: [lobby, ...names.filter((r) => roomKey(r) !== LOBBY).map(emptyRoom)] };
     }
     case "entered": {

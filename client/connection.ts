@@ -6,7 +6,7 @@ import { EventEmitter } from "node:events";
 import net from "node:net";
 import tls from "node:tls";
 import type { ConnectionState } from "../common/launch-contract.js";
-import { EMPTY_CHAT_STATE, findRoom, reduceChat, type ChatState } from "./chat-state.js";
+import { EMPTY_CHAT_STATE, findRoom, reduceChat, type ChatState, type RoomView } from "./chat-state.js";
 import { HISTORY_PAGE, sameRoom } from "../common/commands.js";
 import type { Texts } from "../common/catalogue.js";
 import { errorText, sanitize } from "../common/format.js";
@@ -20,6 +20,7 @@ import {
   Message,
   nameKey,
   ProtocolError,
+  roomKey,
   sortNames,
   type MessageFields,
 } from "../protocol.js";
@@ -100,8 +101,14 @@ export interface ClientEvents {
   reconnectFailed: [error: Error];
   /** Joined again after a loss; carries the server's welcome. */
   rejoined: [Message];
-  /** Rejoining was refused for the name (taken meanwhile, password): reconnecting stops, the connection stays open for another join. */
+  /** Rejoining was refused for the name (taken meanwhile, password, banned): reconnecting stops, the connection stays open for another join. */
   rejoinRefused: [JoinError];
+  /**
+   * The server ended this session on purpose and coming back would be wrong
+   * (a kick or ban from the lobby, the account logged in elsewhere): no
+   * reconnection. Carries the frame that said so; `closed` follows.
+   */
+  putOut: [Message];
   /** The connection's state changed. */
   state: [ConnectionState];
   /** The client is closed for good. */
@@ -118,6 +125,8 @@ export class JoinError extends Error {
     message: string,
     /** The name that was asked for. */
     readonly asked = "",
+    /** What a `banned` is about (`name`, `address`): the error's `reason`. */
+    readonly ban?: string,
   ) {
     super(message);
   }
@@ -135,12 +144,14 @@ export class JoinError extends Error {
 
 /** Why a name was refused, in the user's language. */
 export function refusalText(error: JoinError, t: Texts): string {
-  return errorText(error.code, { detail: sanitize(error.message), name: error.asked }, t);
+  return errorText(error.code, { detail: sanitize(error.message), name: error.asked, ban: error.ban }, t);
 }
 
 /** What to show when a join failed for another reason than the name. */
 export function joinFailureText(error: unknown, address: string, t: Texts): string {
-  return error instanceof JoinError ? errorText(error.code, { detail: sanitize(error.message), name: error.asked }, t) : t.connectionLost(address);
+  if (error instanceof JoinError) return refusalText(error, t);
+  const why = t.socketErrors[(error as NodeJS.ErrnoException).code ?? ""];
+  return why ? t.connectionClosed(address, why) : t.connectionLost(address);
 }
 
 interface PendingRequest {
@@ -158,10 +169,17 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   subject = "";
   /** Who is online, sorted as the server sorts them: kept current from welcome, list, join and leave. */
   users: string[] = [];
+  /** Joined as a registered account (the welcome said so), not as a guest. */
+  account = false;
   /** The features the server accepted (its welcome's `features`); empty for a version 1 server. */
   serverFeatures: ReadonlySet<string> = new Set();
-  /** The oldest id of a lobby chat seen so far: where `/history` goes on from. */
-  oldestId: string | undefined;
+  /** The oldest id of a chat seen so far in each room (by room key): where `/history` goes on from there. */
+  readonly oldestIds = new Map<string, string>();
+
+  /** The oldest lobby chat seen so far. */
+  get oldestId(): string | undefined {
+    return this.oldestIds.get(roomKey(LOBBY));
+  }
   /** Own chats sent and not yet echoed or refused, by ref. */
   readonly pending = new Map<string, Message>();
   /** Rooms this client is in (members, operators, topic) and friends: `reduceChat` over every frame. */
@@ -180,12 +198,18 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   private readonly seenIds = new Set<string>();
   private wakeUp: (() => void) | undefined;
   private reconnectAtOnce = false;
-  /** Another connection logged in to this account: coming back would take it over again, so this one stays away. */
-  private takenOver = false;
+  /**
+   * Why the server is ending this session on purpose (the lobby's kick or ban
+   * of this client, or `logged_in_elsewhere`): coming back by itself would
+   * undo a moderator's decision or take the account back, so it stays away.
+   */
+  private putOutBy: Message | undefined;
   private settledWaiters: Array<() => void> = [];
   private pongWaiters: Array<() => void> = [];
   /** The server speaks version 2 (its welcome lists features). */
   private version2 = false;
+  /** Something came on the current socket: a server that closes it before a word may be one that speaks TLS. */
+  private heard = false;
   /** The room last asked to enter, already the current room; `previous` is current again if it is refused. */
   private entering: { room: string; ref: string; previous: string } | undefined;
 
@@ -204,6 +228,11 @@ export class ChatClient extends EventEmitter<ClientEvents> {
 
   get address(): string {
     return `${this.host}:${this.port}`;
+  }
+
+  /** The connection is open (joined or not). */
+  get connected(): boolean {
+    return this.socket !== undefined && !this.socket.destroyed && !this.socket.connecting;
   }
 
   get joined(): boolean {
@@ -235,6 +264,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   async join(name: string, password = this.password): Promise<Message> {
     this.setPhase("joining");
     try {
+      // Put out by the server (kicked, taken over): joining again is a new session on a new connection.
+      if (!this.socket || this.socket.destroyed) await this.openSocket();
       const welcome = await this.requestJoin(name, password);
       this.password = password;
       this.setPhase("joined");
@@ -289,11 +320,12 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     return this.joined;
   }
 
-  /** Asks for the lobby's chats older than the oldest shown; false when not joined or the server keeps none. */
-  requestHistory(limit = HISTORY_PAGE): string | undefined {
+  /** Asks for a room's chats (the current room's by default) older than the oldest shown; undefined when not joined or the server keeps none. */
+  requestHistory(limit = HISTORY_PAGE, room = this.room): string | undefined {
     if (!this.joined || !this.keepsHistory) return undefined;
     const ref = this.newRef("h");
-    this.write({ type: "history", room: LOBBY, limit, ref, ...(this.oldestId !== undefined && { before: this.oldestId }) });
+    const before = this.oldestIds.get(roomKey(room));
+    this.write({ type: "history", room, limit, ref, ...(before !== undefined && { before }) });
     return ref;
   }
 
@@ -334,7 +366,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     return new Promise((resolve) => {
       this.requests.set(ref, {
         resolve: (answer) => {
-          if (answer.type === "registered") this.password = password;
+          if (answer.type === "registered") {
+            this.password = password;
+            this.account = true; // registering logs the session in to the new account
+          }
           resolve(answer);
         },
       });
@@ -424,6 +459,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         : net.connect({ host: this.host, port: this.port });
       const decoder = new Decoder();
       this.socket = socket;
+      this.heard = false;
       socket.setNoDelay(true);
       socket.once(secure ? "secureConnect" : "connect", () => {
         socket.off("error", reject);
@@ -432,6 +468,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       });
       socket.once("error", reject);
       socket.on("data", (chunk: Buffer) => {
+        this.heard = true;
         for (const item of decoder.push(chunk)) {
           if (item instanceof ProtocolError && item.fatal) {
             // The stream can no longer be read: drop it and reconnect at once.
@@ -472,6 +509,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       this.pendingJoin = undefined;
       if (msg.type === "welcome") {
         this.name = msg.client_name;
+        this.account = msg.account === true;
         this.serverFeatures = new Set(msg.features ?? []);
         this.version2 = msg.features !== undefined;
         this.trackUsers(msg);
@@ -479,7 +517,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         this.afterWelcome(msg);
         pendingJoin.resolve(msg);
       } else {
-        pendingJoin.reject(new JoinError(msg.code ?? "", msg.message, pendingJoin.name));
+        pendingJoin.reject(new JoinError(msg.code ?? "", msg.message, pendingJoin.name, msg.reason));
       }
       return;
     }
@@ -488,12 +526,14 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       this.pongWaiters = [];
       waiters.forEach((wake) => wake());
     }
-    if (msg.type === "error" && msg.code === "logged_in_elsewhere") this.takenOver = true;
+    if (this.endsSession(msg)) this.putOutBy = msg;
     this.trackUsers(msg);
     this.applyChat(msg);
     if (msg.type === "chat" && msg.id !== undefined && msg.history !== true) this.remember(msg.id);
-    if (msg.type === "chat" && msg.id !== undefined && msg.to === undefined && (msg.room ?? LOBBY) === LOBBY) {
-      if (this.oldestId === undefined || msg.id < this.oldestId) this.oldestId = msg.id;
+    if (msg.type === "chat" && msg.id !== undefined && msg.to === undefined) {
+      const key = roomKey(msg.room ?? LOBBY);
+      const oldest = this.oldestIds.get(key);
+      if (oldest === undefined || msg.id < oldest) this.oldestIds.set(key, msg.id);
     }
     const ref = msg.ref;
     if (ref !== undefined) {
@@ -530,6 +570,13 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       return;
     }
     this.emit("message", msg);
+  }
+
+  /** A frame after which the server closes this session for good: taken over, or kicked or banned from the lobby. */
+  private endsSession(msg: Message): boolean {
+    if (msg.type === "error") return msg.code === "logged_in_elsewhere";
+    if (msg.type !== "kick" && msg.type !== "ban") return false;
+    return sameRoom(msg.room ?? LOBBY, LOBBY) && this.name !== undefined && nameKey(msg.target ?? "") === nameKey(this.name);
   }
 
   /** Keeps `chat` current; the current room falls back to the lobby when this client is out of it. */
@@ -600,19 +647,29 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   }
 
   private onSocketClose(): void {
-    this.pendingJoin?.reject(new Error("The connection closed"));
+    const joining = this.pendingJoin;
     this.pendingJoin = undefined;
+    joining?.reject(this.closedError());
     this.failPending();
     const phase = this.phase;
     if (phase === "quitting" || phase === "closed" || phase === "reconnecting") return;
     this.report("disconnected");
+    if (joining && phase === "joining") return this.finish(); // the join's refusal says what happened, once
+    const putOut = this.putOutBy;
+    this.putOutBy = undefined;
+    if (putOut) {
+      this.emit("putOut", putOut);
+      return this.finish();
+    }
     this.emit("lost");
-    if (phase === "joined" && this.options.reconnect && !this.takenOver) void this.reconnect();
+    if (phase === "joined" && this.options.reconnect) void this.reconnect();
     else this.finish();
   }
 
   private async reconnect(): Promise<void> {
     this.setPhase("reconnecting");
+    // Where this client was: a guest's rooms are not kept by a restarted server, so they are entered again.
+    const before = { rooms: this.chat.rooms, current: this.room };
     let delay = this.options.reconnectDelayMs;
     if (this.reconnectAtOnce) {
       this.reconnectAtOnce = false;
@@ -628,11 +685,12 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         if (this.phase !== "reconnecting") return;
         this.setPhase("joined");
         this.emit("rejoined", welcome);
+        this.enterAgain(before.rooms, before.current);
         return;
       } catch (error) {
         if (this.phase !== "reconnecting") return;
-        if (error instanceof JoinError && error.refusesName) {
-          // Trying the same name again would be refused forever: the connection stays open for another name.
+        if (error instanceof JoinError && (error.refusesName || error.code === "banned")) {
+          // Trying the same name again would be refused forever (a ban lasts until lifted): the connection stays open for another name.
           this.setPhase("unjoined");
           this.emit("rejoinRefused", error);
           return;
@@ -642,6 +700,28 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       }
       delay = Math.min(Math.max(delay * 2, this.options.reconnectDelayMs), this.options.maxReconnectDelayMs);
     }
+  }
+
+  /**
+   * After rejoining: enters again the rooms this client was in that the
+   * welcome did not bring back (a guest's, after the server restarted), the
+   * current one first and current again at once, so that lines typed next
+   * still go where the prompt says.
+   */
+  private enterAgain(rooms: readonly RoomView[], current: string): void {
+    const missing = rooms.filter((room) => !sameRoom(room.name, LOBBY) && !findRoom(this.chat, room.name));
+    for (const room of missing) {
+      if (sameRoom(room.name, current)) this.enter(room.name, room.private);
+      else this.quietly({ type: "enter", room: room.name, ...(room.private && { private: true }) });
+    }
+    if (!missing.some((room) => sameRoom(room.name, current))) this.switchRoom(current);
+  }
+
+  /** Why a join got no answer: closed without a word to a plain client (CLOSED_SILENTLY: a TLS port?), or just closed. */
+  private closedError(): Error {
+    const error: NodeJS.ErrnoException = new Error("The connection closed");
+    if (!this.heard && !this.tlsOptions) error.code = "CLOSED_SILENTLY";
+    return error;
   }
 
   /** Waits `ms`, or less if quit() or close() wakes it up. */

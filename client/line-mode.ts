@@ -7,8 +7,9 @@ import { Writable } from "node:stream";
 import stringWidth from "string-width";
 import { parseCommand, sameRoom } from "../common/commands.js";
 import type { Texts } from "../common/catalogue.js";
-import { chatLine, describe, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind } from "../common/format.js";
+import { chatLine, describe, errorText, putOutText, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind } from "../common/format.js";
 import { LOBBY, Message } from "../protocol.js";
+import { tooShort } from "./run-command.js";
 import { ChatClient, EXIT_FAILURE, EXIT_UNDELIVERED, JoinError, joinFailureText, refusalText } from "./connection.js";
 import { historyLines, refusedLine, runCommand, socketErrorText } from "./run-command.js";
 
@@ -81,6 +82,9 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
   /** A password: in a terminal typed without echo; from a pipe, the next line. */
   const nextSecret = async (prompt: string): Promise<string | undefined> => {
     if (!tty) return nextLine(prompt);
+    // A line shown just before re-drew the "> " prompt: the password's prompt takes its place.
+    readline.clearLine(output, 0);
+    readline.cursorTo(output, 0);
     output.write(prompt);
     muted = true;
     try {
@@ -115,12 +119,17 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
     undelivered.push(line.text);
     show(line);
   });
-  client.on("history", (batch) => historyLines(batch, client.name, t).forEach(show));
+  client.on("history", (batch) => historyLines(batch, client.name, t, client.room).forEach(show));
   client.on("lost", () => show({ kind: "error", text: t.connectionLost(client.address) }));
   client.on("reconnecting", (delay, attempt) => show({ kind: "info", text: t.reconnecting(delay / 1000, attempt) }));
   client.on("reconnectFailed", (error) => show({ kind: "error", text: t.reconnectFailed(socketErrorText(error, t)) }));
   client.on("rejoined", (welcome) => show({ kind: "info", text: rejoinedText(welcome, t) }));
-  client.on("closed", () => stop(EXIT_FAILURE)); // for good, not by quitting: logged in elsewhere
+  client.on("putOut", (msg) => {
+    // Said once, with what can be done: the client does not come back by itself.
+    show({ kind: "error", text: `${putOutText(msg, client.name, !client.account, t)} ${t.comeBackLine}` });
+    stop(EXIT_FAILURE);
+  });
+  client.on("closed", () => stop(EXIT_FAILURE)); // for good, not by quitting: put out by the server
   client.on("rejoinRefused", (error) => {
     show({ kind: "error", text: t.nameLostOnRejoin(refusalText(error, t)) });
     stop(EXIT_FAILURE);
@@ -175,6 +184,7 @@ async function registerInteractively(
 ): Promise<void> {
   const first = await nextSecret(t.newPassword);
   if (first === undefined) return show({ kind: "error", text: t.noPassword });
+  if (tooShort(first)) return show({ kind: "error", text: errorText("weak_password", { detail: "" }, t) }); // before asking again
   const second = await nextSecret(t.repeatPassword);
   if (second === undefined) return show({ kind: "error", text: t.noPassword });
   if (first !== second) return show({ kind: "error", text: t.passwordsDiffer });
@@ -202,13 +212,15 @@ async function joinInteractively(
     try {
       return await client.join(candidate, password);
     } catch (error) {
+      let said = false; // the reason is said once, not again as "Name refused" when no other password comes
       if (error instanceof JoinError && error.needsPassword) {
-        if (error.code !== "password_required") show({ kind: "error", text: refusalText(error, t) });
+        said = error.code !== "password_required";
+        if (said) show({ kind: "error", text: refusalText(error, t) });
         password = await nextSecret(t.passwordPrompt(sanitize(candidate)));
         if (password !== undefined) continue; // the same name, with this password
       }
       if (error instanceof JoinError && error.refusesName) {
-        show({ kind: "error", text: t.nameRefused(refusalText(error, t)) });
+        if (!said) show({ kind: "error", text: t.nameRefused(refusalText(error, t)) });
         candidate = undefined;
         password = undefined;
         continue;

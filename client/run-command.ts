@@ -5,7 +5,7 @@
 import { commandFields, leavesLobby, type Command, type Where } from "../common/commands.js";
 import type { Texts } from "../common/catalogue.js";
 import { chatLine, errorText, inputProblemText, sanitize, type DisplayLine } from "../common/format.js";
-import { Message, nameKey, ProtocolError } from "../protocol.js";
+import { Message, MIN_PASSWORD_CHARS, nameKey, ProtocolError } from "../protocol.js";
 import { ChatClient, type HistoryBatch } from "./connection.js";
 
 export interface CommandResult {
@@ -65,9 +65,12 @@ export function runCommand(client: ChatClient, command: Command, t: Texts): Comm
     case "rooms":
     case "topic":
     case "moderate":
+      return ask(command);
     case "friend":
     case "unfriend":
     case "friends":
+      // The server would answer a guest `not_registered`, which reads as if the friend were the one unregistered.
+      if (client.joined && client.serverFeatures.size > 0 && !client.account) return error(t.friendsNeedAccount);
       return ask(command);
     case "history":
       if (!client.joined) return error(t.notConnected);
@@ -106,14 +109,22 @@ export function refusedLine(sent: Message, error: Message | undefined, t: Texts)
   return { kind: "error", text: t.notDelivered(sanitize(sent.message), why) };
 }
 
-/** The lines that show a page of history: under a header, dimmed; empty when there is nothing to show. */
-export function historyLines(batch: HistoryBatch, self: string | undefined, t: Texts): DisplayLine[] {
+/**
+ * The lines that show a page of history: under a header, dimmed; empty when
+ * there is nothing to show. Lines of `current` (the room shown) carry no room tag.
+ */
+export function historyLines(batch: HistoryBatch, self: string | undefined, t: Texts, current?: string): DisplayLine[] {
   if (batch.messages.length === 0) return batch.ref !== undefined ? [{ kind: "info", text: t.noEarlier }] : [];
   return [
     { kind: "info", text: t.earlier, dim: true },
-    ...batch.messages.map((msg) => chatLine(msg, self, t)),
+    ...batch.messages.map((msg) => chatLine(msg, self, t, new Date(), current)),
     ...(batch.more ? [{ kind: "info" as const, text: t.earlierMore, dim: true }] : []),
   ];
+}
+
+/** A new password the server would refuse as `weak_password`: said at once, before it is asked for again. */
+export function tooShort(password: string): boolean {
+  return [...password].length < MIN_PASSWORD_CHARS;
 }
 
 /** Plain words for a connection error. */

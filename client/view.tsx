@@ -8,14 +8,14 @@ import { Box, Text, useApp, useInput } from "ink";
 import { useEffect, useReducer, useRef } from "react";
 import stringWidth from "string-width";
 import { JoinError, joinFailureText, refusalText, type ChatClient, type HistoryBatch } from "./connection.js";
-import { historyLines, refusedLine, runCommand, socketErrorText } from "./run-command.js";
+import { historyLines, knownName, refusedLine, runCommand, socketErrorText, tooShort } from "./run-command.js";
 import { parseCommand } from "../common/commands.js";
 import type { Texts } from "../common/catalogue.js";
-import { chatLine, describe, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind } from "../common/format.js";
+import { chatLine, describe, errorText, putOutText, rejoinedText, sanitize, toAscii, type DisplayLine, type LineKind } from "../common/format.js";
 import { isOperator, type RoomView, EMPTY_CHAT_STATE, findRoom, type ChatState } from "./chat-state.js";
 import { LOBBY, Message, nameKey, roomKey, type FriendSummary } from "../protocol.js";
 import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "../common/terminal.js";
-import { wrap } from "../common/wrap.js";
+import { wrap, wrapHanging } from "../common/wrap.js";
 
 /** Lines of conversation kept for scrolling back. */
 export const KEPT_LINES = 2000;
@@ -34,6 +34,7 @@ const COLORS: Record<LineKind, string | undefined> = {
 
 export type Status =
   | { kind: "connecting" }
+  | { kind: "disconnected" }
   | { kind: "connected" }
   | { kind: "reconnecting"; seconds: number; attempt: number }
   | { kind: "error"; text: string };
@@ -58,6 +59,8 @@ export interface ChatViewProps {
   unread: number;
   /** Why the last name was refused. */
   refusal: string | undefined;
+  /** Why the server ended the last session (kicked, banned, logged in elsewhere), and what one can do: shown on the name screen. */
+  ended?: string | undefined;
   /** A password being typed: the input is masked. */
   secret?: Secret | undefined;
   /** Draw ASCII instead of ▸ → … and box lines (a locale that is not UTF-8). */
@@ -141,6 +144,17 @@ export function inputText(input: string, width: number, masked: boolean): string
   return tailToWidth(shown, Math.max(1, width));
 }
 
+/** As many key hints as fit in `width` columns, whole, the most useful first (never one cut in the middle). */
+export function keyHints(hints: readonly string[], width: number, separator: string): string {
+  let line = "";
+  for (const hint of hints) {
+    const next = line === "" ? hint : line + separator + hint;
+    if (stringWidth(next) > width) break;
+    line = next;
+  }
+  return line;
+}
+
 /** `text` cut to `width` terminal columns, ending with an ellipsis (ASCII "..." when asked) if it was longer. */
 export function fit(text: string, width: number, ascii = false): string {
   if (stringWidth(text) <= width) return text;
@@ -156,13 +170,18 @@ export function fit(text: string, width: number, ascii = false): string {
   return out + ellipsis;
 }
 
+/** A line's rows: the client's own texts (the help's table) with continuation rows under their description; what people wrote, plainly. */
+function rowsOf(line: DisplayLine, width: number): string[] {
+  return line.kind === "info" ? wrapHanging(line.text, width) : wrap(line.text, width);
+}
+
 /** The conversation's size on screen, and its lines cut into rows of that width. */
 export function conversationRows(lines: DisplayLine[], columns: number, rows: number, t?: Texts, windows = false) {
   const width = Math.max(10, columns - SIDEBAR_COLUMNS - 2);
   const height = Math.max(1, rows - chromeRows(windows));
   const all = lines.flatMap((line) => {
     const text = line.pending !== undefined && t ? `${line.text}  (${t.screen.pending}…)` : line.text;
-    return wrap(text, width).map((row) => ({ kind: line.kind, dim: line.dim === true || line.pending !== undefined, text: row }));
+    return rowsOf({ ...line, text }, width).map((row) => ({ kind: line.kind, dim: line.dim === true || line.pending !== undefined, text: row }));
   });
   return { width, height, all, maxScroll: Math.max(0, all.length - height) };
 }
@@ -176,11 +195,21 @@ export function windowHeader(props: Pick<ChatViewProps, "t" | "windows" | "room"
   return active ? `${sanitize(active.title)} — ${t.screen.outOfRoom}` : "";
 }
 
+/** Where a line typed now goes, as the footer says it: the chosen recipient, the private window's person, the shown room, or everyone. */
+export function sendsTo(props: Pick<ChatViewProps, "t" | "recipient" | "peer" | "room">): string {
+  const { t, recipient, peer, room } = props;
+  const to = recipient ?? peer;
+  if (to !== undefined) return t.screen.privateTo(sanitize(to));
+  return room && roomKey(room.name) !== roomKey(LOBBY) ? t.screen.toRoom(sanitize(room.name)) : t.screen.everyone;
+}
+
 export function statusText(status: Status, props: Pick<ChatViewProps, "t" | "address" | "self">): string {
   const { t, address, self } = props;
   switch (status.kind) {
     case "connecting":
       return t.screen.connecting(address);
+    case "disconnected":
+      return t.screen.disconnected(address);
     case "connected":
       return t.screen.connected(address, self ?? "");
     case "reconnecting":
@@ -210,6 +239,7 @@ export function ChatView(props: ChatViewProps) {
         <Box flexDirection="column" borderStyle={ascii ? "classic" : "round"} paddingX={1} marginTop={1}>
           <Text bold>{secret?.kind === "login" ? g(t.screen.passwordTitle(sanitize(secret.name))) : g(t.screen.title)}</Text>
           <Text>{g(secret?.kind === "login" ? t.screen.passwordHint : t.nameRules)}</Text>
+          {props.ended && !refusal && <Text color="red">{g(props.ended)}</Text>}
           {refusal && <Text color="red">{g(secret?.kind === "login" ? refusal : t.nameRefused(refusal))}</Text>}
           <Text color="cyan">
             {prompt}
@@ -278,8 +308,8 @@ export function ChatView(props: ChatViewProps) {
       <Text wrap="truncate" color="yellow">
         {scroll > 0 ? fit(g(t.screen.unread(unread)), columns, ascii) : " "}
       </Text>
-      <Text wrap="truncate" color={recipient ? "magenta" : "gray"}>
-        {fit(`[${recipient ? t.screen.privateTo(sanitize(recipient)) : props.room && props.room.name !== LOBBY ? t.screen.toRoom(props.room.name) : t.screen.everyone}] [${t.screen.subject(sanitize(subject) || t.noSubject)}]`, columns, ascii)}
+      <Text wrap="truncate" color={(recipient ?? props.peer) !== undefined ? "magenta" : "gray"}>
+        {fit(`[${sendsTo(props)}] [${t.screen.subject(sanitize(subject) || t.noSubject)}]`, columns, ascii)}
       </Text>
       <Text wrap="truncate">
         {prompt}
@@ -287,7 +317,7 @@ export function ChatView(props: ChatViewProps) {
         {cursor}
       </Text>
       <Text wrap="truncate" color="gray">
-        {fit(g(t.screen.keys), columns, ascii)}
+        {keyHints(t.screen.keys.map(g), columns, g(" · "))}
       </Text>
     </Box>
   );
@@ -372,6 +402,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     scroll: 0,
     unread: 0,
     refusal: undefined as string | undefined,
+    ended: undefined as string | undefined,
     secret: undefined as Secret | undefined,
     status: { kind: "connected" } as Status,
     /** A `/history` request is on its way (PgUp asks once). */
@@ -389,7 +420,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     state.status = status;
     if (status.kind === "error") {
       errorTimer.current = setTimeout(() => {
-        if (state.status === status) state.status = { kind: client.joined ? "connected" : "connecting" };
+        if (state.status === status) state.status = { kind: client.connected ? "connected" : client.state === "reconnecting" ? "connecting" : "disconnected" };
         refresh();
       }, STATUS_ERROR_MS);
     }
@@ -405,6 +436,12 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
       state.windows.push(win);
     }
     return win;
+  };
+
+  /** The window of the private conversation with `name` (as the server spells it when that person is online). */
+  const privateWindowOf = (name: string): ChatWindow => {
+    const known = knownName(client, name);
+    return windowOf(privateKey(known), `@${known}`);
   };
 
   const activate = (key: string) => {
@@ -430,17 +467,18 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
     return current();
   };
 
-  const show = (line: DisplayLine, target: ChatWindow = current()) => {
+  /** Shows a line in its window; `unread`: it counts as new there when that window is not shown (replays do not, but kept private messages do). */
+  const show = (line: DisplayLine, target: ChatWindow = current(), unread = !line.dim) => {
     target.lines.push(line);
     if (target.lines.length > KEPT_LINES) target.lines.splice(0, target.lines.length - KEPT_LINES);
     if (target !== current()) {
-      if (UNREAD_KINDS.has(line.kind) && !line.dim) target.unread += 1;
+      if (UNREAD_KINDS.has(line.kind) && unread) target.unread += 1;
       refresh();
       return;
     }
     if (state.scroll > 0) {
       const { width } = conversationRows([], sizeNow.current.columns, sizeNow.current.rows, t, true);
-      state.scroll += wrap(line.text, width).length; // stay on what is being read
+      state.scroll += rowsOf(line, width).length; // stay on what is being read
       state.unread += 1;
     }
     refresh();
@@ -456,12 +494,13 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
 
   /** Older lines go on top, under the "earlier messages" line; the replay after welcome goes below. */
   const showHistory = (batch: HistoryBatch) => {
-    const lines = historyLines(batch, client.name, t);
+    // In a room's own window its lines need no [#room] tag.
+    const lines = historyLines(batch, client.name, t, batch.room);
     const roomWindow = batch.room === undefined ? undefined : targetOf(new Message({ type: "history", room: batch.room }));
     if (batch.ref === undefined && roomWindow) lines.forEach((line) => show(line, roomWindow));
     else if (batch.ref === undefined) {
-      // Private chats kept while away: each in its conversation's window.
-      batch.messages.forEach((msg) => show(chatLine(msg, client.name, t), targetOf(msg)));
+      // Private chats kept while away: each in its conversation's window, counted as unread there (nobody has read them yet).
+      batch.messages.forEach((msg) => show(chatLine(msg, client.name, t), targetOf(msg), true));
     } else {
       const win = roomWindow ?? current();
       state.fetching = false;
@@ -482,6 +521,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
       (welcome) => {
         state.self = welcome.client_name;
         state.refusal = undefined;
+        state.ended = undefined;
         state.secret = undefined;
         setStatus({ kind: "connected" });
         show(describe(welcome, client.name, t)!);
@@ -493,7 +533,11 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
         } else if (error instanceof JoinError && error.refusesName) {
           state.secret = undefined;
           state.refusal = refusalText(error, t);
-        } else setStatus({ kind: "error", text: joinFailureText(error, client.address, t) });
+        } else {
+          // Not about the name (banned, the server full or gone): said on the name screen, where it can be read whole.
+          state.ended = joinFailureText(error, client.address, t);
+          setStatus({ kind: "error", text: state.ended });
+        }
         refresh();
       },
     );
@@ -567,8 +611,22 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
       state.refusal = refusalText(error, t);
       show({ kind: "error", text: t.nameLostOnRejoin(state.refusal) });
     };
+    const onPutOut = (msg: Message) => {
+      // Not a lost connection: no countdown, no reconnection. Back to the name screen, saying why.
+      clearInterval(countdown);
+      const guest = !client.account;
+      // A banned guest's address is banned too: the sentence says who may still join, no hint to try.
+      state.ended = putOutText(msg, client.name, guest, t) + (msg.type === "ban" ? "" : ` ${t.comeBackScreen}`);
+      state.self = undefined;
+      state.secret = undefined;
+      state.refusal = undefined;
+      state.input = "";
+      setStatus({ kind: "disconnected" });
+      show({ kind: "error", text: state.ended });
+    };
     client
       .on("message", onMessage)
+      .on("putOut", onPutOut)
       .on("delivered", onDelivered)
       .on("refused", onRefused)
       .on("history", showHistory)
@@ -584,6 +642,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
       clearTimeout(errorTimer.current);
       client
         .off("message", onMessage)
+        .off("putOut", onPutOut)
         .off("delivered", onDelivered)
         .off("refused", onRefused)
         .off("history", showHistory)
@@ -599,6 +658,9 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
   const submitSecret = (typed: string, secret: Secret) => {
     if (secret.kind === "login") return join(secret.name, typed);
     if (secret.kind === "new") {
+      state.secret = undefined;
+      // Too short is said at once, not after typing it twice.
+      if (tooShort(typed)) return show({ kind: "error", text: errorText("weak_password", { detail: "" }, t) });
       state.secret = { kind: "repeat", first: typed };
       return;
     }
@@ -628,8 +690,10 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
       return show({ kind: "error", text: t.notInRoom(win.title) });
     } else if (command.kind === "say") client.switchRoom(win.title);
     const result = runCommand(client, command, t);
-    // One's own lines show where they were typed (a private one too, as irssi shows a /msg); replies open the person's window.
-    result.lines.forEach((line) => show(line, win));
+    // One's own private line goes to the conversation's window, where the replies come; typed elsewhere, a note says where it went.
+    const target = command.kind === "private" && client.joined ? privateWindowOf(command.to) : win;
+    result.lines.forEach((line) => show(line, target));
+    if (target !== win && result.lines.length > 0) show({ kind: "info", text: t.screen.privateSentTo(target.title, state.windows.indexOf(target) + 1) }, win);
     const error = result.lines.find((line) => line.kind === "error");
     if (error) setStatus({ kind: "error", text: error.text });
     if (result.askPassword) state.secret = { kind: "new" };

@@ -48,6 +48,9 @@ export interface ErrorContext {
   to?: string | undefined;
   /** The name asked for, for name refusals. */
   name?: string | undefined;
+  /** What a `banned` is about: `name`, `address` (a guest's), `room` (then `room` names it); undefined from an older server. */
+  ban?: string | undefined;
+  room?: string | undefined;
 }
 
 type ErrorTexts = Record<string, (c: ErrorContext) => string>;
@@ -70,11 +73,19 @@ const ERRORS_EN: ErrorTexts = {
   bad_password: () => "Wrong password",
   too_many_attempts: () => "Too many wrong passwords for this name: try again in 10 minutes",
   logged_in_elsewhere: () => "You logged in from somewhere else: this session was closed.",
-  not_registered: () => "That name is not a registered account.",
+  to_self: () => "Not sent: that is your own name. A private message goes to someone else.",
+  not_registered: () => "That name is not a registered account: friends are for registered names.",
   room_invalid: () => "Invalid room name.",
   not_in_room: () => "Not in that room.",
   invite_only: () => "That room is invite-only.",
-  banned: () => "You are banned from there.",
+  banned: (c) =>
+    c.ban === "name"
+      ? `The name "${c.name ?? ""}" is banned from the server`
+      : c.ban === "address"
+        ? "Guests from this address are banned from the server: only registered names may join from here"
+        : c.ban === "room" && c.room
+          ? `You are banned from ${c.room}.`
+          : "You are banned from there.",
   muted: () => "You are muted there: message not delivered.",
   not_operator: () => "Only an operator may do that.",
   server_full: () => "The server is full: try again later.",
@@ -102,11 +113,19 @@ const ERRORS_PT: ErrorTexts = {
   bad_password: () => "Senha errada",
   too_many_attempts: () => "Senhas erradas demais para este nome: tente de novo em 10 minutos",
   logged_in_elsewhere: () => "Você entrou de outro lugar: esta sessão foi encerrada.",
-  not_registered: () => "Esse nome não é uma conta registrada.",
+  to_self: () => "Não enviada: esse é o seu próprio nome. Uma mensagem privada vai para outra pessoa.",
+  not_registered: () => "Esse nome não é uma conta registrada: amigos são para nomes registrados.",
   room_invalid: () => "Nome de sala inválido.",
   not_in_room: () => "Fora dessa sala.",
   invite_only: () => "Essa sala é só para convidados.",
-  banned: () => "Você está banido(a) de lá.",
+  banned: (c) =>
+    c.ban === "name"
+      ? `O nome "${c.name ?? ""}" está banido do servidor`
+      : c.ban === "address"
+        ? "Convidados deste endereço estão banidos do servidor: daqui só entram nomes registrados"
+        : c.ban === "room" && c.room
+          ? `Você está banido(a) de ${c.room}.`
+          : "Você está banido(a) de lá.",
   muted: () => "Você está silenciado(a) lá: mensagem não entregue.",
   not_operator: () => "Só um operador pode fazer isso.",
   server_full: () => "O servidor está cheio: tente mais tarde.",
@@ -241,9 +260,13 @@ export const TEXTS = {
       EHOSTUNREACH: "host unreachable",
       ...certificateErrors("the server's certificate cannot be verified (trust it with --ca FILE, or accept it with --insecure)"),
       EPROTO: "the server does not speak TLS here (leave out --tls?)",
+      CLOSED_SILENTLY: "it closed the connection without a word; a server started with --tls-cert does that to a plain client: add --tls",
     } as Record<string, string>,
     cannotConnect: (address: string, why: string) =>
       `Cannot connect to the server at ${address}: ${why}. Is it running? Start one with: npx tsx server.ts`,
+    /** Connected, but it failed for another reason than no server (a certificate, ...): no hint to start one. */
+    cannotConnectThere: (address: string, why: string) => `Cannot connect to the server at ${address}: ${why}.`,
+    connectionClosed: (address: string, why: string) => `The server at ${address} did not let this client join: ${why}.`,
     connectionLost: (address: string) => `Connection to the server at ${address} lost.`,
     reconnecting: (seconds: number, attempt: number) => `Reconnecting in ${seconds} s (attempt ${attempt})...`,
     reconnectFailed: (why: string) => `Reconnection failed: ${why}.`,
@@ -269,6 +292,12 @@ export const TEXTS = {
     passwordsDiffer: "The two passwords differ: not registered.",
     registered: (name: string) => `The name ${name} is now registered: join with its password from now on.`,
     nameLostOnRejoin: (reason: string) => `Could not rejoin after reconnecting: ${reason}.`,
+    kickedFromServer: (by: string, reason: string) => `${by} kicked you out of the server${reason ? ` (reason: ${reason})` : ""}.`,
+    bannedFromServer: (by: string, reason: string, guest: boolean) =>
+      `${by} banned you from the server${reason ? ` (reason: ${reason})` : ""}: this name is refused until an admin lifts the ban${guest ? ", and so are guests from this address" : ""}.`,
+    /** What one can do once put out, in line mode (the client has ended) and on the full screen (back at the name screen). */
+    comeBackLine: "Start the client again to come back.",
+    comeBackScreen: "Type a name to join again.",
     noPassword: "No password was given.",
     error: (detail: string) => `Error: ${detail}`,
     cannotPartLobby: `Everyone stays in ${LOBBY}: /quit leaves the chat.`,
@@ -302,6 +331,7 @@ export const TEXTS = {
     } satisfies Record<ModerationType, (actor: string, target: string, room: string) => string>,
     because: (reason: string) => ` (reason: ${reason})`,
     friendRequested: (name: string) => `${name} wants to be your friend: /friend ${name} to accept.`,
+    friendsNeedAccount: "Friends are for registered names: /register your name first, then /friend again.",
     friendAsked: (name: string) => `Friend request sent to ${name}.`,
     friendAccepted: (name: string) => `You and ${name} are now friends.`,
     friendRemoved: (name: string) => `You and ${name} are no longer friends.`,
@@ -312,11 +342,13 @@ export const TEXTS = {
       title: "Chat: choose your name",
       passwordTitle: (name: string) => `The name ${name} is registered: type its password`,
       passwordHint: "Esc: choose another name.",
-      keys: "Enter send · Alt+1..9 or Ctrl+N/Ctrl+P window · Tab recipient · Esc everyone · ↑↓ recall · PgUp/PgDn scroll · Ctrl+L clear · Ctrl+C quit",
+      /** The key hints, the most useful first: the screen shows as many as its width holds. */
+      keys: ["Enter send", "Ctrl+C quit", "Alt+1..9 window", "Tab recipient", "Esc everyone", "PgUp/PgDn scroll", "↑↓ recall", "Ctrl+N/P next/previous window", "Ctrl+L clear"],
       windows: "Windows",
       members: (count: number) => `Members (${count})`,
       friends: "Friends",
       privateWindow: (name: string) => `private conversation with ${name}`,
+      privateSentTo: (window: string, n: number) => `Private line sent: it is in window ${window}${n <= 9 ? ` (Alt+${n})` : ""}.`,
       noTopic: "no topic",
       outOfRoom: "you are no longer in this room",
       everyone: "to everyone",
@@ -325,6 +357,7 @@ export const TEXTS = {
       subject: (subject: string) => `subject: ${subject}`,
       online: (count: number) => `Online (${count})`,
       connecting: (address: string) => `Connecting to ${address}...`,
+      disconnected: (address: string) => `Not connected to ${address}`,
       connected: (address: string, name: string) => `Connected to ${address}${name ? ` as ${name}` : ""}`,
       reconnecting: (seconds: number, attempt: number) => `Connection lost: reconnecting in ${seconds} s (attempt ${attempt})`,
       unread: (count: number) => (count > 0 ? `↓ ${count} new below: PgDn` : "↓ scrolled back: PgDn to return"),
@@ -357,9 +390,12 @@ export const TEXTS = {
       EHOSTUNREACH: "host inalcançável",
       ...certificateErrors("o certificado do servidor não pode ser verificado (confie nele com --ca ARQUIVO, ou aceite com --insecure)"),
       EPROTO: "o servidor não fala TLS aqui (sem --tls?)",
+      CLOSED_SILENTLY: "ele fechou a conexão sem dizer nada; um servidor iniciado com --tls-cert faz isso com um cliente sem TLS: acrescente --tls",
     } as Record<string, string>,
     cannotConnect: (address: string, why: string) =>
       `Não foi possível conectar ao servidor em ${address}: ${why}. Ele está rodando? Inicie um com: npx tsx server.ts`,
+    cannotConnectThere: (address: string, why: string) => `Não foi possível conectar ao servidor em ${address}: ${why}.`,
+    connectionClosed: (address: string, why: string) => `O servidor em ${address} não deixou este cliente entrar: ${why}.`,
     connectionLost: (address: string) => `Conexão com o servidor em ${address} perdida.`,
     reconnecting: (seconds: number, attempt: number) => `Reconectando em ${seconds} s (tentativa ${attempt})...`,
     reconnectFailed: (why: string) => `Falha ao reconectar: ${why}.`,
@@ -385,6 +421,11 @@ export const TEXTS = {
     passwordsDiffer: "As duas senhas são diferentes: nada foi registrado.",
     registered: (name: string) => `O nome ${name} agora é registrado: entre com a senha daqui em diante.`,
     nameLostOnRejoin: (reason: string) => `Não foi possível voltar após reconectar: ${reason}.`,
+    kickedFromServer: (by: string, reason: string) => `${by} expulsou você do servidor${reason ? ` (motivo: ${reason})` : ""}.`,
+    bannedFromServer: (by: string, reason: string, guest: boolean) =>
+      `${by} baniu você do servidor${reason ? ` (motivo: ${reason})` : ""}: este nome fica recusado até um admin retirar o banimento${guest ? ", e também convidados deste endereço" : ""}.`,
+    comeBackLine: "Inicie o cliente de novo para voltar.",
+    comeBackScreen: "Digite um nome para entrar de novo.",
     noPassword: "Nenhuma senha foi dada.",
     error: (detail: string) => `Erro: ${detail}`,
     cannotPartLobby: `Todos ficam em ${LOBBY}: /sair sai do chat.`,
@@ -418,6 +459,7 @@ export const TEXTS = {
     } satisfies Record<ModerationType, (actor: string, target: string, room: string) => string>,
     because: (reason: string) => ` (motivo: ${reason})`,
     friendRequested: (name: string) => `${name} quer ser seu(sua) amigo(a): /amigo ${name} para aceitar.`,
+    friendsNeedAccount: "Amigos são para nomes registrados: primeiro /registrar seu nome, depois /amigo de novo.",
     friendAsked: (name: string) => `Pedido de amizade enviado para ${name}.`,
     friendAccepted: (name: string) => `Você e ${name} agora são amigos.`,
     friendRemoved: (name: string) => `Você e ${name} não são mais amigos.`,
@@ -428,11 +470,12 @@ export const TEXTS = {
       title: "Chat: escolha seu nome",
       passwordTitle: (name: string) => `O nome ${name} é registrado: digite a senha`,
       passwordHint: "Esc: escolher outro nome.",
-      keys: "Enter envia · Alt+1..9 ou Ctrl+N/Ctrl+P janela · Tab destinatário · Esc todos · ↑↓ repete · PgUp/PgDn rola · Ctrl+L limpa · Ctrl+C sai",
+      keys: ["Enter envia", "Ctrl+C sai", "Alt+1..9 janela", "Tab destinatário", "Esc todos", "PgUp/PgDn rola", "↑↓ repete", "Ctrl+N/P janela seguinte/anterior", "Ctrl+L limpa"],
       windows: "Janelas",
       members: (count: number) => `Membros (${count})`,
       friends: "Amigos",
       privateWindow: (name: string) => `conversa privada com ${name}`,
+      privateSentTo: (window: string, n: number) => `Linha privada enviada: está na janela ${window}${n <= 9 ? ` (Alt+${n})` : ""}.`,
       noTopic: "sem tópico",
       outOfRoom: "você não está mais nesta sala",
       everyone: "para todos",
@@ -441,6 +484,7 @@ export const TEXTS = {
       subject: (subject: string) => `assunto: ${subject}`,
       online: (count: number) => `Online (${count})`,
       connecting: (address: string) => `Conectando a ${address}...`,
+      disconnected: (address: string) => `Sem conexão com ${address}`,
       connected: (address: string, name: string) => `Conectado a ${address}${name ? ` como ${name}` : ""}`,
       reconnecting: (seconds: number, attempt: number) => `Conexão perdida: reconectando em ${seconds} s (tentativa ${attempt})`,
       unread: (count: number) =>
@@ -451,3 +495,59 @@ export const TEXTS = {
 } satisfies Record<Lang, unknown>;
 
 export type Texts = (typeof TEXTS)["en"];
+
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** The launcher's own words (its children speak for themselves, in the language passed to them). */
+export const LAUNCHER_TEXTS = {
+  en: {
+    title: (servers: number, clients: number) => `Chat launcher: ${count(servers, "server", "servers")}, ${count(clients, "client", "clients")}.`,
+    independent: "Servers are independent: a client talks only with the clients on its own server.",
+    independentShort: "Each server is a separate chat.",
+    keys: "Tab/arrows: focus · Enter: send · Ctrl+C or q on an empty line: quit",
+    serverTakesNoInput: "(a server takes no input: focus a client with Tab)",
+    page: (first: number, last: number, total: number) => `${first}–${last} of ${total} · Tab or arrows for the others`,
+    running: (servers: number, clients: number) => `${count(servers, "server", "servers")} and ${count(clients, "client", "clients")} running.`,
+    died: (name: string, how: string) => `${name} died (${how}); the others go on`,
+    quit: (name: string) => `${name} has quit`,
+    stopping: "stopping",
+    cannotStart: (name: string, why: string) => `${name} could not start: ${why}; stopping everything`,
+    states: {
+      starting: "starting",
+      listening: "listening",
+      connecting: "connecting",
+      connected: (port: number, as: string) => `connected to :${port}${as ? ` as ${as}` : ""}`,
+      reconnecting: (port: number) => `reconnecting to :${port}`,
+      disconnected: "disconnected",
+      quit: "quit",
+      stopped: "stopped",
+      dead: (how: string) => `dead (${how})`,
+    },
+  },
+  pt: {
+    title: (servers: number, clients: number) => `Lançador do chat: ${count(servers, "servidor", "servidores")}, ${count(clients, "cliente", "clientes")}.`,
+    independent: "Os servidores são independentes: um cliente só conversa com os clientes do seu próprio servidor.",
+    independentShort: "Cada servidor é um chat separado.",
+    keys: "Tab/setas: foco · Enter: envia · Ctrl+C ou q numa linha vazia: sai",
+    serverTakesNoInput: "(um servidor não recebe texto: foque um cliente com Tab)",
+    page: (first: number, last: number, total: number) => `${first}–${last} de ${total} · Tab ou setas para os outros`,
+    running: (servers: number, clients: number) => `${count(servers, "servidor", "servidores")} e ${count(clients, "cliente", "clientes")} rodando.`,
+    died: (name: string, how: string) => `${name} morreu (${how}); os outros continuam`,
+    quit: (name: string) => `${name} saiu`,
+    stopping: "encerrando",
+    cannotStart: (name: string, why: string) => `${name} não pôde iniciar: ${why}; encerrando tudo`,
+    states: {
+      starting: "iniciando",
+      listening: "escutando",
+      connecting: "conectando",
+      connected: (port: number, as: string) => `conectado a :${port}${as ? ` como ${as}` : ""}`,
+      reconnecting: (port: number) => `reconectando a :${port}`,
+      disconnected: "desconectado",
+      quit: "saiu",
+      stopped: "parado",
+      dead: (how: string) => `morreu (${how})`,
+    },
+  },
+} satisfies Record<Lang, unknown>;
+
+export type LauncherTexts = (typeof LAUNCHER_TEXTS)["en"];

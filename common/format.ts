@@ -165,7 +165,7 @@ export function describe(msg: Message, self: string | undefined, t: Texts, curre
     case "registered":
       return { kind: "info", text: t.registered(name) };
     case "error":
-      return { kind: "error", text: errorText(msg.code ?? "", { detail: sanitize(msg.message) }, t) };
+      return { kind: "error", text: errorText(msg.code ?? "", { detail: sanitize(msg.message), ban: msg.reason, room: msg.room, name: self }, t) };
     default:
       if ((MODERATION_TYPES as readonly string[]).includes(msg.type)) {
         const action = msg.type as ModerationType;
@@ -190,7 +190,8 @@ export function isOp(user: string, operators: readonly string[], owner?: string)
 
 /** Who is online, as a welcome or a list carries it. */
 export function onlineText(msg: Message, t: Texts): string {
-  return t.online((msg.users ?? []).map(sanitize), msg.count);
+  const operators = msg.operators ?? []; // the server's admins, marked as a room's operators are
+  return t.online((msg.users ?? []).map((user) => `${operators.includes(user) ? "@" : ""}${sanitize(user)}`), msg.count);
 }
 
 /** The line shown when a lost connection has been joined again. */
@@ -198,10 +199,24 @@ export function rejoinedText(welcome: Message, t: Texts): string {
   return t.reconnected(sanitize(welcome.client_name), onlineText(welcome, t));
 }
 
+/**
+ * Why the server ended this session on purpose (ChatClient's `putOut`): who
+ * kicked or banned this client from the server and why, or the take-over.
+ */
+export function putOutText(msg: Message, self: string | undefined, guest: boolean, t: Texts): string {
+  const by = sanitize(msg.client_name);
+  const reason = sanitize(msg.reason ?? "");
+  if (msg.type === "kick") return t.kickedFromServer(by, reason);
+  if (msg.type === "ban") return t.bannedFromServer(by, reason, guest);
+  return errorText(msg.code ?? "", { detail: sanitize(msg.message), name: self }, t);
+}
+
 /** An error in the user's language, by its code; the server's sentence only for codes this client does not know. */
 export function errorText(code: string, context: ErrorContext, t: Texts): string {
   const known = Object.hasOwn(t.errors, code) ? t.errors[code] : undefined;
-  return known ? known({ ...context, to: context.to && sanitize(context.to), name: context.name && sanitize(context.name) }) : t.error(context.detail);
+  return known
+    ? known({ ...context, to: context.to && sanitize(context.to), name: context.name && sanitize(context.name), room: context.room && sanitize(context.room) })
+    : t.error(context.detail);
 }
 
 export function inputProblemText(problem: InputProblem, word: string, t: Texts): string {

@@ -132,3 +132,27 @@ class Rows {
     this.kept = 0;
   }
 }
+
+/**
+ * `wrap`, with each line's continuation rows indented under its text: under
+ * the description of a help line ("  /ban name [reason]  ban (also /banir)"),
+ * else under the line's own indentation. For tables of two columns, whose
+ * second column would otherwise wrap back to the first.
+ */
+export function wrapHanging(text: string, width: number): string[] {
+  const columns = Math.max(1, Math.floor(width));
+  return text.split("\n").flatMap((line) => {
+    const rows = wrapLine(line, columns);
+    const indent = hangingIndent(line, columns);
+    if (rows.length <= 1 || indent === 0) return rows;
+    const rest = wrapLine(rows.slice(1).join(" "), columns - indent);
+    return [rows[0]!, ...rest.map((row) => " ".repeat(indent) + row)];
+  });
+}
+
+/** Where a line's continuation rows start: after its first run of two or more spaces (a description), or under its leading spaces; at most half the width. */
+function hangingIndent(line: string, columns: number): number {
+  const described = /^(\s*\S.*?\s{2,})\S/.exec(line);
+  const indent = stringWidth(described ? described[1]! : (/^\s*/.exec(line)?.[0] ?? ""));
+  return indent <= columns / 2 ? indent : 0;
+}

@@ -4,27 +4,30 @@ import readline from "node:readline";
 import { routeLine, type LauncherOptions } from "./plan.js";
 import { sleep, StartError, type Supervisor } from "./supervisor.js";
 import { runDemo } from "./demo.js";
+import { detectLang, LAUNCHER_TEXTS } from "../common/catalogue.js";
 
-export const INDEPENDENT_SERVERS =
-  "Servers are independent: a client talks only with the clients on its own server.";
+export const INDEPENDENT_SERVERS = LAUNCHER_TEXTS.en.independent;
 
 export async function runPiped(supervisor: Supervisor, options: LauncherOptions, stopped: Promise<void>): Promise<number> {
+  const t = LAUNCHER_TEXTS[detectLang(options.lang)];
   const say = (line: string) => process.stdout.write(`[launcher] ${line}\n`);
   supervisor.on("line", (instance, line) => process.stdout.write(`[${instance.name}] ${line}\n`));
+  // While starting, a death stops everything and the start's failure says so: "the others go on" would not be true.
+  let started = false;
   supervisor.on("state", (instance) => {
-    if (instance.state === "dead") say(`${instance.name} died (${instance.ended}); the others go on`);
-    else if (instance.state === "stopped" && !supervisor.stopping) say(`${instance.name} has quit`);
+    if (instance.state === "dead" && started) say(t.died(instance.name, instance.ended ?? ""));
+    else if (instance.state === "stopped" && !supervisor.stopping) say(t.quit(instance.name));
   });
   try {
     await supervisor.start();
   } catch (error) {
     if (!(error instanceof StartError)) throw error;
-    say(error.message);
+    say(t.cannotStart(error.instance, error.why));
     await supervisor.stop();
     return 1;
   }
-  const servers = options.servers === 1 ? "1 server" : `${options.servers} servers`;
-  say(`${servers} and ${supervisor.clients.length} clients running. ${INDEPENDENT_SERVERS}`);
+  started = true;
+  say(`${t.running(options.servers, supervisor.clients.length)} ${t.independent}`);
   if (options.demo) {
     const silent = await runDemo(supervisor);
     if (silent.length > 0) say(`the demo did not get a user list from ${silent.join(", ")}`);
@@ -41,7 +44,7 @@ export async function runPiped(supervisor: Supervisor, options: LauncherOptions,
   const timeUp = options.durationSeconds === undefined ? new Promise(() => {}) : sleep(options.durationSeconds * 1000);
   await Promise.race([inputEnded, timeUp, stopped]);
   input.close();
-  say("stopping");
+  say(t.stopping);
   await supervisor.stop();
   return 0;
 }

@@ -51,6 +51,13 @@ export function defaultCommand(kind: InstanceKind): string[] {
 /** A server that could not start: `port` in use, usually. */
 export class StartError extends Error {
   override readonly name = "StartError";
+  constructor(
+    /** The server's name (`server:PORT`) and why it did not start, in its own words: the launcher says the rest in its language. */
+    readonly instance: string,
+    readonly why: string,
+  ) {
+    super(`${instance} could not start: ${why}`);
+  }
 }
 
 interface Waiter {
@@ -91,7 +98,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (failed) {
       // The server's own sentence: a port in use, an option it refused, a database it could not open.
       const why = failed.lines.find((l) => /in use|Cannot listen|Not allowed/.test(l)) ?? failed.lines[0] ?? failed.ended ?? "it did not start";
-      throw new StartError(`${failed.name} could not start: ${why}`);
+      throw new StartError(failed.name, why);
     }
     await Promise.all(this.clients.map((c) => this.startClient(c)));
   }

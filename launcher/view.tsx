@@ -6,13 +6,13 @@
  */
 import { Box, Text, useApp, useInput } from "ink";
 import { useEffect, useMemo, useReducer, useRef } from "react";
-import { INDEPENDENT_SERVERS } from "./piped.js";
 import { runDemo } from "./demo.js";
 import { StartError, type Supervisor } from "./supervisor.js";
 import { type Instance, type InstanceState, type LauncherOptions } from "./plan.js";
 import stringWidth from "string-width";
 import { renderFullScreen, typeChunk, useTerminalSize, withoutLastChar } from "../common/terminal.js";
 import { wrap } from "../common/wrap.js";
+import { detectLang, LAUNCHER_TEXTS, type LauncherTexts } from "../common/catalogue.js";
 
 const STATE_COLORS: Record<InstanceState, string> = {
   starting: "yellow",
@@ -26,7 +26,13 @@ const STATE_COLORS: Record<InstanceState, string> = {
   dead: "red",
 };
 
-export const KEYS_HELP = "Tab/arrows: focus · Enter: send · Ctrl+C or q on an empty line: quit";
+/** The title: what runs, and that servers do not share a chat, in words that fit `columns` (never cut mid-sentence). */
+export function headerText(servers: number, clients: number, columns: number, t: LauncherTexts = LAUNCHER_TEXTS.en): string {
+  const long = `${t.title(servers, clients)} ${t.independent}`;
+  return stringWidth(long) <= columns ? long : `${t.title(servers, clients)} ${t.independentShort}`;
+}
+
+export const KEYS_HELP = LAUNCHER_TEXTS.en.keys;
 
 /** Rows above the instances (the title) and below them (help or notice, the input line). */
 export const HEADER_ROWS = 1;
@@ -42,21 +48,22 @@ export const FOCUSED_MIN_ROWS = 8;
 export const MAX_NAME_COLUMNS = 20;
 export const MAX_STATE_COLUMNS = 24;
 
-export function stateText(instance: Instance): string {
-  const as = instance.joinedAs && instance.joinedAs !== instance.name ? ` as ${instance.joinedAs}` : "";
+export function stateText(instance: Instance, t: LauncherTexts = LAUNCHER_TEXTS.en): string {
+  const words = t.states;
+  const as = instance.joinedAs && instance.joinedAs !== instance.name ? instance.joinedAs : "";
   switch (instance.state) {
     case "connected":
-      return `connected to :${instance.port}${as}`;
+      return words.connected(instance.port, as);
     case "reconnecting":
-      return `reconnecting to :${instance.port}`;
+      return words.reconnecting(instance.port);
     case "closed":
-      return "quit";
+      return words.quit;
     case "stopped":
-      return instance.kind === "client" ? "quit" : "stopped";
+      return instance.kind === "client" ? words.quit : words.stopped;
     case "dead":
-      return `dead (${instance.ended})`;
+      return words.dead(instance.ended ?? "");
     default:
-      return instance.state;
+      return words[instance.state];
   }
 }
 
@@ -90,12 +97,12 @@ export function chooseLayout(instances: readonly Instance[], columns: number, ro
  * The summaries that fit in `rows`: all of them, or the page holding the
  * focused one, with a last row saying which page this is.
  */
-export function summaryPage(order: readonly Instance[], focused: Instance | undefined, rows: number) {
+export function summaryPage(order: readonly Instance[], focused: Instance | undefined, rows: number, t: LauncherTexts = LAUNCHER_TEXTS.en) {
   if (order.length <= rows) return { shown: order, position: undefined };
   const perPage = Math.max(1, rows - 1);
   const first = Math.floor(Math.max(0, order.indexOf(focused!)) / perPage) * perPage;
   const shown = order.slice(first, first + perPage);
-  const position = rows > 1 ? `${first + 1}–${first + shown.length} of ${order.length} · Tab or arrows for the others` : undefined;
+  const position = rows > 1 ? t.page(first + 1, first + shown.length, order.length) : undefined;
   return { shown, position };
 }
 
@@ -104,10 +111,11 @@ interface PaneProps {
   focused: boolean;
   height: number;
   width: number;
+  t?: LauncherTexts | undefined;
 }
 
 /** An instance in a box: its name and state, then its newest lines, wrapped. */
-export function Pane({ instance, focused, height, width }: PaneProps) {
+export function Pane({ instance, focused, height, width, t }: PaneProps) {
   const rows = lastRows(instance.lines, width - 2, height - PANE_CHROME_ROWS);
   return (
     <Box
@@ -120,7 +128,7 @@ export function Pane({ instance, focused, height, width }: PaneProps) {
       flexShrink={0}
     >
       <Text wrap="truncate">
-        <Text bold>{instance.name}</Text> <Text color={STATE_COLORS[instance.state]}>{stateText(instance)}</Text>
+        <Text bold>{instance.name}</Text> <Text color={STATE_COLORS[instance.state]}>{stateText(instance, t)}</Text>
       </Text>
       {rows.map((row, i) => (
         <Text key={i} wrap="truncate">
@@ -136,6 +144,7 @@ interface SummaryProps {
   focused: boolean;
   nameColumns: number;
   stateColumns: number;
+  t?: LauncherTexts | undefined;
 }
 
 /** `text` and spaces up to `columns` columns. */
@@ -144,13 +153,13 @@ function padded(text: string, columns: number): string {
 }
 
 /** One line: a marker for the focus, the name (clients indented under their server), the state, the last line. */
-export function Summary({ instance, focused, nameColumns, stateColumns }: SummaryProps) {
+export function Summary({ instance, focused, nameColumns, stateColumns, t }: SummaryProps) {
   const name = instance.kind === "client" ? `  ${instance.name}` : instance.name;
   return (
     <Text wrap="truncate">
       <Text color="cyan">{focused ? "▸ " : "  "}</Text>
       <Text bold={focused}>{padded(name, nameColumns)}</Text>{" "}
-      <Text color={STATE_COLORS[instance.state]}>{padded(stateText(instance), stateColumns)}</Text>{" "}
+      <Text color={STATE_COLORS[instance.state]}>{padded(stateText(instance, t), stateColumns)}</Text>{" "}
       <Text color="gray">{instance.lines.at(-1) ?? ""}</Text>
     </Text>
   );
@@ -163,29 +172,30 @@ export interface LauncherViewProps {
   columns: number;
   rows: number;
   notice?: string | undefined;
+  /** The launcher's words: English unless --lang (or LANG) says Portuguese. */
+  t?: LauncherTexts | undefined;
 }
 
-export function LauncherView({ instances, focused, input, columns, rows, notice }: LauncherViewProps) {
+export function LauncherView({ instances, focused, input, columns, rows, notice, t = LAUNCHER_TEXTS.en }: LauncherViewProps) {
   const servers = instances.filter((i) => i.kind === "server");
   const clientCount = instances.length - servers.length;
   const layout = chooseLayout(instances, columns, rows);
   const prompt =
-    focused?.kind === "client" ? `${focused.name}> ${input}█` : "(a server takes no input: focus a client with Tab)";
+    focused?.kind === "client" ? `${focused.name}> ${input}█` : t.serverTakesNoInput;
   return (
     <Box flexDirection="column" width={columns} height={rows}>
       <Text wrap="truncate" bold>
-        Chat launcher: {servers.length} server{servers.length === 1 ? "" : "s"}, {clientCount} client
-        {clientCount === 1 ? "" : "s"}. {INDEPENDENT_SERVERS}
+        {headerText(servers.length, clientCount, columns, t)}
       </Text>
       <Box flexDirection="column" flexGrow={1}>
         {layout.kind === "grid" ? (
-          <Grid instances={instances} focused={focused} layout={layout} />
+          <Grid instances={instances} focused={focused} layout={layout} t={t} />
         ) : (
-          <Focus instances={instances} focused={focused} layout={layout} columns={columns} />
+          <Focus instances={instances} focused={focused} layout={layout} columns={columns} t={t} />
         )}
       </Box>
       <Text wrap="truncate" color={notice ? "red" : "gray"}>
-        {notice ?? KEYS_HELP}
+        {notice ?? t.keys}
       </Text>
       <Text wrap="truncate" color="cyan">
         {prompt}
@@ -194,7 +204,7 @@ export function LauncherView({ instances, focused, input, columns, rows, notice 
   );
 }
 
-function Grid({ instances, focused, layout }: { instances: Instance[]; focused: Instance | undefined; layout: Layout & { kind: "grid" } }) {
+function Grid({ instances, focused, layout, t }: { instances: Instance[]; focused: Instance | undefined; layout: Layout & { kind: "grid" }; t: LauncherTexts }) {
   const servers = instances.filter((i) => i.kind === "server");
   const stacks = servers.map((server) => [server, ...instances.filter((i) => i.kind === "client" && i.server === server.server)]);
   return (
@@ -208,6 +218,7 @@ function Grid({ instances, focused, layout }: { instances: Instance[]; focused: 
               focused={instance === focused}
               height={layout.paneRows}
               width={layout.paneColumns}
+              t={t}
             />
           ))}
         </Box>
@@ -216,12 +227,12 @@ function Grid({ instances, focused, layout }: { instances: Instance[]; focused: 
   );
 }
 
-function Focus(props: { instances: Instance[]; focused: Instance | undefined; layout: Layout & { kind: "focus" }; columns: number }) {
+function Focus(props: { instances: Instance[]; focused: Instance | undefined; layout: Layout & { kind: "focus" }; columns: number; t: LauncherTexts }) {
   const { instances, focused, layout, columns } = props;
   const order = screenOrder(instances);
-  const { shown, position } = summaryPage(order, focused, layout.listRows);
+  const { shown, position } = summaryPage(order, focused, layout.listRows, props.t);
   const nameColumns = Math.min(MAX_NAME_COLUMNS, Math.max(...order.map((i) => stringWidth(i.name) + (i.kind === "client" ? 2 : 0))));
-  const stateColumns = Math.min(MAX_STATE_COLUMNS, Math.max(...shown.map((i) => stringWidth(stateText(i)))));
+  const stateColumns = Math.min(MAX_STATE_COLUMNS, Math.max(...shown.map((i) => stringWidth(stateText(i, props.t)))));
   return (
     <Box flexDirection="column">
       <Box flexDirection="column" height={layout.listRows} flexShrink={0}>
@@ -232,6 +243,7 @@ function Focus(props: { instances: Instance[]; focused: Instance | undefined; la
             focused={instance === focused}
             nameColumns={nameColumns}
             stateColumns={stateColumns}
+            t={props.t}
           />
         ))}
         {position && (
@@ -240,7 +252,7 @@ function Focus(props: { instances: Instance[]; focused: Instance | undefined; la
           </Text>
         )}
       </Box>
-      {focused && <Pane instance={focused} focused height={layout.paneRows} width={columns} />}
+      {focused && <Pane instance={focused} focused height={layout.paneRows} width={columns} t={props.t} />}
     </Box>
   );
 }
@@ -248,6 +260,7 @@ function Focus(props: { instances: Instance[]; focused: Instance | undefined; la
 interface LauncherAppProps {
   supervisor: Supervisor;
   notice?: string | undefined;
+  t?: LauncherTexts | undefined;
 }
 
 /** Instances in screen order: each server, then its clients, column by column. */
@@ -257,7 +270,7 @@ export function screenOrder(instances: Instance[]): Instance[] {
 }
 
 /** Owns focus, input and terminal size; re-renders on every supervisor event. */
-export function LauncherApp({ supervisor, notice }: LauncherAppProps) {
+export function LauncherApp({ supervisor, notice, t }: LauncherAppProps) {
   const { exit } = useApp();
   const [, refresh] = useReducer((n: number) => n + 1, 0);
   const order = useMemo(() => screenOrder(supervisor.instances), [supervisor]);
@@ -309,6 +322,7 @@ export function LauncherApp({ supervisor, notice }: LauncherAppProps) {
       columns={size.columns}
       rows={size.rows}
       notice={notice ?? refusal.current}
+      t={t}
     />
   );
 }
@@ -319,15 +333,16 @@ export async function runFullScreen(
   options: LauncherOptions,
   stopped: Promise<void>,
 ): Promise<number> {
-  const screen = renderFullScreen(<LauncherApp supervisor={supervisor} />);
+  const t = LAUNCHER_TEXTS[detectLang(options.lang)];
+  const screen = renderFullScreen(<LauncherApp supervisor={supervisor} t={t} />);
   const { app } = screen;
   let failure: string | undefined;
   const started = supervisor.start().then(
     () => (options.demo ? runDemo(supervisor) : undefined),
     (error: unknown) => {
       if (!(error instanceof StartError)) throw error;
-      failure = error.message;
-      app.rerender(<LauncherApp supervisor={supervisor} notice={`${failure}. Stopping.`} />);
+      failure = t.cannotStart(error.instance, error.why);
+      app.rerender(<LauncherApp supervisor={supervisor} notice={failure} t={t} />);
     },
   );
   const never = new Promise<void>(() => {});

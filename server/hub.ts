@@ -136,6 +136,23 @@ function answerFields(msg: Message, fields: MessageFields): MessageFields {
   return msg.ref === undefined ? fields : { ...fields, ref: msg.ref };
 }
 
+/** The `entered` frame: a room's members, topic, owner and operators, as one who enters it (or is back in it at login) learns them. */
+function enteredFields(room: Room, operators: string[]): MessageFields {
+  return {
+    type: "entered",
+    room: room.name,
+    users: room.users,
+    topic: room.topic,
+    owner: room.owner,
+    operators,
+    private: room.isPrivate,
+    message: `You are in ${room.name}${room.topic ? ` (${room.topic})` : ""}. Members (${room.online.size}): ${room.users.join(", ")}`,
+  };
+}
+
+/** What a `banned` error is about: the name, a guest's address, or a room (named). */
+type BanScope = { reason: "name" | "address" } | { reason: "room"; room: string };
+
 /** A name granted by a join: the name, whether it is an account's, and why the asked one was refused (implicit joins). */
 interface Grant {
   name: string;
@@ -331,6 +348,8 @@ export class Hub implements SessionHandler {
       this.broadcast(Outgoing.of({ type: "join", client_name: grant.name, message: `${grant.name} joined` }), session);
       for (const room of rooms) this.enterRoom(session, room);
     }
+    // Each room it is back in is told as a room entered live: members, topic, operators (before its replay).
+    for (const room of rooms) session.send(enteredFields(room, this.operatorsOf(room)));
     for (const [i, replay] of replays.entries()) {
       const room = i === 0 ? this.lobby : rooms[i - 1]!;
       this.replay(session, replay.chats, replay.more, { room: room.name }, undefined, budget);
@@ -354,19 +373,19 @@ export class Hub implements SessionHandler {
     // An address ban refuses guests only: on a shared address (127.0.0.1 itself) accounts, admins first, still log in.
     const addressBanned = () => {
       if (!this.bannedAddresses.has(session.transport.address)) return false;
-      this.error(session, msg, "banned", "Guests from this address are banned from the server");
+      this.error(session, msg, "banned", "Guests from this address are banned from the server", { reason: "address" });
       return true;
     };
     if (requested === "") return addressBanned() ? undefined : { name: await this.nextDefaultName(), account: false };
-    const refuse = async (code: ErrorCode, text: string): Promise<Grant | undefined> => {
+    const refuse = async (code: ErrorCode, text: string, extra?: BanScope): Promise<Grant | undefined> => {
       if (implicit) return { name: await this.nextDefaultName(), account: false, refusal: text };
-      this.error(session, msg, code, text);
+      this.error(session, msg, code, text, extra);
       return undefined;
     };
     const problem = nameProblem(requested);
     if (problem !== undefined) return refuse("name_invalid", `${problem}: ${quote(requested)}`);
     const key = nameKey(requested);
-    if (this.lobby.banned.has(key)) return refuse("banned", `The name ${quote(requested)} is banned from the server`);
+    if (this.lobby.banned.has(key)) return refuse("banned", `The name ${quote(requested)} is banned from the server`, { reason: "name" });
     const account = await this.store.getAccount(key);
     if (!account) {
       if (addressBanned()) return undefined;
@@ -503,6 +522,8 @@ export class Hub implements SessionHandler {
       return this.chatToRoom(session, msg, room);
     }
     const recipient = this.clients.get(nameKey(to));
+    // A client of version 2 (echo) writing to itself has mistyped a name; version 1 keeps its old answer (its own line back).
+    if (recipient === session && session.features.has("echo")) return this.error(session, msg, "to_self", "A private message to yourself is not sent");
     if (recipient) return this.chatToOnline(session, msg, recipient);
     return this.chatToOffline(session, msg, to);
   }
@@ -646,6 +667,16 @@ export class Hub implements SessionHandler {
     return session.account && this.admins.has(session.key!);
   }
 
+  /** A room's operators online, the server's admins among its members included (they are operators of every room, the lobby too). */
+  private operatorsOf(room: Room): string[] {
+    // From the (few) admins, not the (many) members: the lobby holds everyone.
+    const admins = [...this.admins].flatMap((key) => {
+      const member = room.online.get(key);
+      return member && this.isAdmin(member) ? [member.name!] : [];
+    });
+    return sortNames(new Set([...room.operatorNames(), ...admins]));
+  }
+
   private isOperator(session: Session, room: Room): boolean {
     return this.isAdmin(session) || room.isOperator(session.key!);
   }
@@ -669,7 +700,7 @@ export class Hub implements SessionHandler {
     if (!session.joined) return;
     let room = this.findRoom(name);
     if (room && !room.online.has(session.key!)) {
-      if (room.banned.has(session.key!) && !this.isAdmin(session)) return this.error(session, msg, "banned", `You are banned from ${room.name}`);
+      if (room.banned.has(session.key!) && !this.isAdmin(session)) return this.error(session, msg, "banned", `You are banned from ${room.name}`, { reason: "room", room: room.name });
       if (!room.mayEnter(session.key!) && !this.isAdmin(session)) {
         return this.error(session, msg, "invite_only", `${room.name} is private: you need an invitation`);
       }
@@ -684,16 +715,7 @@ export class Hub implements SessionHandler {
     }
     if (!room.online.has(session.key!)) this.enterRoom(session, room);
     this.saveRoom(room);
-    this.reply(session, msg, {
-      type: "entered",
-      room: room.name,
-      users: room.users,
-      topic: room.topic,
-      owner: room.owner,
-      operators: room.operatorNames(),
-      private: room.isPrivate,
-      message: `You are in ${room.name}${room.topic ? ` (${room.topic})` : ""}. Members (${room.online.size}): ${room.users.join(", ")}`,
-    });
+    this.reply(session, msg, enteredFields(room, this.operatorsOf(room)));
     if (wantsReplay) this.replay(session, replay.chats, replay.more, { room: room.name });
   }
 
@@ -762,7 +784,7 @@ export class Hub implements SessionHandler {
       return this.error(session, msg, "not_in_room", `No room ${quote(msg.room!)} you can see`);
     }
     const users = room.users;
-    this.reply(session, msg, { type: "list", room: room.name, users, operators: room.operatorNames(), message: `${room.name} (${users.length}): ${users.join(", ")}` });
+    this.reply(session, msg, { type: "list", room: room.name, users, operators: this.operatorsOf(room), message: `${room.name} (${users.length}): ${users.join(", ")}` });
   }
 
   private setTopic(session: Session, msg: Message): void {
@@ -797,7 +819,9 @@ export class Hub implements SessionHandler {
     }
     const key = nameKey(target);
     const member = room.online.get(key);
-    if (!member && (action === "kick" || action === "mute" || action === "op")) {
+    // Undoing what was never done to someone not here (unmute, deop) would be told to everyone as if it had happened.
+    const undoesNothing = (action === "unmute" && !room.muted.has(key)) || (action === "deop" && !room.operators.has(key));
+    if (!member && (action === "kick" || action === "mute" || action === "op" || undoesNothing)) {
       return this.error(session, msg, "not_in_room", `${quote(target)} is not in ${room.name}`);
     }
     if (action === "deop" && room.isOwner(key)) return this.error(session, msg, "not_operator", `The owner of ${room.name} is always an operator`);
@@ -1053,12 +1077,15 @@ export class Hub implements SessionHandler {
     const more = everyone.length - users.length;
     const online = `Online (${everyone.length}): ${users.join(", ")}${more > 0 ? `, and ${more} more` : ""}`;
     const welcome = type === "welcome" ? { features: [...session.features], account: session.account, rooms: rooms ?? [] } : {};
+    // The admins online, as a room's operators are listed (an extension: a list without admins stays as version 1 has it).
+    const operators = this.operatorsOf(this.lobby).filter((name) => users.includes(name));
     session.send({
       type,
       client_name: type === "welcome" ? session.name : SERVER_NAME,
       users,
       message: sentence(online),
       ...(more > 0 && { count: everyone.length }),
+      ...(operators.length > 0 && { operators }),
       ...welcome,
       ...(ref !== undefined && { ref }),
     });
@@ -1069,8 +1096,9 @@ export class Hub implements SessionHandler {
     session.send(answerFields(msg, fields));
   }
 
-  private error(session: Session, msg: Message, code: ErrorCode, text: string): void {
-    session.send(this.errorFields(session, msg, code, text));
+  /** `extra` says what a `banned` is about, so that a client can say it in its own words. */
+  private error(session: Session, msg: Message, code: ErrorCode, text: string, extra?: BanScope): void {
+    session.send({ ...this.errorFields(session, msg, code, text), ...extra });
   }
 
   /** An error answering `msg` (with its ref), logged. */

@@ -4,9 +4,9 @@
  * logged or sent back: only `hashPassword`'s result is stored.
  */
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { MIN_PASSWORD_CHARS } from "../protocol.js";
 
-/** Fewest characters a password may have. */
-export const MIN_PASSWORD_CHARS = 8;
+export { MIN_PASSWORD_CHARS };
 /** log2 of scrypt's cost N. OWASP's recommendation for scrypt is N = 2^17, r = 8, p = 1. */
 export const PASSWORD_COST_LOG2 = 17;
 const BLOCK_SIZE = 8;

@@ -53,7 +53,9 @@ export async function serve(launch: Launch, report: (r: ServeReport) => void, on
   const { host, port } = server.address;
   console.log(`${LISTENING_PREFIX}${host}:${port}${server.secure ? " (TLS)" : ""}`);
   const text = server.textAddress;
-  if (text) console.log(`plain text on ${text.host}:${text.port} (nc ${text.host} ${text.port})`);
+  // Under TLS the text port speaks TLS too: nc would get nowhere.
+  const textTool = (host: string, port: number) => (server.secure ? `openssl s_client -quiet -connect ${host}:${port}` : `nc ${host} ${port}`);
+  if (text) console.log(`plain text on ${text.host}:${text.port} (${textTool(text.host, text.port)})`);
   console.log(`open ${server.pageUrl} in a browser`);
   const db = launch.options.db ?? MEMORY_PATH;
   log?.(db === MEMORY_PATH ? "database: none (--db :memory:): nothing is kept across restarts" : `database: ${path.resolve(db)}`);

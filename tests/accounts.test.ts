@@ -54,8 +54,10 @@ t.test("echo: the sender gets its accepted chat back with id, date and ref; othe
 t.test("ids increase with every chat, lobby and private alike", async (t) => {
   const { port } = (await testServer(t)).address;
   const [ana] = await join(t, port, { client_name: "ana", features: ["echo"] });
+  await join(t, port, { client_name: "bruno" });
+  await ana.drain(); // bruno's join
   const ids: string[] = [];
-  for (const to of [undefined, "ana", undefined]) {
+  for (const to of [undefined, "bruno", undefined]) {
     ana.send({ type: "chat", message: "m", ...(to && { to }) });
     ids.push((await ana.next()).id!);
   }

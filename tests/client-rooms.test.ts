@@ -249,7 +249,7 @@ t.test("moderation in the lobby: only an admin, logged in with its password, may
   const bruno = await joined(t, port, "bruno");
   type(bruno, "/kick ana");
   t.match(await next(bruno, "error"), { code: "not_operator" }, "a member of the lobby cannot");
-  const lost = new Promise<void>((resolve) => bruno.once("lost", () => resolve()));
+  const lost = new Promise<void>((resolve) => bruno.once("putOut", () => resolve()));
   t.equal(ana.room, LOBBY);
   type(ana, "/expulsar bruno bye");
   t.match(await next(bruno, "kick"), { room: LOBBY, target: "bruno", client_name: "ana", reason: "bye" });

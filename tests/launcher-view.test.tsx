@@ -85,7 +85,7 @@ t.test("shows every instance with its state, a column per server", async (t) => 
   carla.state = "disconnected";
   const { lastFrame } = render(<LauncherView instances={all} focused={ana} input="hel" columns={100} rows={30} />);
   const frame = lastFrame()!;
-  t.match(frame, /Chat launcher: 2 servers, 3 clients\. Servers are independent/);
+  t.match(frame, /Chat launcher: 2 servers, 3 clients\. Each server is a separate chat\./, "100 columns: the short words, whole");
   t.match(frame, /server:9999 listening.*server:10000 dead \(exit code 1\)/);
   t.match(frame, /ana connected to :9999.*bruno starting/);
   t.match(frame, /carla disconnected/);
@@ -235,4 +235,29 @@ t.test("↑ and ↓ move the focus too", async (t) => {
   await eventually(() => /carla> █/.test(lastFrame() ?? ""), "↓: the next one");
   stdin.write("\x1b[A");
   await eventually(() => /ana> █/.test(lastFrame() ?? ""), "↑: back");
+});
+
+t.test("the header says that servers are separate chats in words that fit, at 80 and 120 columns (issue 18, item 23)", async (t) => {
+  for (const columns of [80, 120]) {
+    const { lastFrame } = render(<LauncherView instances={instances()} focused={undefined} input="" columns={columns} rows={24} />);
+    const header = lastFrame()!.split("\n")[0]!;
+    t.notMatch(header, /…/, `${columns}: not cut`);
+    t.match(header, columns >= 120 ? /Servers are independent: a client talks only with the clients on its own server\.$/ : /Each server is a separate chat\.$/, `${columns}`);
+  }
+});
+
+t.test("with --lang pt the launcher's own words are Portuguese too (issue 18, item 21)", async (t) => {
+  const { LAUNCHER_TEXTS } = await import("../common/catalogue.js");
+  const all = instances();
+  all[0]!.state = "listening";
+  all[1]!.state = "dead";
+  all[1]!.ended = "exit code 1";
+  const { lastFrame } = render(<LauncherView instances={all} focused={all[0]} input="" columns={120} rows={30} t={LAUNCHER_TEXTS.pt} />);
+  const frame = lastFrame()!;
+  t.match(frame, /^Lançador do chat: 2 servidores, 3 clientes\. Cada servidor é um chat separado\./m);
+  t.match(frame, /escutando/);
+  t.match(frame, /morreu \(exit code 1\)/);
+  t.match(frame, /Tab\/setas: foco · Enter: envia/);
+  t.match(frame, /um servidor não recebe texto/);
+  t.notMatch(frame, /listening|Chat launcher|Tab\/arrows/);
 });

@@ -319,8 +319,12 @@ t.test("a port in use is reported by number, and what started is stopped", async
   t.teardown(() => blocker.close());
   const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "2", "--port", String(port), "--db-dir", t.testdir()]);
   t.match(await launcher.exited, { code: 1 });
-  t.match(launcher.stdout, `[launcher] server:${port + 1} could not start: Port ${port + 1} on 127.0.0.1 is already in use`);
+  t.match(launcher.stdout, `[launcher] server:${port + 1} could not start: Port ${port + 1} on 127.0.0.1 is already in use (is another server running?); stopping everything`);
+  t.notMatch(launcher.stdout, /the others go on/, "said once, and truly: nothing goes on (issue 18, item 22)");
   t.ok(await portIsFree(port), "the server that did start was stopped");
+  const pt = new Script(t, "launcher.ts", ["--servers", "1", "--clients", "1", "--port", String(port + 1), "--db-dir", t.testdir(), "--lang", "pt"]);
+  t.match(await pt.exited, { code: 1 });
+  t.match(pt.stdout, `[launcher] server:${port + 1} não pôde iniciar: Port ${port + 1} on 127.0.0.1 is already in use (is another server running?); encerrando tudo`, "in Portuguese (item 21)");
 });
 
 t.test("--duration stops it while its input stays open; each server has its database file", async (t) => {

@@ -148,7 +148,8 @@ class Join implements fc.AsyncCommand<Model, Real> {
     }
     const users = sortNames(model.online.values());
     matches(answer, { type: "welcome", client_name: name, users, account, rooms: rooms.map((r) => r.name) }, "welcome");
-    const mine: Frame[] = [];
+    // Each room it is back in, told as entered (issue 18, item 7), before any replay.
+    const mine: Frame[] = rooms.map((room) => ({ type: "entered", room: room.name }));
     if (this.history) {
       mine.push(...replayFrames(model.lobby, { room: LOBBY }));
       for (const room of replayed) mine.push(...replayFrames(historyOf(model, room), { room: room.name }));

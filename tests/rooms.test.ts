@@ -226,6 +226,7 @@ t.test("account rooms, bans and memberships survive a restart; members are back 
   port = second.address.port;
   const [back, welcome] = await login(t, port, "bruno", ["history"]);
   t.match(welcome, { type: "welcome", rooms: ["#provas"] });
+  t.match(await back.next(), { type: "entered", room: "#provas", topic: "sexta", users: ["bruno"] }, "the room as if entered live");
   t.match(await back.next(), { type: "history", room: "#general" });
   t.match(await back.next(), { type: "chat", room: "#provas", message: "lembrem", history: true });
   t.match(await back.next(), { type: "history", room: "#provas", count: 1 });

@@ -88,7 +88,7 @@ t.test("the text port, the page and the WebSocket over TLS, in one conversation"
 t.test("server.ts --tls-cert/--tls-key: the banner says https, and the options go together", async (t) => {
   const script = new Script(t, "server.ts", ["--port", "0", "--text-port", "0", "--db", ":memory:", "--tls-cert", files.cert, "--tls-key", files.key]);
   await script.waitFor(/^listening on 127\.0\.0\.1:\d+ \(TLS\)$/m, { ms: 60_000 });
-  await script.waitFor(/^plain text on 127\.0\.0\.1:\d+/m);
+  await script.waitFor(/^plain text on 127\.0\.0\.1:(\d+) \(openssl s_client -quiet -connect 127\.0\.0\.1:\1\)$/m); // not nc: that port speaks TLS
   await script.waitFor(/^open https:\/\/127\.0\.0\.1:\d+\/ in a browser$/m);
   script.child.kill("SIGTERM");
   t.match(await within(script.exited, "the server to stop", 30_000), { code: 0 });
@@ -112,7 +112,13 @@ t.test("client.ts over TLS: --ca trusts the server's certificate, --tls alone re
 
   const refused = new Script(t, "client.ts", [...base, "--tls", "--name", "ugo"]);
   t.match(await refused.exited, { code: 1 });
-  t.match(refused.stderr, /certificate cannot be verified \(trust it with --ca FILE, or accept it with --insecure\)/);
+  t.match(refused.stderr, /certificate cannot be verified \(trust it with --ca FILE, or accept it with --insecure\)\.\n/);
+  t.notMatch(refused.stderr, /Is it running/, "it is running: its certificate was refused");
+
+  const plain = new Script(t, "client.ts", [...base, "--name", "wes"]);
+  t.match(await plain.exited, { code: 1 });
+  t.match(plain.stdout, /The server at 127\.0\.0\.1:\d+ did not let this client join: .*add --tls\./, "a hint, not 'connection lost'");
+  t.notMatch(plain.stdout, /lost/);
 
   const insecure = new Script(t, "client.ts", [...base, "--insecure", "--name", "vera"]);
   await insecure.waitFor(/Welcome, vera!/);

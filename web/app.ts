@@ -33,7 +33,12 @@ interface Line {
   subject?: string;
   text: string;
   history?: boolean;
+  /** The "earlier messages" divider above replayed history. */
+  divider?: boolean;
 }
+
+/** The line above replayed history, as the terminal draws it. */
+const EARLIER = "— earlier messages —";
 
 interface Conversation {
   /** `#room` (lower case) or `@name` (lower case). */
@@ -56,6 +61,11 @@ interface Conversation {
 const MAX_RETRY_SECONDS = 10;
 /** The `ref` of the friends request made on joining, whose error (a server without friends) is not shown. */
 const FRIENDS_REF = "friends";
+/** The `ref` of a registration the page asked for. */
+const REGISTER_REF = "register";
+/** Fewest characters of a password (the server's weak_password), checked before anything is sent. */
+const MIN_PASSWORD = 8;
+const WEAK_PASSWORD = `Password too weak: use at least ${MIN_PASSWORD} characters.`;
 /** Messages asked for by "load earlier". */
 const PAGE = 50;
 
@@ -75,6 +85,10 @@ const state = {
   friends: new Map<string, boolean>(),
   /** Names that asked to be this account's friends and await its answer. */
   requests: new Set<string>(),
+  /** A new password to register the name with once joined (the login form's "Register" box, or /register): kept for reconnecting once registered. */
+  registering: "",
+  /** Names this account asked to be friends, awaiting their answer: their button says so instead of offering again. */
+  asked: new Set<string>(),
   attempt: 0,
   retryTimer: undefined as number | undefined,
   refNumber: 0,
@@ -180,6 +194,7 @@ const handlers: Record<string, (frame: Frame) => void> = {
     state.online = strings(frame.users);
     const lobby = conversation(LOBBY, "room", LOBBY);
     lobby.members = state.online;
+    lobby.operators = new Set(strings(frame.operators)); // the server's admins online
     setStatus("online", `Connected to ${location.host}`);
     $("login").hidden = true;
     $("chat").hidden = false;
@@ -192,11 +207,14 @@ const handlers: Record<string, (frame: Frame) => void> = {
     }
     state.account = frame.account === true;
     if (state.account) send({ type: "friends", ref: FRIENDS_REF });
+    if (state.registering && !state.account && !again) send({ type: "register", password: state.registering, ref: REGISTER_REF });
     $("message").focus();
   },
   error(frame) {
     if (!state.joined) {
       showReason(frame.message);
+      // The connection is up; only the name (or its password) was refused: say that, not "Connecting…".
+      if (state.ws?.readyState === WebSocket.OPEN) setStatus("connecting", `Connected to ${location.host}, not joined yet`);
       if (frame.code === "password_required" || frame.code === "bad_password") $("password").focus();
       if (state.wasJoined && frame.code !== "logged_in_elsewhere") return;
       state.wasJoined = false;
@@ -245,6 +263,7 @@ const handlers: Record<string, (frame: Frame) => void> = {
   list(frame) {
     const conv = state.conversations.get(roomOf(frame));
     if (conv) conv.members = strings(frame.users);
+    if (conv) conv.operators = new Set(strings(frame.operators));
     addLine(state.current, { kind: "notice", time: hhmm(frame.date), text: frame.message });
   },
   entered(frame) {
@@ -252,6 +271,7 @@ const handlers: Record<string, (frame: Frame) => void> = {
     conv.members = strings(frame.users);
     conv.operators = new Set(strings(frame.operators).concat(typeof frame.owner === "string" ? [frame.owner] : []));
     conv.topic = typeof frame.topic === "string" ? frame.topic : "";
+    addLine(conv.key, { kind: "notice", time: hhmm(frame.date), text: frame.message }); // "You are in #x (topic). Members (2): ..."
     if (state.opening === conv.key) {
       state.current = conv.key;
       state.opening = "";
@@ -274,6 +294,14 @@ const handlers: Record<string, (frame: Frame) => void> = {
     state.conversations.get(roomOf(frame))?.operators.delete(String(frame.target));
     addLine(roomOf(frame), { kind: "notice", time: hhmm(frame.date), text: frame.message });
   },
+  registered(frame) {
+    // The name is an account now: reconnecting needs its password, and friends open up.
+    state.account = true;
+    state.password = state.registering;
+    state.registering = "";
+    send({ type: "friends", ref: FRIENDS_REF });
+    addLine(state.current, { kind: "notice", time: hhmm(frame.date), text: `The name ${frame.client_name} is now registered: join with its password from now on.` });
+  },
   friends(frame) {
     const list = Array.isArray(frame.friends) ? (frame.friends as Array<{ client_name: string; online: boolean }>) : [];
     state.friends = new Map(list.map((f) => [f.client_name, f.online]));
@@ -290,6 +318,8 @@ const handlers: Record<string, (frame: Frame) => void> = {
       state.friends.delete(other);
       state.requests.delete(other);
     } else if (frame.status === "requested" && frame.client_name !== state.name) state.requests.add(other);
+    else if (frame.status === "requested") state.asked.add(other);
+    if (frame.status !== "requested") state.asked.delete(other);
     addLine(LOBBY, { kind: "notice", time: hhmm(frame.date), text: frame.message });
   },
   presence(frame) {
@@ -344,7 +374,16 @@ function addLine(key: string, line: Line): boolean {
       return true;
     }
   }
+  if (line.history) return addReplayed(conv, line);
   conv.lines.push(line);
+  return true;
+}
+
+/** A replayed chat goes above what was said since (the welcome too), under the "earlier messages" divider. */
+function addReplayed(conv: Conversation, line: Line): boolean {
+  if (!conv.lines.some((other) => other.divider)) conv.lines.unshift({ kind: "notice", time: "", text: EARLIER, history: true, divider: true });
+  const after = conv.lines.findIndex((other) => !other.history);
+  conv.lines.splice(after < 0 ? conv.lines.length : after, 0, line);
   return true;
 }
 
@@ -381,7 +420,7 @@ function renderLog(conv: Conversation): void {
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   log.replaceChildren(
     ...conv.lines.map((line) => {
-      const item = el("li", `${line.kind}${line.history ? " history" : ""}`);
+      const item = el("li", `${line.kind}${line.history ? " history" : ""}${line.divider ? " divider" : ""}`);
       item.append(el("span", "time", line.time));
       if (line.from !== undefined) item.append(el("span", "from", line.from));
       if (line.subject) item.append(el("span", "subject", `[${line.subject}]`));
@@ -409,9 +448,11 @@ function memberEntry(conv: Conversation, name: string): HTMLElement {
   entry.append(button);
   if (state.account && name !== state.name && !state.friends.has(name)) {
     const asked = state.requests.has(name);
-    const befriend = el("button", "befriend", asked ? "accept friend" : "+ friend");
+    const pending = !asked && state.asked.has(name);
+    const befriend = el("button", "befriend", asked ? "accept friend" : pending ? "request sent" : "+ friend") as HTMLButtonElement;
     befriend.setAttribute("type", "button");
-    befriend.title = asked ? `${name} asked to be your friend` : `ask ${name} to be your friend`;
+    befriend.title = asked ? `${name} asked to be your friend` : pending ? `waiting for ${name} to accept` : `ask ${name} to be your friend`;
+    befriend.disabled = pending; // asking again would only repeat the request
     befriend.onclick = () => send({ type: "friend", target: name });
     entry.append(befriend);
   }
@@ -456,6 +497,10 @@ function onLogin(event: Event): void {
   state.name = $<HTMLInputElement>("name").value.trim();
   state.password = $<HTMLInputElement>("password").value;
   $("reason").textContent = "";
+  // Registering: join as the guest the name still is, then register it with this password (the same rules as /register).
+  state.registering = $<HTMLInputElement>("register").checked ? state.password : "";
+  if (state.registering && [...state.registering].length < MIN_PASSWORD) return showReason(WEAK_PASSWORD);
+  if (state.registering) state.password = "";
   if (state.ws && state.ws.readyState === WebSocket.OPEN) {
     send({ type: "join", client_name: state.name, ...(state.password && { password: state.password }), features: ["history", "echo"] });
   } else connect();
@@ -480,6 +525,10 @@ function runTyped(command: Command, where: Where): boolean {
   if (partsLobby(command, where)) return say("error", `Everyone stays in ${LOBBY}: close the page to leave the chat.`);
   const fields = requestFields(command, where);
   if (fields === undefined) return answerHere(command);
+  if (command.kind === "register" && command.password !== undefined) {
+    if ([...command.password].length < MIN_PASSWORD) return say("error", WEAK_PASSWORD);
+    state.registering = command.password;
+  }
   if (!send({ ...fields, ref: String(++state.refNumber) })) return !say("error", "Not connected: the message was not sent.");
   if (command.kind === "enter") state.opening = command.room.toLowerCase();
   return true;
