@@ -512,6 +512,11 @@ export const LAUNCHER_TEXTS = {
     quit: (name: string) => `${name} has quit`,
     stopping: "stopping",
     cannotStart: (name: string, why: string) => `${name} could not start: ${why}; stopping everything`,
+    noClient: (word: string) => `No client named "${word}"`,
+    writeNameText: (names: string[]) => `write NAME text, NAME one of ${names.join(", ")}`,
+    notSent: (name: string, died: string | undefined) =>
+      died === undefined ? `${name} has quit; its line was not sent` : `${name} has died (${died}); its line was not sent`,
+    demoSilent: (names: string[]) => `the demo did not get a user list from ${names.join(", ")}`,
     states: {
       starting: "starting",
       listening: "listening",
@@ -536,6 +541,11 @@ export const LAUNCHER_TEXTS = {
     quit: (name: string) => `${name} saiu`,
     stopping: "encerrando",
     cannotStart: (name: string, why: string) => `${name} não pôde iniciar: ${why}; encerrando tudo`,
+    noClient: (word: string) => `Nenhum cliente se chama "${word}"`,
+    writeNameText: (names: string[]) => `escreva NOME texto, NOME um de ${names.join(", ")}`,
+    notSent: (name: string, died: string | undefined) =>
+      died === undefined ? `${name} saiu; a linha não foi enviada` : `${name} morreu (${died}); a linha não foi enviada`,
+    demoSilent: (names: string[]) => `a demonstração não recebeu a lista de usuários de ${names.join(", ")}`,
     states: {
       starting: "iniciando",
       listening: "escutando",

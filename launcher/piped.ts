@@ -30,13 +30,13 @@ export async function runPiped(supervisor: Supervisor, options: LauncherOptions,
   say(`${t.running(options.servers, supervisor.clients.length)} ${t.independent}`);
   if (options.demo) {
     const silent = await runDemo(supervisor);
-    if (silent.length > 0) say(`the demo did not get a user list from ${silent.join(", ")}`);
+    if (silent.length > 0) say(t.demoSilent(silent));
   }
 
   const input = readline.createInterface({ input: process.stdin });
   const clientNames = supervisor.clients.map((c) => c.name);
   input.on("line", (line) => {
-    const route = routeLine(line, clientNames);
+    const route = routeLine(line, clientNames, t);
     const problem = route && ("error" in route ? route.error : supervisor.send(route.to, route.text));
     if (problem) say(problem);
   });

@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import { nameKey } from "../protocol.js";
+import { LAUNCHER_TEXTS, type LauncherTexts } from "../common/catalogue.js";
 import { LISTENING_PREFIX, parseStatusLine, type ClientStatus } from "../common/launch-contract.js";
 
 /** Each server's database, in the database folder (the working directory by default). */
@@ -74,12 +75,12 @@ export function planInstances(options: Pick<LauncherOptions, "port" | "servers" 
 export type Route = { to: string; text: string } | { error: string } | undefined;
 
 /** "NAME text" → that client and the text it should receive as typed; undefined for a blank line. */
-export function routeLine(line: string, clientNames: string[]): Route {
+export function routeLine(line: string, clientNames: string[], t: LauncherTexts = LAUNCHER_TEXTS.en): Route {
   const match = /^\s*(\S+)\s?(.*)$/.exec(line);
   if (!match) return undefined;
   const [, word, text] = match as unknown as [string, string, string];
   const to = clientNames.find((name) => nameKey(name) === nameKey(word));
-  if (!to) return { error: `No client named "${word}": write NAME text, NAME one of ${clientNames.join(", ")}` };
+  if (!to) return { error: `${t.noClient(word)}: ${t.writeNameText(clientNames)}` };
   return { to, text };
 }
 
@@ -179,10 +180,8 @@ export function childArgs(instance: InstanceSpec, options: ChildOptions): string
 }
 
 /** Why a line typed into a client that is no longer running was not sent. */
-export function notSentText(instance: Pick<Instance, "name" | "state" | "ended">): string {
-  return instance.state === "dead"
-    ? `${instance.name} has died (${instance.ended}); its line was not sent`
-    : `${instance.name} has quit; its line was not sent`;
+export function notSentText(instance: Pick<Instance, "name" | "state" | "ended">, t: LauncherTexts = LAUNCHER_TEXTS.en): string {
+  return t.notSent(instance.name, instance.state === "dead" ? (instance.ended ?? "") : undefined);
 }
 
 export interface Instance extends InstanceSpec {

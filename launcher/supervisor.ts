@@ -4,6 +4,7 @@ import { EventEmitter, once } from "node:events";
 import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
+import { detectLang, LAUNCHER_TEXTS } from "../common/catalogue.js";
 import { STATUS_PREFIX, parseStatusLine } from "../common/launch-contract.js";
 import {
   childArgs,
@@ -120,11 +121,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   send(name: string, text: string): string | undefined {
     const instance = this.instances.find((i) => i.name === name && i.kind === "client");
-    if (!instance) return `No client named "${name}"`;
+    const t = LAUNCHER_TEXTS[detectLang(this.options.lang)];
+    if (!instance) return t.noClient(name);
     const child = this.children.get(instance);
     const gone = instance.state === "closed" || instance.state === "stopped" || instance.state === "dead";
     if (!child || gone || child.exitCode !== null || child.signalCode !== null || !child.stdin.writable) {
-      return notSentText(instance);
+      return notSentText(instance, t);
     }
     child.stdin.write(`${text}\n`);
     return undefined;

@@ -17,6 +17,7 @@ import {
 } from "../launcher/plan.js";
 import { LIST_LINE_PREFIXES } from "../launcher/demo.js";
 import { parseLauncherArgs } from "../launcher.js";
+import { LAUNCHER_TEXTS } from "../common/catalogue.js";
 import { parseStatusLine } from "../common/launch-contract.js";
 import { Supervisor } from "../launcher/supervisor.js";
 import { freePorts, PARALLEL_SUBTESTS, ROOT, Script, type Teardown } from "./helpers/helpers.js";
@@ -142,6 +143,7 @@ t.test("input lines are routed by client name", async (t) => {
   t.same(routeLine("ana", names), { to: "ana", text: "" });
   t.equal(routeLine("   ", names), undefined);
   t.match(routeLine("zed hi", names), { error: /No client named "zed".*Usuario0, ana/ });
+  t.match(routeLine("zed hi", names, LAUNCHER_TEXTS.pt), { error: /Nenhum cliente se chama "zed".*Usuario0, ana/ }, "in Portuguese with --lang pt");
 });
 
 t.test("the demo greets, whispers on each server that has two clients, and lists", async (t) => {
@@ -211,6 +213,8 @@ t.test("why a line was not sent", async (t) => {
   t.equal(notSentText({ name: "ana", state: "stopped", ended: "exit code 0" }), "ana has quit; its line was not sent");
   t.equal(notSentText({ name: "ana", state: "closed", ended: undefined }), "ana has quit; its line was not sent");
   t.equal(notSentText({ name: "ana", state: "dead", ended: "signal SIGKILL" }), "ana has died (signal SIGKILL); its line was not sent");
+  t.equal(notSentText({ name: "ana", state: "stopped", ended: "exit code 0" }, LAUNCHER_TEXTS.pt), "ana saiu; a linha não foi enviada");
+  t.equal(notSentText({ name: "ana", state: "dead", ended: "signal SIGKILL" }, LAUNCHER_TEXTS.pt), "ana morreu (signal SIGKILL); a linha não foi enviada");
 });
 
 t.test("the demo waits for the user list as the client's own texts write it", async (t) => {
