@@ -8,17 +8,27 @@ import { chatId, copyChat, MemoryStore, privateConversation, storable, StoreClos
 import { HISTORY_KEEP } from "../server/limits.js";
 import { openStore } from "../server/open-store.js";
 import { migrate, MIGRATIONS, openDatabase, schemaVersion, SqliteStore } from "../server/sqlite-store.js";
+import { PostgresStore } from "../server/postgres-store.js";
 import type { Teardown } from "./helpers/helpers.js";
+import { startPostgres } from "./helpers/postgres.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chat-store-"));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const freshFile = () => path.join(dir, `store-${++files}.db`);
 
+/** One PostgreSQL server for the file (or POSTGRES_URL's), a database per store. */
+const postgres = await startPostgres(t);
+t.comment(`PostgreSQL started in ${postgres.startedInMs} ms`);
+
+/** How to open a fresh, empty store of a kind; `t` cleans up what it needs (a database). */
+type Kind = { name: string; open: (t: Teardown, options?: StoreOptions) => Promise<Store> };
+
 /** The stores every shared behaviour runs against. */
-const KINDS: Array<{ name: string; open: (options?: StoreOptions) => Store }> = [
-  { name: "MemoryStore", open: (options) => new MemoryStore(options) },
-  { name: "SqliteStore on a file", open: (options) => SqliteStore.open(freshFile(), options) },
+const KINDS: Kind[] = [
+  { name: "MemoryStore", open: async (_t, options) => new MemoryStore(options) },
+  { name: "SqliteStore on a file", open: async (_t, options) => SqliteStore.open(freshFile(), options) },
+  { name: "PostgresStore", open: async (t, options) => PostgresStore.open(await postgres.freshDatabase(t), options) },
 ];
 
 const GENERAL = "#general";
@@ -46,9 +56,9 @@ function room(name: string, extra: Partial<RoomRecord> = {}): RoomRecord {
 }
 
 /** A store closed when the test ends; `errors` collects what it reported. */
-function use(t: Teardown, kind: (typeof KINDS)[number], options: StoreOptions = {}) {
+async function use(t: Teardown, kind: Kind, options: StoreOptions = {}) {
   const errors: Error[] = [];
-  const store = kind.open({ onError: (e) => errors.push(e), ...options });
+  const store = await kind.open(t, { onError: (e) => errors.push(e), ...options });
   t.teardown(() => store.close());
   return { store, errors };
 }
@@ -68,7 +78,7 @@ async function pageBack(store: Store, conversation: string, limit: number): Prom
 for (const kind of KINDS) {
   t.test(kind.name, async (t) => {
     t.test("starts empty", async (t) => {
-      const { store } = use(t, kind);
+      const { store } = await use(t, kind);
       t.equal(await store.lastChatNumber(), 0);
       t.same(await store.chatsBefore(GENERAL, 10), { chats: [], more: false });
       t.same(await store.takeOffline("bob"), []);
@@ -80,7 +90,7 @@ for (const kind of KINDS) {
     });
 
     t.test("gives the latest N oldest first, then pages back with before, more exact at the edges", async (t) => {
-      const { store } = use(t, kind);
+      const { store } = await use(t, kind);
       for (let n = 1; n <= 7; n++) store.appendChat(chat(n));
       store.appendChat(chat(8, "#other"));
       t.same(await store.chatsBefore(GENERAL, 3), { chats: [chat(5), chat(6), chat(7)], more: true });
@@ -99,7 +109,7 @@ for (const kind of KINDS) {
     });
 
     t.test("files chats by id whatever the order they come in, and stores an id once", async (t) => {
-      const { store } = use(t, kind, { historyKeep: 3 });
+      const { store } = await use(t, kind, { historyKeep: 3 });
       for (const n of [4, 2, 5, 1, 3]) store.appendChat(chat(n));
       store.appendChat(chat(5, "#other", { message: "a replay" }));
       t.same(await store.chatsBefore(GENERAL, 10), { chats: [chat(3), chat(4), chat(5)], more: false });
@@ -110,7 +120,7 @@ for (const kind of KINDS) {
     });
 
     t.test("keeps every field, to and room only when set, and any text", async (t) => {
-      const { store } = use(t, kind);
+      const { store } = await use(t, kind);
       const odd = chat(1, GENERAL, { message: "nul\u0000after, line\nbreak, 🎉 olá \u001b[2J", subject: "a\u0000" });
       store.appendChat(odd);
       store.appendChat(chat(2, ANA_BOB));
@@ -123,7 +133,7 @@ for (const kind of KINDS) {
     });
 
     t.test("sees writes queued just before a read, without flush()", async (t) => {
-      const { store } = use(t, kind);
+      const { store } = await use(t, kind);
       store.appendChat(chat(1));
       store.saveRoom(room("#dev"));
       store.addNotice("bob", { type: "friend" });
@@ -133,7 +143,7 @@ for (const kind of KINDS) {
     });
 
     t.test("keeps historyKeep chats per conversation and prunes the oldest", async (t) => {
-      const { store } = use(t, kind, { historyKeep: 3 });
+      const { store } = await use(t, kind, { historyKeep: 3 });
       for (let n = 1; n <= 5; n++) store.appendChat(chat(n));
       store.appendChat(chat(6, "#other"));
       t.same(await store.chatsBefore(GENERAL, 10), { chats: [chat(3), chat(4), chat(5)], more: false });
@@ -147,12 +157,12 @@ for (const kind of KINDS) {
     });
 
     t.test("refuses historyKeep below 1", async (t) => {
-      t.throws(() => kind.open({ historyKeep: 0 }), RangeError);
-      t.throws(() => kind.open({ historyKeep: 1.5 }), RangeError);
+      await t.rejects(kind.open(t, { historyKeep: 0 }), RangeError);
+      await t.rejects(kind.open(t, { historyKeep: 1.5 }), RangeError);
     });
 
     t.test("keeps offline chats for an account and gives them once, oldest first", async (t) => {
-      const { store } = use(t, kind);
+      const { store } = await use(t, kind);
       store.appendChat(chat(1, ANA_BOB), "bob");
       store.appendChat(chat(2, GENERAL));
       store.appendChat(chat(3, ANA_BOB), "bob");
@@ -166,13 +176,13 @@ for (const kind of KINDS) {
     });
 
     t.test("drops an offline chat pruned from its conversation", async (t) => {
-      const { store } = use(t, kind, { historyKeep: 2 });
+      const { store } = await use(t, kind, { historyKeep: 2 });
       for (let n = 1; n <= 3; n++) store.appendChat(chat(n, ANA_BOB), "bob");
       t.same(ids(await store.takeOffline("bob")), [2, 3]);
     });
 
     t.test("keeps notices for an account and gives them once, in order", async (t) => {
-      const { store } = use(t, kind);
+      const { store } = await use(t, kind);
       const fields = { type: "friend", client_name: "ana", target: "bob", status: "requested" };
       store.addNotice("bob", fields);
       store.addNotice("cid", { n: 0 });
@@ -189,7 +199,7 @@ for (const kind of KINDS) {
     });
 
     t.test("creates an account once", async (t) => {
-      const { store } = use(t, kind);
+      const { store } = await use(t, kind);
       const account = { key: "ana", name: "Ana", passwordHash: "scrypt$salt$hash", created: "2026-01-01T00:00:00.000Z" };
       t.equal(await store.createAccount(account), true);
       t.equal(await store.createAccount({ ...account, name: "ANA", passwordHash: "other" }), false);
@@ -198,7 +208,7 @@ for (const kind of KINDS) {
     });
 
     t.test("saves, replaces by name key, and deletes rooms", async (t) => {
-      const { store } = use(t, kind);
+      const { store } = await use(t, kind);
       const dev = room("#Dev", { topic: "builds", private: true, operators: ["ana", "bob"], members: ["ana", "bob"], banned: ["eve"], muted: ["dan"], invited: ["cid"] });
       store.saveRoom(dev);
       store.saveRoom(room("#art"));
@@ -211,7 +221,7 @@ for (const kind of KINDS) {
     });
 
     t.test("saves, replaces and removes bans", async (t) => {
-      const { store } = use(t, kind);
+      const { store } = await use(t, kind);
       const ban = { kind: "name" as const, value: "eve", reason: "spam", actor: "ana", date: "2026-01-01T00:00:00.000Z" };
       store.saveBan(ban);
       store.saveBan({ ...ban, kind: "address", value: "::1" });
@@ -223,7 +233,7 @@ for (const kind of KINDS) {
     });
 
     t.test("keeps one friendship per pair, whoever wrote it last", async (t) => {
-      const { store } = use(t, kind);
+      const { store } = await use(t, kind);
       store.saveFriendship({ from: "bob", to: "ana", status: "requested" });
       store.saveFriendship({ from: "cid", to: "dan", status: "requested" });
       t.same(await store.friendships("ana"), [{ from: "bob", to: "ana", status: "requested" }]);
@@ -240,7 +250,7 @@ for (const kind of KINDS) {
     });
 
     t.test("has every write queued in one turn after flush()", async (t) => {
-      const { store } = use(t, kind);
+      const { store } = await use(t, kind);
       for (let n = 1; n <= 2000; n++) store.appendChat(chat(n, n % 2 ? GENERAL : ANA_BOB), n % 2 ? undefined : "bob");
       for (let n = 0; n < 50; n++) store.saveRoom(room(`#r${n}`));
       for (let n = 0; n < 50; n++) store.addNotice("bob", { n });
@@ -253,7 +263,7 @@ for (const kind of KINDS) {
     });
 
     t.test("reports a malformed chat id and stores nothing for it", async (t) => {
-      const { store, errors } = use(t, kind);
+      const { store, errors } = await use(t, kind);
       store.appendChat(chat(1, GENERAL, { id: "12" }));
       store.appendChat(chat(2));
       await store.flush();
@@ -263,7 +273,7 @@ for (const kind of KINDS) {
     });
 
     t.test("ignores writes after close, refuses reads, and closes twice quietly", async (t) => {
-      const { store, errors } = use(t, kind);
+      const { store, errors } = await use(t, kind);
       store.appendChat(chat(1));
       await store.close();
       t.doesNotThrow(() => {
@@ -287,7 +297,7 @@ for (const kind of KINDS) {
       const step = fc.record({ conversation: fc.constantFrom(...conversations), gap: fc.nat(3), flush: fc.boolean() });
       await fc.assert(
         fc.asyncProperty(fc.array(step, { maxLength: 60 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 30 }), async (steps, limit, keep) => {
-          const store = kind.open({ historyKeep: keep });
+          const store = await kind.open(t, { historyKeep: keep });
           try {
             const expected = new Map<string, string[]>(conversations.map((c) => [c, []]));
             let n = 0;
@@ -315,7 +325,7 @@ for (const kind of KINDS) {
       const text = fc.string({ unit: "binary", maxLength: 40 });
       await fc.assert(
         fc.asyncProperty(text, text, text, async (message, subject, clientName) => {
-          const store = kind.open();
+          const store = await kind.open(t);
           try {
             const stored = chat(1, GENERAL, { message, subject, client_name: clientName });
             store.appendChat(stored);
@@ -416,7 +426,7 @@ t.test("SqliteStore on a file", async (t) => {
 
   t.test("queues writes rather than writing each at once, and commits them on flush()", async (t) => {
     const file = freshFile();
-    const { store } = use(t, { name: "file", open: (o) => SqliteStore.open(file, o) });
+    const { store } = await use(t, { name: "file", open: async (_t, o) => SqliteStore.open(file, o) });
     const db = peek(t, file);
     for (let n = 1; n <= 100; n++) store.appendChat(chat(n));
     t.equal(count(db, "chats"), 0, "nothing is written while the turn goes on");
@@ -455,7 +465,7 @@ t.test("SqliteStore on a file", async (t) => {
 
   t.test("reports a failed write, keeps the others of its batch, and goes on", async (t) => {
     const file = freshFile();
-    const { store, errors } = use(t, { name: "file", open: (o) => SqliteStore.open(file, o) });
+    const { store, errors } = await use(t, { name: "file", open: async (_t, o) => SqliteStore.open(file, o) });
     peek(t, file).exec("DROP TABLE notices");
     store.appendChat(chat(1));
     store.addNotice("bob", { n: 1 });
