@@ -29,8 +29,14 @@ const FAST_FLAGS = ["-c", "fsync=off", "-c", "full_page_writes=off", "-c", "list
 export interface TestPostgres {
   /** The URL of database `name` on this server. */
   url(database: string): string;
-  /** A new, empty database (dropped when the test ends); its URL. */
-  freshDatabase(t: Teardown): Promise<string>;
+  /** A new database (dropped when the test ends), a copy of `template` (default: an empty one); its URL. */
+  freshDatabase(t: Teardown, template?: string): Promise<string>;
+  /**
+   * A database `prepare` readies once (say, a store's schema), to be given to
+   * freshDatabase as a template: copying it is faster than preparing anew.
+   * Dropped when `t` ends.
+   */
+  template(t: Teardown, prepare: (url: string) => Promise<void>): Promise<string>;
   /** How long the server took to initialise and start (0 for POSTGRES_URL). */
   startedInMs: number;
 }
@@ -89,9 +95,17 @@ function onServer(t: Teardown, admin: URL, startedInMs: number): TestPostgres {
   return {
     url,
     startedInMs,
-    async freshDatabase(t: Teardown) {
-      const name = `chat_test_${process.pid}_${++databases}`;
+    async template(t: Teardown, prepare: (url: string) => Promise<void>) {
+      const name = `chat_template_${process.pid}_${++databases}`;
       await adminQuery(`CREATE DATABASE ${name} STRATEGY FILE_COPY`);
+      t.teardown(() => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await prepare(url(name));
+      return name;
+    },
+    async freshDatabase(t: Teardown, template = "template1") {
+      const name = `chat_test_${process.pid}_${++databases}`;
+      // FILE_COPY: a copy of the template's files, several times faster than the default (WAL_LOG) for small ones.
+      await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template} STRATEGY FILE_COPY`);
       // FORCE: a test that fails midway may leave a store's connections open.
       t.teardown(() => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
       return url(name);
