@@ -25,6 +25,8 @@ export interface Launch {
   quiet: boolean;
   /** Stop when standard input closes (read by the main thread). */
   exitOnStdinEnd: boolean;
+  /** `--import FILE`: copy that SQLite database into the PostgreSQL `--db` and exit, serving nothing. */
+  importFrom?: string;
 }
 
 export type ServeOrder = { type: "stop"; why: string };

@@ -1,0 +1,121 @@
+/**
+ * The server on PostgreSQL, as a user meets it: a SQLite chat moved over with
+ * `--import`, then served from PostgreSQL; a database that goes away under a
+ * running server and comes back. One embedded PostgreSQL for the file.
+ */
+import path from "node:path";
+import t from "tap";
+import type { Message, MessageFields } from "../protocol.js";
+import { PostgresStore } from "../server/postgres-store.js";
+import { Script, tempDir, testServer, within, type Teardown } from "./helpers/helpers.js";
+import { Relay, startPostgres } from "./helpers/postgres.js";
+import { Peer } from "./helpers/test-clients.js";
+
+const postgres = await startPostgres(t);
+
+async function ask(peer: Peer, fields: Partial<MessageFields> & { type: MessageFields["type"] }): Promise<Message> {
+  peer.send(fields as MessageFields);
+  return peer.next();
+}
+
+/** Joins under `name` with these fields; fails unless welcomed. */
+async function joined(t: Teardown, port: number, name: string, fields: Partial<MessageFields> = {}): Promise<Peer> {
+  const peer = await Peer.connect(t, port);
+  const welcome = await ask(peer, { type: "join", client_name: name, ...fields });
+  if (welcome.type !== "welcome") throw new Error(`${name} was not welcomed: ${JSON.stringify(welcome)}`);
+  return peer;
+}
+
+/** A SQLite chat made as users make one: two accounts, a room with a topic and history, an offline message. */
+async function sqliteChat(t: Teardown): Promise<string> {
+  const file = path.join(tempDir(t), "chat.db");
+  const server = await testServer(t, { db: file });
+  const { port } = server.address;
+  const bruno = await joined(t, port, "bruno");
+  await ask(bruno, { type: "register", password: "bruno password" });
+  bruno.send({ type: "quit" });
+  await bruno.expectClosed();
+  const ana = await joined(t, port, "ana");
+  await ask(ana, { type: "register", password: "ana password" });
+  await ask(ana, { type: "enter", room: "#provas" });
+  ana.send({ type: "topic", room: "#provas", topic: "sexta" });
+  for (let i = 1; i <= 5; i++) ana.send({ type: "chat", room: "#provas", message: `m${i}` });
+  ana.send({ type: "chat", to: "bruno", message: "while you were away" });
+  await ana.drain();
+  await server.close();
+  return file;
+}
+
+/** server.ts run to its end with these arguments. */
+async function runServerScript(t: Teardown, args: string[]) {
+  const script = new Script(t, "server.ts", args);
+  const { code } = await within(script.exited, `server.ts ${args.join(" ")}`, 30_000);
+  return { code, stdout: script.stdout, stderr: script.stderr };
+}
+
+t.test("--import copies a SQLite chat into an empty database, refuses a second time, and a server on it has the same chat", async (t) => {
+  const file = await sqliteChat(t);
+  const url = await postgres.freshDatabase(t);
+  const password = decodeURIComponent(new URL(url).password);
+
+  const imported = await runServerScript(t, ["--db", url, "--import", file]);
+  t.equal(imported.code, 0, imported.stderr);
+  for (const [what, n] of [["accounts", 2], ["rooms", 1], ["chats", 6], ["offline", 1], ["bans", 0], ["friendships", 0], ["notices", 0]] as const) {
+    t.match(imported.stdout, new RegExp(`^\\s+${what}\\s+${n}$`, "m"), `${n} ${what}`);
+  }
+  if (password) t.notOk(imported.stdout.includes(password), "the password is masked");
+
+  const again = await runServerScript(t, ["--db", url, "--import", file]);
+  t.equal(again.code, 1);
+  t.match(again.stderr, /already holds a chat .*--import copies only into an empty database/);
+
+  const server = new Script(t, "server.ts", ["--port", "0", "--db", url]);
+  const [, port] = await server.waitFor(/^listening on 127\.0\.0\.1:(\d+)$/m);
+  await server.waitFor(/database: postgres:\/\/postgres:\*\*\*@127\.0\.0\.1/);
+  const ana = await Peer.connect(t, Number(port));
+  t.match(await ask(ana, { type: "join", client_name: "ana", password: "ana password", features: ["history", "echo"] }), {
+    type: "welcome",
+    account: true,
+    rooms: ["#provas"],
+  });
+  const replay = (await ana.drain()).filter((m) => m.room === "#provas" && m.type === "chat");
+  t.same(replay.map((m) => m.message), ["m1", "m2", "m3", "m4", "m5"], "the room's history replayed");
+  ana.send({ type: "history", room: "#provas", before: replay[2]!.id, limit: 10, ref: "h" });
+  t.match([await ana.next(), await ana.next(), await ana.next()], [{ message: "m1" }, { message: "m2" }, { type: "history", count: 2, more: false, ref: "h" }]);
+  t.match(await ask(ana, { type: "rooms" }), { rooms: [{ room: "#general" }, { room: "#provas", topic: "sexta" }] }, "the topic is back");
+  const echo = await ask(ana, { type: "chat", room: "#provas", message: "on PostgreSQL", ref: "c" });
+  t.match(echo, { type: "chat", ref: "c" });
+  t.ok(echo.id! > replay.at(-1)!.id!, "new chats are numbered after the imported ones");
+  const bruno = await Peer.connect(t, Number(port));
+  t.match(await ask(bruno, { type: "join", client_name: "bruno", password: "bruno password", features: ["history"] }), { type: "welcome", account: true });
+  t.ok((await bruno.drain()).some((m) => m.message === "while you were away"), "the offline message is delivered");
+  server.child.kill("SIGTERM");
+  t.match(await server.exited, { code: 0 });
+});
+
+t.test("a database that goes away: clients stay, what needs it is unavailable, nothing unstored is echoed, and it recovers alone", async (t) => {
+  const url = await postgres.freshDatabase(t);
+  const relay = await Relay.start(t, url);
+  let back: () => void = () => {};
+  const reconnected = new Promise<void>((resolve) => (back = resolve));
+  const store = await PostgresStore.open(relay.through(url), { onError: (e) => /reachable again/.test(e.message) && back() });
+  const { port } = (await testServer(t, { store })).address;
+  const ana = await joined(t, port, "ana", { features: ["echo"] });
+  const bruno = await joined(t, port, "bruno");
+  await ana.drain();
+  t.match(await ask(ana, { type: "chat", message: "before", ref: "1" }), { type: "chat", ref: "1" });
+  await bruno.drain();
+
+  await relay.cut();
+  t.match(await ask(ana, { type: "chat", message: "during", ref: "2" }), { type: "error", code: "unavailable", ref: "2" }, "not echoed: not stored");
+  const carla = await Peer.connect(t, port);
+  t.match(await ask(carla, { type: "join", client_name: "carla", ref: "j" }), { type: "error", code: "unavailable", ref: "j" }, "a join needs the store");
+  t.same((await ana.drain()).filter((m) => m.type === "leave"), [], "no one was disconnected");
+
+  await relay.restore();
+  await within(reconnected, "the store to reconnect by itself", 10_000);
+  t.match(await ask(ana, { type: "chat", message: "after", ref: "3" }), { type: "chat", message: "after", ref: "3" }, "echoed again, no restart");
+  const reader = await joined(t, port, "reader", { features: ["history"] });
+  const history = (await reader.drain()).filter((m) => m.type === "chat").map((m) => m.message);
+  t.same(history, ["before", "after"], "the history holds what was echoed, and not what was refused");
+});
