@@ -119,3 +119,46 @@ t.test("a database that goes away: clients stay, what needs it is unavailable, n
   const history = (await reader.drain()).filter((m) => m.type === "chat").map((m) => m.message);
   t.same(history, ["before", "after"], "the history holds what was echoed, and not what was refused");
 });
+
+t.test("rooms, bans and accounts survive a restart on PostgreSQL; two servers may open one database at once", async (t) => {
+  const url = await postgres.freshDatabase(t);
+  const first = await testServer(t, { db: url });
+  const second = await testServer(t, { db: url }); // no lock file: PostgreSQL takes several writers
+  const ana = await joined(t, first.address.port, "ana");
+  await ask(ana, { type: "register", password: "ana password" });
+  await ask(ana, { type: "enter", room: "#provas" });
+  ana.send({ type: "topic", room: "#provas", topic: "sexta" });
+  ana.send({ type: "chat", room: "#provas", message: "lembrem" });
+  ana.send({ type: "ban", room: "#provas", target: "carla" });
+  await ana.drain();
+  await first.close();
+  await second.close();
+
+  const third = await testServer(t, { db: url });
+  const back = await Peer.connect(t, third.address.port);
+  t.match(await ask(back, { type: "join", client_name: "ana", password: "ana password", features: ["history"] }), { type: "welcome", rooms: ["#provas"] });
+  t.ok((await back.drain()).some((m) => m.message === "lembrem" && m.history), "the room's history");
+  const carla = await joined(t, third.address.port, "carla");
+  t.match(await ask(carla, { type: "enter", room: "#provas" }), { type: "error", code: "banned" });
+  t.match(await ask(carla, { type: "rooms" }), { rooms: [{ room: "#general" }, { room: "#provas", topic: "sexta" }] });
+});
+
+// Last: it stops the file's PostgreSQL under every database on it.
+t.test("PostgreSQL stopped and started under a running server: unavailable meanwhile, then everything works, nothing echoed lost", { skip: postgres.control ? false : "POSTGRES_URL names a server this test cannot restart" }, async (t) => {
+  const control = postgres.control!;
+  const url = await postgres.freshDatabase(t);
+  let back: () => void = () => {};
+  const reconnected = new Promise<void>((resolve) => (back = resolve));
+  const store = await PostgresStore.open(url, { onError: (e) => /reachable again/.test(e.message) && back() });
+  const { port } = (await testServer(t, { store })).address;
+  const ana = await joined(t, port, "ana", { features: ["echo"] });
+  t.match(await ask(ana, { type: "chat", message: "before", ref: "1" }), { type: "chat", ref: "1" });
+
+  await control.stop();
+  t.match(await ask(ana, { type: "chat", message: "during", ref: "2" }), { type: "error", code: "unavailable", ref: "2" });
+  await control.start();
+  await within(reconnected, "the store to reconnect by itself", 15_000);
+  t.match(await ask(ana, { type: "chat", message: "after", ref: "3" }), { type: "chat", ref: "3" });
+  const reader = await joined(t, port, "reader", { features: ["history"] });
+  t.same((await reader.drain()).filter((m) => m.type === "chat").map((m) => m.message), ["before", "after"]);
+});

@@ -39,6 +39,8 @@ export interface TestPostgres {
   template(t: Teardown, prepare: (url: string) => Promise<void>): Promise<string>;
   /** How long the server took to initialise and start (0 for POSTGRES_URL). */
   startedInMs: number;
+  /** Stops and starts the embedded server again, data kept (as a restart does); undefined for POSTGRES_URL. */
+  control?: { stop(): Promise<void>; start(): Promise<void> };
 }
 
 let databases = 0;
@@ -62,7 +64,8 @@ export async function startPostgres(t: Teardown): Promise<TestPostgres> {
     port,
     user: USER,
     password: PASSWORD,
-    persistent: false,
+    // Kept across stop() for a restart; the whole folder is removed at the end anyway.
+    persistent: true,
     createPostgresUser: true,
     postgresFlags: FAST_FLAGS,
     onLog: () => {},
@@ -74,7 +77,8 @@ export async function startPostgres(t: Teardown): Promise<TestPostgres> {
   });
   await server.initialise();
   await server.start();
-  return onServer(t, new URL(`postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`), Date.now() - began);
+  const control = { stop: () => server.stop(), start: () => server.start() };
+  return { ...onServer(t, new URL(`postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`), Date.now() - began), control };
 }
 
 function onServer(t: Teardown, admin: URL, startedInMs: number): TestPostgres {
