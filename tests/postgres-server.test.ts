@@ -143,6 +143,22 @@ t.test("rooms, bans and accounts survive a restart on PostgreSQL; two servers ma
   t.match(await ask(carla, { type: "rooms" }), { rooms: [{ room: "#general" }, { room: "#provas", topic: "sexta" }] });
 });
 
+t.test("server.ts: --import needs a PostgreSQL --db; a database it cannot reach at start is one line and exit 1", async (t) => {
+  const usage = await runServerScript(t, ["--import", "chat.db"]);
+  t.equal(usage.code, 2);
+  t.match(usage.stderr, /--import needs --db postgres:\/\//);
+  const relay = await Relay.start(t, postgres.url("postgres"));
+  await relay.cut(); // a port nothing listens on
+  const dead = relay.through("postgres://chat:secret@127.0.0.1:1/chat");
+  const refused = await runServerScript(t, ["--port", "0", "--db", dead]);
+  t.equal(refused.code, 1);
+  t.match(refused.stderr.trim(), /^Cannot use the database postgres:\/\/chat:\*\*\*@127\.0\.0\.1:\d+\/chat: .*ECONNREFUSED/);
+  t.notOk(refused.stderr.includes("secret"), "the password is masked");
+  const missing = await runServerScript(t, ["--db", postgres.url("postgres"), "--import", "no-such.db"]);
+  t.equal(missing.code, 1);
+  t.match(missing.stderr, /There is no SQLite database at .*no-such\.db/);
+});
+
 // Last: it stops the file's PostgreSQL under every database on it.
 t.test("PostgreSQL stopped and started under a running server: unavailable meanwhile, then everything works, nothing echoed lost", { skip: postgres.control ? false : "POSTGRES_URL names a server this test cannot restart" }, async (t) => {
   const control = postgres.control!;
