@@ -18,12 +18,14 @@ import { freePorts, type Teardown } from "./helpers.js";
 const USER = "postgres";
 const PASSWORD = "test-password";
 
+/** Loopback only: the server is this machine's tests' alone. */
+const FLAGS = ["-c", "listen_addresses=127.0.0.1"];
 /**
- * Settings that make a throwaway server fast: nothing is fsync'ed (a crash
- * of the test machine loses only test data). synchronous_commit is left at
- * its default, so commits behave as they would in production.
+ * What makes a throwaway server fast: nothing is fsync'ed (a crash of the
+ * test machine loses only test data). synchronous_commit is left at its
+ * default either way, so commits wait as they would in production.
  */
-const FAST_FLAGS = ["-c", "fsync=off", "-c", "full_page_writes=off", "-c", "listen_addresses=127.0.0.1"];
+const NO_FSYNC = ["-c", "fsync=off", "-c", "full_page_writes=off"];
 
 /** A PostgreSQL server the tests may create databases on. */
 export interface TestPostgres {
@@ -51,7 +53,7 @@ let databases = 0;
  * server as a `postgres` user it creates, which must be able to enter the
  * data directory: hence a mkdtemp folder opened to 755.
  */
-export async function startPostgres(t: Teardown): Promise<TestPostgres> {
+export async function startPostgres(t: Teardown, { durable = false }: { durable?: boolean } = {}): Promise<TestPostgres> {
   const given = process.env.POSTGRES_URL;
   if (given) return onServer(t, new URL(given), 0);
   const began = Date.now();
@@ -67,7 +69,8 @@ export async function startPostgres(t: Teardown): Promise<TestPostgres> {
     // Kept across stop() for a restart; the whole folder is removed at the end anyway.
     persistent: true,
     createPostgresUser: true,
-    postgresFlags: FAST_FLAGS,
+    // durable: fsync as in production (the benchmark); otherwise none (tests).
+    postgresFlags: durable ? FLAGS : [...FLAGS, ...NO_FSYNC],
     onLog: () => {},
     onError: () => {},
   });
