@@ -646,12 +646,21 @@ export class PostgresStore implements Store {
         this.report(error, `committing a batch of ${batch.size} writes (all lost)`);
       }
     }
-    for (const waiter of waiters) waiter(failure);
+    for (const waiter of waiters) {
+      // A waiter that throws must not stop the chain of commits (nor become an unhandled rejection).
+      try {
+        waiter(failure);
+      } catch (error) {
+        this.report(error, "telling a waiter of a commit");
+      }
+    }
     return failure;
   }
 
   /** Notes that the database cannot be reached (once per outage) and schedules the next attempt. */
   private unreachable(error: unknown): StoreUnavailableError {
+    // After close(), the pool's last errors are the server shutting down: not news.
+    if (this.closed) return this.outage ?? new StoreUnavailableError(describe(error), { cause: error });
     if (!this.outage) {
       this.outage = new StoreUnavailableError(describe(error), { cause: error });
       this.report(error, "the database cannot be reached; trying again");
