@@ -151,7 +151,7 @@ export const MIGRATIONS: readonly string[] = [
 
    -- Applies a batch of writes (see Batch.json) in one statement. jsonb, not
    -- json: ->> on json parses the element's text again for every field
-   -- (measured: twice the cost per chat); the batch holds no \u0000 (toPg).
+   -- (measured: twice the cost per chat); the batch holds no escaped NUL (toPg).
    -- Rooms, bans and friendships come coalesced, one final state per key, so
    -- their order inside a batch does not matter; rows come sorted by key, so
    -- two servers lock them in the same order and cannot deadlock.
