@@ -217,6 +217,7 @@ export async function migrate(pool: pg.Pool, target = MIGRATIONS.length): Promis
   // An error on this connection between statements is the query's to report, not the process's.
   const ignore = () => {};
   client.on("error", ignore);
+  let broken = false;
   try {
     await client.query("BEGIN");
     await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
@@ -232,20 +233,13 @@ export async function migrate(pool: pg.Pool, target = MIGRATIONS.length): Promis
     }
     await client.query("COMMIT");
   } catch (error) {
-    await client.query("ROLLBACK").catch(ignore);
+    broken = isTransient(error);
+    if (!broken) await client.query("ROLLBACK").catch(ignore);
     throw error;
   } finally {
-    client.release();
     client.off("error", ignore);
+    client.release(broken); // a broken connection is closed, not given back to the pool
   }
-}
-
-/** The schema version of the database (0 before the first migration). */
-export async function schemaVersion(pool: pg.Pool): Promise<number> {
-  const { rows } = await pool.query<{ version: number | null }>(
-    "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 ELSE (SELECT coalesce(max(version), 0) FROM schema_migrations) END AS version",
-  );
-  return rows[0]!.version ?? 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -291,12 +285,13 @@ function decodeRow<Row>(row: Record<string, unknown>): Row {
  * just now" rather than "this write is wrong": a socket error (no SQLSTATE),
  * a connection exception (class 08), a server shutting down or starting
  * (57P), too many connections (53300), or a transaction that lost a
- * conflict (40001, 40P01). Such work is worth trying again.
+ * conflict (40001, 40P01). Such work is worth trying again. A protocol
+ * violation (08P01) is not: the same statement would be refused again.
  */
 export function isTransient(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code !== "string" || !/^[0-9A-Z]{5}$/.test(code)) return true;
-  return /^(08|57P|53300|40001|40P01)/.test(code);
+  return code !== "08P01" && /^(08|57P|53300|40001|40P01)/.test(code);
 }
 
 // ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { chatId, copyChat, MemoryStore, privateConversation, storable, StoreClos
 import { HISTORY_KEEP } from "../server/limits.js";
 import { openStore } from "../server/open-store.js";
 import { migrate, MIGRATIONS, openDatabase, schemaVersion, SqliteStore } from "../server/sqlite-store.js";
-import { MIGRATIONS as PG_MIGRATIONS, PostgresStore } from "../server/postgres-store.js";
+import { isTransient, MIGRATIONS as PG_MIGRATIONS, PostgresStore } from "../server/postgres-store.js";
 import { maskedUrl, StoreOpenError } from "../server/open-store.js";
 import { eventually, type Teardown } from "./helpers/helpers.js";
 import { Relay, startPostgres } from "./helpers/postgres.js";
@@ -618,6 +618,14 @@ t.test("PostgresStore", async (t) => {
     a.appendChat(chat(5000));
     await a.flush();
     t.ok((await b.reserveChatNumbers(10)) > 5000, "numbers continue past a chat another store wrote");
+  });
+
+  t.test("tells a database that is away from a write it refuses", async (t) => {
+    for (const error of [Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), new Error("Connection terminated unexpectedly")]) {
+      t.equal(isTransient(error), true, error.message);
+    }
+    for (const code of ["57P01", "08006", "53300", "40P01"]) t.equal(isTransient(Object.assign(new Error(code), { code })), true, code);
+    for (const code of ["23505", "42601", "22P02", "08P01"]) t.equal(isTransient(Object.assign(new Error(code), { code })), false, code);
   });
 
   t.test("openStore gives a PostgresStore for a postgres:// or postgresql:// URL", async (t) => {
