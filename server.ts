@@ -22,7 +22,7 @@ import {
   PING_TIMEOUT_MS,
   RATE_LIMIT_PER_SECOND,
 } from "./server/limits.js";
-import { isPostgresUrl } from "./server/open-store.js";
+import { isPostgresUrl } from "./server/database-url.js";
 import type { Launch, ServeOrder, ServeReport } from "./server/serve.js";
 
 /** A signal again within this time is the first one passed on twice, not a second Ctrl+C. */

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { lockDatabase } from "./database-lock.js";
-import { maskedUrl } from "./open-store.js";
+import { maskedUrl } from "./database-url.js";
 import { PostgresStore, toPg } from "./postgres-store.js";
 import { migrate as migrateSqlite, openDatabase } from "./sqlite-store.js";
 

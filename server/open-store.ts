@@ -4,26 +4,7 @@
  */
 import { MemoryStore, type Store, type StoreOptions } from "./store.js";
 import { MEMORY_PATH } from "./limits.js";
-
-/** The protocols `--db` accepts for PostgreSQL. */
-const POSTGRES_URL = /^postgres(ql)?:\/\//i;
-
-/** Whether a `--db` value names a PostgreSQL database rather than a SQLite file. */
-export function isPostgresUrl(db: string): boolean {
-  return POSTGRES_URL.test(db);
-}
-
-/** The URL as a log may show it: the password, if any, replaced by `***`. */
-export function maskedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.href;
-  } catch {
-    // Not a URL the WHATWG parser takes: mask what looks like user:password@.
-    return url.replace(/\/\/([^:/@]*):[^@]*@/, "//$1:***@");
-  }
-}
+import { isPostgresUrl } from "./database-url.js";
 
 /**
  * The store for a server: `":memory:"` gives a `MemoryStore` (nothing
@@ -42,9 +23,4 @@ export async function openStore(db: string, options?: StoreOptions): Promise<Sto
   }
   const { SqliteStore } = await import("./sqlite-store.js");
   return SqliteStore.open(db, options);
-}
-
-/** A database that cannot be used (unreachable, refused login, a newer schema): its message is one line for the operator. */
-export class StoreOpenError extends Error {
-  override readonly name = "StoreOpenError";
 }

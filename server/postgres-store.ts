@@ -20,7 +20,7 @@
  */
 
 import pg from "pg";
-import { maskedUrl, StoreOpenError } from "./open-store.js";
+import { maskedUrl, StoreOpenError } from "./database-url.js";
 import { nameKey } from "../protocol.js";
 import {
   byBan,

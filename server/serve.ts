@@ -16,7 +16,7 @@ import { LISTENING_PREFIX } from "../common/launch-contract.js";
 import { ChatServer, startServer, type ServerOptions } from "./chat-server.js";
 import { DatabaseInUseError } from "./database-lock.js";
 import { MEMORY_PATH } from "./limits.js";
-import { isPostgresUrl, maskedUrl, StoreOpenError } from "./open-store.js";
+import { isPostgresUrl, maskedUrl, StoreOpenError } from "./database-url.js";
 
 /** What the command asks for: the server's options, less what cannot cross to a thread (functions, open stores). */
 export interface Launch {

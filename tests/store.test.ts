@@ -10,7 +10,7 @@ import { HISTORY_KEEP } from "../server/limits.js";
 import { openStore } from "../server/open-store.js";
 import { migrate, MIGRATIONS, openDatabase, schemaVersion, SqliteStore } from "../server/sqlite-store.js";
 import { isTransient, MIGRATIONS as PG_MIGRATIONS, PostgresStore } from "../server/postgres-store.js";
-import { maskedUrl, StoreOpenError } from "../server/open-store.js";
+import { maskedUrl, StoreOpenError } from "../server/database-url.js";
 import { eventually, type Teardown } from "./helpers/helpers.js";
 import { Relay, startPostgres } from "./helpers/postgres.js";
 
