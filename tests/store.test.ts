@@ -548,6 +548,17 @@ t.test("PostgresStore", async (t) => {
     t.same(await versions(), PG_MIGRATIONS.map((_, i) => i + 1));
   });
 
+  t.test("two stores opening one new database at once migrate it once", async (t) => {
+    const url = await postgres.freshDatabase(t);
+    const stores = await Promise.all([PostgresStore.open(url), PostgresStore.open(url), PostgresStore.open(url)]);
+    for (const store of stores) t.teardown(() => store.close());
+    const { rows } = await (await peek(t, url)).query("SELECT version FROM schema_migrations ORDER BY version");
+    t.same(rows.map((r) => r.version as number), PG_MIGRATIONS.map((_, i) => i + 1));
+    stores[0]!.appendChat(chat(1));
+    await stores[0]!.flush();
+    t.equal(await stores[2]!.lastChatNumber(), 1);
+  });
+
   t.test("refuses a database from a newer version, with the password masked", async (t) => {
     const url = await postgres.freshDatabase(t);
     await (await PostgresStore.open(url)).close();
