@@ -97,7 +97,8 @@ async function copyInto(url: string, source: ReturnType<typeof openDatabase>): P
     const counts = {} as ImportCounts;
     for (const table of CHAT_TABLES) counts[table] = await copyTable(client, source, COPIES[table]);
     await client.query("INSERT INTO conversation_sizes (conversation, size) SELECT conversation, count(*) FROM chats GROUP BY conversation");
-    await client.query("SELECT setval('chat_numbers', $1)", [lastNumberUsed(source)]);
+    // Past the copied chats, and never back: a server that ran on this (empty) database may have reserved numbers.
+    await client.query("SELECT setval('chat_numbers', greatest($1, (SELECT last_value FROM chat_numbers)))", [lastNumberUsed(source)]);
     await client.query("COMMIT");
     return counts;
   } catch (error) {
@@ -143,7 +144,9 @@ async function copyTable(client: pg.Client, source: ReturnType<typeof openDataba
  * with a NUL as its UTF-8 bytes (a BLOB), PostgreSQL as toPg() escapes it.
  */
 function toImported(value: unknown): unknown {
+  // libsql gives a BLOB as an ArrayBuffer from get()/all(), and as a Buffer from a raw iterate().
   if (value instanceof ArrayBuffer) return toPg(Buffer.from(value).toString("utf8"));
+  if (value instanceof Uint8Array) return toPg(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("utf8"));
   if (typeof value === "string") return toPg(value);
   if (typeof value === "bigint") return Number(value);
   return value;

@@ -6,7 +6,10 @@
 import path from "node:path";
 import t from "tap";
 import type { Message, MessageFields } from "../protocol.js";
+import { ImportRefusedError, importSqlite } from "../server/import-sqlite.js";
 import { PostgresStore } from "../server/postgres-store.js";
+import { SqliteStore } from "../server/sqlite-store.js";
+import { chatId } from "../server/store.js";
 import { Script, tempDir, testServer, within, type Teardown } from "./helpers/helpers.js";
 import { Relay, startPostgres } from "./helpers/postgres.js";
 import { Peer } from "./helpers/test-clients.js";
@@ -141,6 +144,34 @@ t.test("rooms, bans and accounts survive a restart on PostgreSQL; two servers ma
   const carla = await joined(t, third.address.port, "carla");
   t.match(await ask(carla, { type: "enter", room: "#provas" }), { type: "error", code: "banned" });
   t.match(await ask(carla, { type: "rooms" }), { rooms: [{ room: "#general" }, { room: "#provas", topic: "sexta" }] });
+});
+
+t.test("importSqlite copies every table exactly (text with NULs, notice order), and chat numbers never go back", async (t) => {
+  const file = path.join(tempDir(t), "chat.db");
+  const sqlite = SqliteStore.open(file);
+  const odd = { id: chatId(7), conversation: "#dev", client_name: "ana", room: "#dev", subject: "a\u0000b", message: "\uffffstarts with the mark", date: "d" };
+  sqlite.appendChat(odd);
+  sqlite.appendChat({ ...odd, id: chatId(9), conversation: "@ana bob", room: undefined, to: "bob", message: "private" }, "bob");
+  sqlite.saveBan({ kind: "address", value: "10.0.0.1", reason: "flood", actor: "ana", date: "d" });
+  sqlite.saveFriendship({ from: "ana", to: "bob", status: "requested" });
+  for (let n = 0; n < 3; n++) sqlite.addNotice("bob", { n, text: "x\u0000" });
+  await sqlite.close();
+  const url = await postgres.freshDatabase(t);
+  // A server ran on the empty database once: it reserved numbers the import must not hand out again.
+  const earlier = await PostgresStore.open(url);
+  const reserved = await earlier.reserveChatNumbers(10_000);
+  await earlier.close();
+
+  t.same(await importSqlite(file, url), { accounts: 0, rooms: 0, chats: 2, offline: 1, bans: 1, friendships: 1, notices: 3 });
+  const store = await PostgresStore.open(url);
+  t.teardown(() => store.close());
+  t.same((await store.chatsBefore("#dev", 5)).chats, [odd]);
+  t.same((await store.takeOffline("bob")).map((c) => c.message), ["private"]);
+  t.same(await store.takeNotices("bob"), [0, 1, 2].map((n) => ({ n, text: "x\u0000" })));
+  t.same((await store.loadBans()).map((b) => b.value), ["10.0.0.1"]);
+  t.same(await store.friendships("bob"), [{ from: "ana", to: "bob", status: "requested" }]);
+  t.ok((await store.reserveChatNumbers(1)) >= reserved + 10_000, "after the numbers reserved before the import");
+  await t.rejects(importSqlite(file, url), ImportRefusedError, "not twice");
 });
 
 t.test("server.ts: --import needs a PostgreSQL --db; a database it cannot reach at start is one line and exit 1", async (t) => {
