@@ -53,8 +53,9 @@ export const POOL_SIZE = 8;
 export const CONNECT_TIMEOUT_MS = 5_000;
 /** Milliseconds a statement may take, counted here: a network that went silent fails rather than hangs. */
 export const QUERY_TIMEOUT_MS = 15_000;
-/** The first delay before trying again once the database could not be reached; it doubles up to the next. */
+/** The first delay before trying again once the database could not be reached; it doubles up to RETRY_MAX_MS. */
 export const RETRY_FIRST_MS = 100;
+/** The longest delay between two attempts: how long a chat may be refused after the database is back. */
 export const RETRY_MAX_MS = 3_000;
 
 /**
