@@ -78,10 +78,31 @@ export async function startPostgres(t: Teardown, { durable = false }: { durable?
     await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  await server.initialise();
+  await initialise(server);
   await server.start();
   const control = { stop: () => server.stop(), start: () => server.start() };
   return { ...onServer(t, new URL(`postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`), Date.now() - began), control };
+}
+
+/** Tries to create the `postgres` user (as root) this many times: see initialise(). */
+const USER_CREATION_ATTEMPTS = 5;
+const USER_CREATION_PAUSE_MS = 200;
+
+/**
+ * initdb, as root after creating the `postgres` user when there is none.
+ * Two test files starting at once on a fresh machine both find no user and
+ * both run groupadd; the second fails. The user is there a moment later,
+ * made by the other file, with no event to wait for: so, a few tries.
+ */
+async function initialise(server: { initialise(): Promise<void> }): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await server.initialise();
+    } catch (error) {
+      if (attempt >= USER_CREATION_ATTEMPTS || !/create and initialize a new user/.test(String((error as Error).message))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, USER_CREATION_PAUSE_MS));
+    }
+  }
 }
 
 function onServer(t: Teardown, admin: URL, startedInMs: number): TestPostgres {
