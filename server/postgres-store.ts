@@ -160,48 +160,68 @@ export const MIGRATIONS: readonly string[] = [
    DECLARE
      grown record;
    BEGIN
-     FOR grown IN
-       WITH added AS (
-         INSERT INTO chats (id, conversation, client_name, "to", room, subject, message, date)
-         SELECT c->>0, c->>1, c->>2, c->>3, c->>4, c->>5, c->>6, c->>7 FROM jsonb_array_elements(batch->'chats') AS c
-         ON CONFLICT (id) DO NOTHING -- an id is stored once: a repeat is a replay
-         RETURNING conversation)
-       INSERT INTO conversation_sizes AS s (conversation, size)
-       SELECT conversation, count(*) FROM added GROUP BY conversation ORDER BY conversation
-       ON CONFLICT (conversation) DO UPDATE SET size = s.size + excluded.size
-       RETURNING s.conversation, s.size
-     LOOP
-       IF grown.size > keep THEN
-         DELETE FROM chats WHERE id IN (
-           SELECT id FROM chats WHERE conversation = grown.conversation ORDER BY id LIMIT grown.size - keep);
-         UPDATE conversation_sizes SET size = keep WHERE conversation = grown.conversation;
-       END IF;
-     END LOOP;
+     -- Each part is there only when it holds something (Batch.json): a batch of chats alone runs two statements, not eleven.
+     IF batch ? 'chats' THEN
+       FOR grown IN
+         WITH added AS (
+           INSERT INTO chats (id, conversation, client_name, "to", room, subject, message, date)
+           SELECT c->>0, c->>1, c->>2, c->>3, c->>4, c->>5, c->>6, c->>7 FROM jsonb_array_elements(batch->'chats') AS c
+           ON CONFLICT (id) DO NOTHING -- an id is stored once: a repeat is a replay
+           RETURNING conversation)
+         INSERT INTO conversation_sizes AS s (conversation, size)
+         SELECT conversation, count(*) FROM added GROUP BY conversation ORDER BY conversation
+         ON CONFLICT (conversation) DO UPDATE SET size = s.size + excluded.size
+         RETURNING s.conversation, s.size
+       LOOP
+         IF grown.size > keep THEN
+           DELETE FROM chats WHERE id IN (
+             SELECT id FROM chats WHERE conversation = grown.conversation ORDER BY id LIMIT grown.size - keep);
+           UPDATE conversation_sizes SET size = keep WHERE conversation = grown.conversation;
+         END IF;
+       END LOOP;
+     END IF;
 
-     INSERT INTO offline (account_key, chat_id)
-     SELECT o->>0, o->>1 FROM jsonb_array_elements(batch->'offline') AS o
-     ON CONFLICT DO NOTHING;
+     IF batch ? 'offline' THEN
+       INSERT INTO offline (account_key, chat_id)
+       SELECT o->>0, o->>1 FROM jsonb_array_elements(batch->'offline') AS o
+       ON CONFLICT DO NOTHING;
+     END IF;
 
-     DELETE FROM rooms WHERE key IN (SELECT jsonb_array_elements_text(batch->'deletedRooms'));
-     INSERT INTO rooms (key, name, owner, topic, private, operators, members, banned, muted, invited)
-     SELECT r->>0, r->>1, r->>2, r->>3, (r->>4)::boolean, r->>5, r->>6, r->>7, r->>8, r->>9
-     FROM jsonb_array_elements(batch->'rooms') AS r
-     ON CONFLICT (key) DO UPDATE SET name = excluded.name, owner = excluded.owner, topic = excluded.topic,
-       private = excluded.private, operators = excluded.operators, members = excluded.members,
-       banned = excluded.banned, muted = excluded.muted, invited = excluded.invited;
+     IF batch ? 'deletedRooms' THEN
+       DELETE FROM rooms WHERE key IN (SELECT jsonb_array_elements_text(batch->'deletedRooms'));
+     END IF;
+     IF batch ? 'rooms' THEN
+       INSERT INTO rooms (key, name, owner, topic, private, operators, members, banned, muted, invited)
+       SELECT r->>0, r->>1, r->>2, r->>3, (r->>4)::boolean, r->>5, r->>6, r->>7, r->>8, r->>9
+       FROM jsonb_array_elements(batch->'rooms') AS r
+       ON CONFLICT (key) DO UPDATE SET name = excluded.name, owner = excluded.owner, topic = excluded.topic,
+         private = excluded.private, operators = excluded.operators, members = excluded.members,
+         banned = excluded.banned, muted = excluded.muted, invited = excluded.invited;
+     END IF;
 
-     DELETE FROM bans USING jsonb_array_elements(batch->'removedBans') AS x WHERE bans.kind = x->>0 AND bans.value = x->>1;
-     INSERT INTO bans (kind, value, reason, actor, date)
-     SELECT b->>0, b->>1, b->>2, b->>3, b->>4 FROM jsonb_array_elements(batch->'bans') AS b
-     ON CONFLICT (kind, value) DO UPDATE SET reason = excluded.reason, actor = excluded.actor, date = excluded.date;
+     IF batch ? 'removedBans' THEN
+       DELETE FROM bans USING jsonb_array_elements(batch->'removedBans') AS x WHERE bans.kind = x->>0 AND bans.value = x->>1;
+     END IF;
+     IF batch ? 'bans' THEN
+       INSERT INTO bans (kind, value, reason, actor, date)
+       SELECT b->>0, b->>1, b->>2, b->>3, b->>4 FROM jsonb_array_elements(batch->'bans') AS b
+       ON CONFLICT (kind, value) DO UPDATE SET reason = excluded.reason, actor = excluded.actor, date = excluded.date;
+     END IF;
 
-     DELETE FROM friendships USING jsonb_array_elements(batch->'removedFriendships') AS x WHERE friendships.a = x->>0 AND friendships.b = x->>1;
-     INSERT INTO friendships (a, b, from_key, to_key, status)
-     SELECT f->>0, f->>1, f->>2, f->>3, f->>4 FROM jsonb_array_elements(batch->'friendships') AS f
-     ON CONFLICT (a, b) DO UPDATE SET from_key = excluded.from_key, to_key = excluded.to_key, status = excluded.status;
+     IF batch ? 'removedFriendships' THEN
+       DELETE FROM friendships USING jsonb_array_elements(batch->'removedFriendships') AS x
+       WHERE friendships.a = x->>0 AND friendships.b = x->>1;
+     END IF;
+     IF batch ? 'friendships' THEN
+       INSERT INTO friendships (a, b, from_key, to_key, status)
+       SELECT f->>0, f->>1, f->>2, f->>3, f->>4 FROM jsonb_array_elements(batch->'friendships') AS f
+       ON CONFLICT (a, b) DO UPDATE SET from_key = excluded.from_key, to_key = excluded.to_key, status = excluded.status;
+     END IF;
 
-     INSERT INTO notices (account_key, fields)
-     SELECT n->>0, n->>1 FROM jsonb_array_elements(batch->'notices') WITH ORDINALITY AS x(n, i) ORDER BY i;
+     IF batch ? 'notices' THEN
+       INSERT INTO notices (account_key, fields)
+       SELECT n->>0, n->>1 FROM jsonb_array_elements(batch->'notices') WITH ORDINALITY AS x(n, i) ORDER BY i;
+     END IF;
    END $$;`,
 ];
 
@@ -361,7 +381,7 @@ class Batch {
     const sorted = <T>(map: Map<string, T | undefined>) => [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const saved = <T>(map: Map<string, T | undefined>) => sorted(map).flatMap(([, row]) => (row === undefined ? [] : [row]));
     const removed = (map: Map<string, unknown>) => sorted(map).flatMap(([key, row]) => (row === undefined ? [key.split(" ")] : []));
-    return JSON.stringify({
+    const parts = {
       chats: this.chats,
       offline: this.offline,
       rooms: saved(this.rooms),
@@ -371,7 +391,9 @@ class Batch {
       friendships: saved(this.friendships),
       removedFriendships: removed(this.friendships),
       notices: this.notices,
-    });
+    };
+    // Empty parts are left out: store_batch skips a statement for each.
+    return JSON.stringify(Object.fromEntries(Object.entries(parts).filter(([, rows]) => rows.length > 0)));
   }
 }
 
