@@ -100,6 +100,10 @@ export const ERROR_CODES = [
   "busy",
   // The chat could not take the change now (its store failed; with several servers, Redis is away): try again.
   "unavailable",
+  // A private chat to an account that is away would go past what its mailbox (or one sender's share of it) keeps.
+  "mailbox_full",
+  // Entering one room more than a client may be in, or creating one more than a name may own.
+  "too_many_rooms",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -176,6 +180,8 @@ export interface ExtraFields {
   online?: boolean;
   friends?: FriendSummary[];
   requests?: string[];
+  /** `rooms` request: the page of rooms after this one (the previous answer's last; extension). */
+  after?: string;
 }
 
 export interface MessageFields extends ExtraFields {
@@ -190,7 +196,7 @@ export interface MessageFields extends ExtraFields {
 const EXTRA_FIELDS = [
   "to", "users", "count", "code", "reason",
   "features", "ref", "password", "account", "id", "history", "more", "before", "limit", "with",
-  "room", "rooms", "topic", "owner", "operators", "private", "target", "status", "online", "friends", "requests",
+  "room", "rooms", "topic", "owner", "operators", "private", "target", "status", "online", "friends", "requests", "after",
 ] as const satisfies ReadonlyArray<keyof ExtraFields>;
 
 /**
@@ -325,7 +331,7 @@ export function encode(message: Message | MessageFields, maxBodyBytes = MAX_BODY
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const STRING_FIELDS = [
   "client_name", "subject", "message", "date", "to", "code", "reason",
-  "ref", "password", "id", "before", "with", "room", "topic", "owner", "target", "status",
+  "ref", "password", "id", "before", "with", "room", "topic", "owner", "target", "status", "after",
 ] as const;
 const BOOLEAN_FIELDS = ["account", "history", "more", "private", "online"] as const;
 const STRING_LIST_FIELDS = ["users", "features", "operators", "requests"] as const;

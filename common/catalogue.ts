@@ -80,6 +80,8 @@ const ERRORS_EN: ErrorTexts = {
   server_full: () => "The server is full: try again later.",
   busy: () => "The server is busy checking passwords: try again in a moment.",
   unavailable: () => "The server could not take that just now: try again in a moment.",
+  mailbox_full: (c) => `${c.to ? `${c.to}'s` : "The recipient's"} mailbox is full: that message was not kept.`,
+  too_many_rooms: () => "You are in (or own) as many rooms as one may: leave one first.",
   timeout: () => "Disconnected by the server: a time limit ran out.",
 };
 const ERRORS_PT: ErrorTexts = {
@@ -110,6 +112,8 @@ const ERRORS_PT: ErrorTexts = {
   server_full: () => "O servidor está cheio: tente mais tarde.",
   busy: () => "O servidor está ocupado conferindo senhas: tente de novo em instantes.",
   unavailable: () => "O servidor não pôde aceitar isso agora: tente de novo em instantes.",
+  mailbox_full: (c) => `A caixa de mensagens ${c.to ? `de ${c.to}` : "do destinatário"} está cheia: essa mensagem não foi guardada.`,
+  too_many_rooms: () => "Você já está em (ou é dono de) tantas salas quanto se pode: saia de uma antes.",
   timeout: () => "Desconectado pelo servidor: um limite de tempo se esgotou.",
 };
 

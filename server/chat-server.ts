@@ -25,12 +25,14 @@ import {
   JOIN_TIMEOUT_MS,
   KEEPALIVE_MS,
   MAX_CLIENTS,
+  MAX_UNJOINED_PER_ADDRESS,
   PING_INTERVAL_MS,
   PING_TIMEOUT_MS,
   RATE_LIMIT_PER_SECOND,
   SLOW_READER_TIMEOUT_MS,
 } from "./limits.js";
 import { Outgoing, Session, type SessionLimits, type Transport } from "./session.js";
+import { AddressPacing } from "./reader-pacing.js";
 import { MemoryStore, type Store } from "./store.js";
 import { openStore } from "./open-store.js";
 import { PASSWORD_COST_LOG2 } from "./passwords.js";
@@ -110,6 +112,8 @@ export class ChatServer implements GatewayHost {
   /** Whether the ports speak TLS. */
   readonly secure: boolean;
   private readonly sessions = new Set<Session>();
+  /** Sessions not yet joined, by address (see unjoinedFrom). */
+  private readonly unjoined = new Map<string, Set<Session>>();
   /** HTTP connections not (yet) upgraded to a WebSocket session: they count against --max-clients too. */
   private readonly httpSockets = new Set<net.Socket>();
   private readonly batch = new WriteBatch();
@@ -131,6 +135,7 @@ export class ChatServer implements GatewayHost {
       backpressureBytes: BACKPRESSURE_BYTES,
       maxOutboundBytes: this.settings.maxOutboundBytes,
       slowReaderTimeoutMs: this.settings.slowReaderTimeoutMs,
+      addressPacing: new AddressPacing(),
     };
     const secure = options.tls ? readTls(options.tls) : undefined;
     this.secure = secure !== undefined;
@@ -272,10 +277,31 @@ export class ChatServer implements GatewayHost {
       transport.end(Outgoing.of({ type: "error", code: "server_full", message: text }));
       return undefined;
     }
+    const waiting = this.unjoinedFrom(transport.address);
+    if (waiting.size >= MAX_UNJOINED_PER_ADDRESS) {
+      this.log?.(`${transport.peer}: refused, ${waiting.size} connections from this address have not joined`);
+      socket.on("error", () => {}).resume();
+      const text = `Too many connections from your address (${MAX_UNJOINED_PER_ADDRESS}) have not joined yet; try again later`;
+      transport.end(Outgoing.of({ type: "error", code: "server_full", message: text }));
+      return undefined;
+    }
     const session = new Session(transport, this.hub, this.limits);
     this.sessions.add(session);
+    waiting.add(session);
     socket.on("close", () => this.onClose(session));
     return session;
+  }
+
+  /**
+   * The sessions from `address` still waiting to join. Kept up to date
+   * lazily: those that joined or closed are dropped here, when the address
+   * connects again, so the work is bounded by the cap.
+   */
+  private unjoinedFrom(address: string): Set<Session> {
+    let waiting = this.unjoined.get(address);
+    if (!waiting) this.unjoined.set(address, (waiting = new Set()));
+    for (const session of waiting) if (session.state !== "greeting") waiting.delete(session);
+    return waiting;
   }
 
   /** GatewayHost: an HTTP connection counts against --max-clients until it is upgraded or closed. */
@@ -288,6 +314,8 @@ export class ChatServer implements GatewayHost {
 
   private onClose(session: Session): void {
     this.sessions.delete(session);
+    const waiting = this.unjoined.get(session.transport.address);
+    if (waiting?.delete(session) && waiting.size === 0) this.unjoined.delete(session.transport.address);
     if (this.sessions.size === 0) this.allClosed?.();
   }
 

@@ -135,6 +135,28 @@ class WebTransport implements Transport {
   }
 }
 
+/** How long a refused request's peer has to take the answer before its connection is cut. */
+const REFUSAL_GRACE_MS = 1000;
+
+/**
+ * Answers a request Node's parser refused, as a browser or a proxy expects
+ * (headers over Node's 16 KiB: 431; a malformed request: 400; too slow: 408)
+ * rather than with a reset, then closes. A peer that reset is just let go.
+ */
+function refuseRequest(error: NodeJS.ErrnoException, socket: net.Socket): void {
+  const status =
+    error.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large"
+    : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout"
+    : error.code === "ECONNRESET" ? undefined
+    : "400 Bad Request";
+  if (!status || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS).unref();
+}
+
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
@@ -206,7 +228,7 @@ export class WebGateway {
     this.sniffed.on("request", (req: http.IncomingMessage) => this.requestArrived(req.socket));
     for (const server of [this.server, this.sniffed]) {
       server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.upgrade(req, socket, head));
-      server.on("clientError", (_error, socket: net.Socket) => socket.destroy());
+      server.on("clientError", (error: NodeJS.ErrnoException, socket: net.Socket) => refuseRequest(error, socket));
     }
     this.server.on("connection", (socket: net.Socket) => {
       if (!host.admitHttp(socket)) socket.destroy();

@@ -34,9 +34,9 @@ import {
   roomProblem,
 } from "../protocol.js";
 import { Room } from "./rooms.js";
-import { HashBusy, hashPassword, LoginAttempts, PASSWORD_COST_LOG2, passwordProblem, Registrations, verifyPassword } from "./passwords.js";
+import { HashBusy, hashPassword, LoginAttempts, NamePacing, PASSWORD_COST_LOG2, passwordProblem, Registrations, verifyPassword } from "./passwords.js";
 import { Outgoing, type Session, type SessionHandler } from "./session.js";
-import { chatId, privateConversation, StoreUnavailableError, type Friendship, type Store, type StoredChat } from "./store.js";
+import { chatBytes, chatId, privateConversation, StoreUnavailableError, type Friendship, type MailboxCount, type Page, type Store, type StoredChat } from "./store.js";
 import { HISTORY_REPLAY } from "./limits.js";
 
 /** Usuario<N> names looked up in the store at once when a client joins without a name. */
@@ -56,8 +56,30 @@ export const MAX_SUBJECT_CHARS = 200;
  * `history` request away (`more: true`).
  */
 export const REPLAY_BUDGET_BYTES = 256 * 1024;
+/** Private chats kept for one account while it is away; one more is refused with `mailbox_full`. */
+export const MAILBOX_MAX_CHATS = 500;
+/** What those chats may weigh in all (chatBytes): a mailbox of long messages fills sooner. */
+export const MAILBOX_MAX_BYTES = 4 * 1024 * 1024;
+/** Chats one sender may leave in one mailbox: a share, so that one sender cannot fill it for everyone. */
+export const MAILBOX_MAX_FROM_ONE = 100;
+/** Kept chats delivered at a time; the next page follows once this one has left the server. */
+export const MAILBOX_PAGE = 50;
+/** What one page of kept chats may weigh: with a login's replays, well under what the server holds for a reader. */
+export const MAILBOX_PAGE_BYTES = 128 * 1024;
+/**
+ * Bytes of a `history` reply that count as one frame against the asker's
+ * rate (on top of the request's own): a full reply costs what 32 chats
+ * would, so a client looping requests is paced, not the server.
+ */
+export const HISTORY_BYTES_PER_FRAME = 8 * 1024;
+/** Bytes queued for a client under which what was sent counts as gone (a socket says 'drain' only above its high-water mark). */
+const SENT_BYTES = 16 * 1024;
 /** Rooms one client may be in at once, the lobby aside. */
 export const MAX_ROOMS_PER_CLIENT = 100;
+/** Rooms one name may own: an account's rooms outlive it, so without a cap one account could fill the store with them. */
+export const MAX_ROOMS_OWNED = 50;
+/** Bytes of room summaries in one `rooms` answer (each also in its sentence): well under a frame; the rest a request with `after` away. */
+export const ROOMS_PAGE_BYTES = 24 * 1024;
 
 export interface HubOptions {
   store: Store;
@@ -138,6 +160,7 @@ export class Hub implements SessionHandler {
   private readonly passwordCostLog2: number;
   private readonly log: ((line: string) => void) | undefined;
   private readonly attempts = new LoginAttempts();
+  private readonly namePacing = new NamePacing();
   private readonly registrations = new Registrations();
   /** Every Usuario<N> below this number is an account. */
   private defaultNameFloor = 0;
@@ -280,10 +303,11 @@ export class Hub implements SessionHandler {
     // Everything the store must say is read before the session is registered, so nothing live can slip in between.
     const rooms = grant.account ? [...this.rooms.values()].filter((room) => room.accountMembers.has(key)) : [];
     const replays = wantsHistory ? await this.latestOf([this.lobby, ...rooms]) : [];
-    const budget = { bytes: REPLAY_BUDGET_BYTES };
-    const offline = grant.account ? await this.store.takeOffline(key) : [];
-    const notices = grant.account ? await this.store.takeNotices(key) : [];
+    const mailbox = grant.account ? await this.store.offlineChats(key, MAILBOX_PAGE, MAILBOX_PAGE_BYTES) : undefined;
     const friendships = grant.account ? await this.store.friendships(key) : [];
+    const notices = grant.account ? (await this.store.takeNotices(key)).map((fields) => Outgoing.of(fields as unknown as MessageFields)) : [];
+    // Notices are few and small (capped by the store): they always come, and the replays get what they leave.
+    const budget = { bytes: REPLAY_BUDGET_BYTES - notices.reduce((bytes, out) => bytes + out.framed().length, 0) };
     if (!session.open) return;
     const holder = this.clients.get(key);
     if (holder && !grant.account) {
@@ -315,17 +339,17 @@ export class Hub implements SessionHandler {
       const room = i === 0 ? this.lobby : rooms[i - 1]!;
       this.replay(session, replay.chats, replay.more, { room: room.name }, undefined, budget);
     }
-    if (grant.account) {
-      this.deliverOffline(session, offline, budget);
-      for (const fields of notices) session.send(fields as unknown as MessageFields);
+    if (mailbox) {
+      this.deliverMailbox(session, mailbox);
+      for (const out of notices) session.deliver(out);
       if (!holder) this.tellPresence(session, true);
     }
     if (implicit) return this.chat(session, msg);
   }
 
   /** The latest chats of each room, for a replay. */
-  private latestOf(rooms: Room[]): Promise<Array<{ chats: StoredChat[]; more: boolean }>> {
-    return Promise.all(rooms.map((room) => this.store.chatsBefore(room.conversation, this.historyReplay)));
+  private latestOf(rooms: Room[]): Promise<Page[]> {
+    return Promise.all(rooms.map((room) => this.store.chatsBefore(room.conversation, this.historyReplay, undefined, REPLAY_BUDGET_BYTES)));
   }
 
   /** The name this join may have, or undefined once the refusal has been sent. */
@@ -361,6 +385,10 @@ export class Hub implements SessionHandler {
     if (msg.password === undefined) {
       return refuse("password_required", `The name ${quote(account.name)} is registered: its password is needed`);
     }
+    const turn = this.namePacing.turn(key, address);
+    if (turn === undefined) return refuse("busy", `Many wrong passwords were tried for ${quote(account.name)} lately; try again in a moment`);
+    if (turn > 0) await new Promise((resolve) => setTimeout(resolve, turn).unref()); // unref: a server may close meanwhile
+    if (!session.open) return undefined;
     // Counted as a failure before the slow check, so parallel guesses are limited too; a right one clears it.
     this.attempts.fail(key, address);
     let right: boolean;
@@ -372,10 +400,12 @@ export class Hub implements SessionHandler {
       return refuse("busy", error.message);
     }
     if (!right) {
+      this.namePacing.fail(key);
       this.log?.(`${session.transport.peer}: wrong password for ${account.name}`);
       return refuse("bad_password", `Wrong password for ${quote(account.name)}`);
     }
     this.attempts.succeed(key, address);
+    this.namePacing.succeed(key, address);
     return { name: account.name, account: true };
   }
 
@@ -503,15 +533,19 @@ export class Hub implements SessionHandler {
   /** A private chat to a registered name that is offline is kept for its next login. */
   private async chatToOffline(session: Session, msg: Message, to: string): Promise<void> {
     const key = nameKey(to);
+    const conversation = privateConversation(session.key!, key);
     const account = await this.store.getAccount(key);
+    const mailbox = account && (await this.store.mailboxCount(key, conversation));
     const online = this.clients.get(key);
     if (!session.open) return;
     if (online) return this.chatToOnline(session, msg, online); // it logged in while we looked
-    if (!account) {
+    if (!account || !mailbox) {
       this.error(session, msg, "unknown_recipient", `No user named ${quote(to)} is online`);
       return;
     }
-    const sent = this.accept(session, msg, { to: account.name }, privateConversation(session.key!, key), key);
+    const full = mailboxRefusal(mailbox, msg, account.name);
+    if (full) return this.error(session, msg, "mailbox_full", full);
+    const sent = this.accept(session, msg, { to: account.name }, conversation, key);
     if (!sent) return;
     this.log?.(`${session.name} → ${account.name} (private, offline, ${sent.chat.message.length} characters)`);
     if (session.echoOwn) session.deliver(sent.out);
@@ -630,7 +664,7 @@ export class Hub implements SessionHandler {
     if (problem !== undefined) return this.error(session, msg, "room_invalid", `${problem}: ${quote(name)}`);
     const key = roomKey(name);
     if (!this.findRoom(name)?.online.has(session.key!) && this.roomsOf(session.key!).length >= MAX_ROOMS_PER_CLIENT) {
-      return this.error(session, msg, "bad_message", `You are in ${MAX_ROOMS_PER_CLIENT} rooms already: leave one first`);
+      return this.error(session, msg, "too_many_rooms", `You are in ${MAX_ROOMS_PER_CLIENT} rooms already: leave one first`);
     }
     // Read before entering, so that no live chat falls between the replay and the live frames. A new guest room has none.
     const conversation = this.findRoom(name)?.conversation ?? (session.account ? key : undefined);
@@ -643,6 +677,9 @@ export class Hub implements SessionHandler {
       if (!room.mayEnter(session.key!) && !this.isAdmin(session)) {
         return this.error(session, msg, "invite_only", `${room.name} is private: you need an invitation`);
       }
+    }
+    if (!room && this.roomsOwnedBy(session.key!) >= MAX_ROOMS_OWNED) {
+      return this.error(session, msg, "too_many_rooms", `You own ${MAX_ROOMS_OWNED} rooms already: no more can be created under your name`);
     }
     if (!room) {
       room = new Room(name, session.name!, msg.private === true, session.account);
@@ -692,13 +729,29 @@ export class Hub implements SessionHandler {
     this.tellRoom(room, out);
   }
 
+  /**
+   * The rooms a client may see, the lobby first and then by name, a page at
+   * a time: those after `msg.after` that fit in ROOMS_PAGE_BYTES, with the
+   * total in `count` and `more` when the page stopped short.
+   */
   private listRooms(session: Session, msg: Message): void {
     const visible = [this.lobby, ...[...this.rooms.values()].sort((a, b) => (a.key < b.key ? -1 : 1))].filter(
       (room) => !room.isPrivate || room.online.has(session.key!) || room.accountMembers.has(session.key!) || this.isAdmin(session),
     );
-    const rooms: RoomSummary[] = visible.map((room) => ({ room: room.name, members: room.online.size, topic: room.topic, private: room.isPrivate }));
+    const after = msg.after === undefined ? undefined : roomKey(msg.after);
+    const rest = after === undefined ? visible : visible.filter((room) => !room.isLobby && room.key > after);
+    const all: RoomSummary[] = rest.map((room) => ({ room: room.name, members: room.online.size, topic: room.topic, private: room.isPrivate }));
+    const rooms = fittingSummaries(all, ROOMS_PAGE_BYTES);
+    const more = rooms.length < all.length;
     const text = rooms.map((r) => `${r.room} (${r.members})${r.private ? " private" : ""}${r.topic ? `: ${r.topic}` : ""}`).join(", ");
-    this.reply(session, msg, { type: "rooms", rooms, message: `Rooms: ${text}` });
+    const tail = more ? `; ${all.length - rooms.length} more after ${rooms.at(-1)!.room}` : "";
+    this.reply(session, msg, { type: "rooms", rooms, count: visible.length, more, message: `Rooms (${visible.length}): ${text}${tail}` });
+  }
+
+  private roomsOwnedBy(key: string): number {
+    let owned = 0;
+    for (const room of this.rooms.values()) if (room.isOwner(key)) owned++;
+    return owned;
   }
 
   /** Who is online, or who is in one room. */
@@ -799,7 +852,7 @@ export class Hub implements SessionHandler {
         break;
       case "invite":
         room.invited.set(key, target);
-        if (!online) this.store.addNotice(key, out.message.toJSON());
+        if (!online) this.store.addNotice(key, `invite ${room.key}`, out.message.toJSON());
         break;
     }
     this.saveRoom(room);
@@ -871,7 +924,7 @@ export class Hub implements SessionHandler {
     this.reply(session, msg, fields);
     const online = this.clients.get(other.key);
     if (online?.account) online.send(fields);
-    else this.store.addNotice(other.key, { ...fields, date: new Date().toISOString() });
+    else this.store.addNotice(other.key, `friend ${session.key!}`, { ...fields, date: new Date().toISOString() });
   }
 
   private async listFriends(session: Session, msg: Message): Promise<void> {
@@ -925,11 +978,15 @@ export class Hub implements SessionHandler {
       conversation = room.conversation;
       about = { room: room.name };
     }
-    const { chats, more } = await this.store.chatsBefore(conversation, limit, msg.before);
-    this.replay(session, chats, more, about, msg.ref);
+    const { chats, more } = await this.store.chatsBefore(conversation, limit, msg.before, REPLAY_BUDGET_BYTES);
+    const bytes = this.replay(session, chats, more, about, msg.ref);
+    session.charge(Math.floor(bytes / HISTORY_BYTES_PER_FRAME));
   }
 
-  /** Stored chats, oldest first, marked `history`, then the marker that ends them; as many of the latest as the budget allows. */
+  /**
+   * Stored chats, oldest first, marked `history`, then the marker that ends
+   * them; as many of the latest as the budget allows. Returns the chats' bytes.
+   */
   private replay(
     session: Session,
     chats: StoredChat[],
@@ -937,7 +994,8 @@ export class Hub implements SessionHandler {
     about: { room?: string; with?: string },
     ref?: string,
     budget = { bytes: REPLAY_BUDGET_BYTES },
-  ): void {
+  ): number {
+    const before = budget.bytes;
     const frames = withinBudget(chats.map((chat) => new Outgoing(historyChat(chat))), budget);
     if (frames.length < chats.length) more = true;
     chats = chats.slice(chats.length - frames.length);
@@ -949,20 +1007,34 @@ export class Hub implements SessionHandler {
       ...about,
       count: chats.length,
       more,
-      message: where ? `${count} earlier in ${where}${more ? "; more before" : ""}` : `${count} kept for you while you were away`,
+      message: where ? `${count} earlier in ${where}${more ? "; more before" : ""}` : `${count} kept for you while you were away${more ? "; more follow" : ""}`,
       ...(ref !== undefined && { ref }),
     });
+    return before - budget.bytes;
   }
 
-  /** Private chats kept while the account was away: replayed for the `history` feature, else as ordinary chats. */
-  private deliverOffline(session: Session, chats: StoredChat[], budget: { bytes: number }): void {
-    if (session.features.has("history")) {
-      this.replay(session, chats, false, {}, undefined, budget);
-      return;
-    }
-    // Beyond the budget, the oldest stay in the conversation's history (a `history` request with `with`).
-    const frames = withinBudget(chats.map((chat) => new Outgoing(new Message({ type: "chat", ...chat }))), budget);
-    for (const out of frames) session.deliver(out);
+  /**
+   * Private chats kept while the account was away, a page at a time:
+   * replayed for the `history` feature (each page with its marker, the last
+   * with `more: false`), else as ordinary chats. A page leaves the mailbox
+   * once it has left the server for this client, and the next is read then:
+   * a client gone before that finds them again at its next login.
+   */
+  private deliverMailbox(session: Session, page: Page): void {
+    if (session.features.has("history")) this.replay(session, page.chats, page.more, {}, undefined, { bytes: Infinity });
+    else for (const chat of page.chats) session.deliver(new Outgoing(new Message({ type: "chat", ...chat })));
+    const last = page.chats.at(-1);
+    if (!last) return;
+    const key = session.key!;
+    whenSent(session, () => {
+      if (!session.open) return;
+      this.store.removeOffline(key, last.id);
+      if (!page.more) return;
+      this.store.offlineChats(key, MAILBOX_PAGE, MAILBOX_PAGE_BYTES).then(
+        (next) => session.open && this.deliverMailbox(session, next),
+        (error: unknown) => this.failed(session, new Message({ type: "history" }), error),
+      );
+    });
   }
 
   // -------------------------------------------------------------------------
@@ -1061,6 +1133,24 @@ function storedChat(chat: Message, conversation: string): StoredChat {
   return { id: id!, conversation, client_name, subject, message, date, ...(to !== undefined && { to }), ...(room !== undefined && { room }) };
 }
 
+/** Why one more chat does not fit in a mailbox, or undefined when it does. */
+function mailboxRefusal(mailbox: MailboxCount, msg: Message, recipient: string): string | undefined {
+  if (mailbox.fromConversation >= MAILBOX_MAX_FROM_ONE) {
+    return `You have left ${recipient} ${MAILBOX_MAX_FROM_ONE} messages already: the rest can wait until ${recipient} is back`;
+  }
+  const bytes = chatBytes({ subject: msg.subject ?? "", message: msg.message ?? "" });
+  if (mailbox.chats >= MAILBOX_MAX_CHATS || mailbox.bytes + bytes > MAILBOX_MAX_BYTES) {
+    return `${recipient}'s mailbox is full: the message was not kept`;
+  }
+  return undefined;
+}
+
+/** Calls back once what is queued for a client has (all but a socket's small buffer) left the server. */
+function whenSent(session: Session, callback: () => void): void {
+  if (session.transport.bufferedBytes <= SENT_BYTES) setImmediate(callback);
+  else session.transport.onceDrained(callback);
+}
+
 function historyChat(chat: StoredChat): Message {
   const { conversation: _, ...fields } = chat;
   return new Message({ type: "chat", ...fields, history: true });
@@ -1072,6 +1162,16 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) =>
     c < " " ? JSON.stringify(c).slice(1, -1) : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
+}
+
+/** The first room summaries that fit in about `budgetBytes` of a frame, each in `rooms` and in the sentence; at least one. */
+function fittingSummaries(rooms: RoomSummary[], budgetBytes: number): RoomSummary[] {
+  let used = 0;
+  for (let i = 0; i < rooms.length; i++) {
+    used += 2 * Buffer.byteLength(JSON.stringify(rooms[i])) + 2;
+    if (used > budgetBytes && i > 0) return rooms.slice(0, i);
+  }
+  return rooms;
 }
 
 /**

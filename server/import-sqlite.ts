@@ -64,7 +64,7 @@ const COPIES: Record<keyof ImportCounts, TableCopy> = {
     columns: [["a"], ["b"], ["from_key"], ["to_key"], ["status"]],
   },
   // In order of arrival: the identity column numbers them in that order again.
-  notices: { from: "SELECT account_key, fields FROM notices ORDER BY seq", into: "notices", columns: [["account_key"], ["fields"]] },
+  notices: { from: "SELECT account_key, about, fields FROM notices ORDER BY seq", into: "notices", columns: [["account_key"], ["about"], ["fields"]] },
 };
 
 /** Copies the SQLite database `file` into the (empty) PostgreSQL database at `url`; resolves with what was copied. */

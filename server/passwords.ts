@@ -148,6 +148,88 @@ export class LoginAttempts {
   }
 }
 
+/** Failed logins for one name, from all addresses together, before its checks are spaced out. */
+export const NAME_FAILURES_BEFORE_PACING = 10;
+/** The spacing of a paced name's checks at first; it doubles with every NAME_FAILURES_BEFORE_PACING failures more. */
+export const PACED_CHECK_INTERVAL_MS = 1_000;
+/** The widest spacing: about ten guesses in a window, once a name is under a long attack. */
+export const MAX_PACED_CHECK_INTERVAL_MS = 60_000;
+/** Longest a check waits for its turn; a later one is answered `busy` (counted against no one). */
+export const MAX_PACED_CHECK_WAIT_MS = 30_000;
+/** Addresses remembered per name as ones it logged in from: they are never paced. */
+export const KNOWN_ADDRESSES_PER_NAME = 8;
+
+interface NameRecord {
+  failures: number[];
+  /** When the next paced check of this name may run. */
+  nextCheckAt: number;
+  /** Addresses this name logged in from lately, the latest last. */
+  known: string[];
+}
+
+/**
+ * Failed logins by name, from every address: the per-address limit alone
+ * lets forty addresses make two hundred guesses. Past
+ * NAME_FAILURES_BEFORE_PACING failures in the window, checks of that name's
+ * password from addresses it has not logged in from take turns, spaced
+ * further apart as failures grow. A delay, not a refusal: the attacker
+ * cannot lock the owner out, who logs in at once from an address it used
+ * before and after a wait from a new one. Pure, with an injectable clock.
+ */
+export class NamePacing {
+  private readonly names = new Map<string, NameRecord>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /**
+   * Milliseconds a check of `nameKey`'s password from `address` waits for its
+   * turn (0: none), or undefined when the turn is too far off (answer `busy`).
+   * Taking a turn reserves it: parallel guesses wait one behind another.
+   */
+  turn(nameKey: string, address: string): number | undefined {
+    const record = this.names.get(nameKey);
+    if (!record || record.known.includes(address)) return 0;
+    const now = this.now();
+    const failures = this.recentFailures(record, now);
+    if (failures < NAME_FAILURES_BEFORE_PACING) return 0;
+    const at = Math.max(now, record.nextCheckAt);
+    if (at - now > MAX_PACED_CHECK_WAIT_MS) return undefined;
+    const doublings = Math.floor(failures / NAME_FAILURES_BEFORE_PACING) - 1;
+    record.nextCheckAt = at + Math.min(MAX_PACED_CHECK_INTERVAL_MS, PACED_CHECK_INTERVAL_MS * 2 ** doublings);
+    return at - now;
+  }
+
+  fail(nameKey: string): void {
+    const now = this.now();
+    const record = this.record(nameKey, now);
+    record.failures = [...record.failures.filter((time) => time > now - FAILED_LOGIN_WINDOW_MS), now];
+  }
+
+  /** The owner got in from `address`: it is never paced from there. The failures still count for other addresses. */
+  succeed(nameKey: string, address: string): void {
+    const record = this.record(nameKey, this.now());
+    record.known = [...record.known.filter((known) => known !== address), address].slice(-KNOWN_ADDRESSES_PER_NAME);
+  }
+
+  private recentFailures(record: NameRecord, now: number): number {
+    return record.failures.filter((time) => time > now - FAILED_LOGIN_WINDOW_MS).length;
+  }
+
+  private record(nameKey: string, now: number): NameRecord {
+    let record = this.names.get(nameKey);
+    if (!record) {
+      if (this.names.size >= MAX_TRACKED_LOGINS) this.prune(now);
+      this.names.set(nameKey, (record = { failures: [], nextCheckAt: 0, known: [] }));
+    }
+    return record;
+  }
+
+  /** Forgets names with no recent failure (their known addresses too: the map stays bounded). */
+  private prune(now: number): void {
+    for (const [key, record] of this.names) if (this.recentFailures(record, now) === 0) this.names.delete(key);
+  }
+}
+
 /** Accounts one address may register within REGISTRATION_WINDOW_MS (a class behind one router registers together). */
 export const MAX_REGISTRATIONS_PER_ADDRESS = 30;
 export const REGISTRATION_WINDOW_MS = 10 * 60_000;

@@ -18,6 +18,8 @@ import {
   type LeaveReason,
   type MessageFields,
 } from "../protocol.js";
+import { LAG_GRACE_MS, LAG_WINDOW_MS } from "./limits.js";
+import type { AddressPacing } from "./reader-pacing.js";
 
 /** A frame on its way out, encoded at most once per encoding however many receive it. */
 export class Outgoing {
@@ -115,12 +117,9 @@ export interface SessionLimits {
   maxOutboundBytes: number;
   /** Time a reader may spend behind, in all, within LAG_WINDOW_MS, before it is cut off as slow. */
   slowReaderTimeoutMs: number;
+  /** How long each address's readers have held talkers paused: shared by a server's sessions. */
+  addressPacing: AddressPacing;
 }
-
-/** The window over which a reader's long stretches behind are added up. */
-export const LAG_WINDOW_MS = 60_000;
-/** A stretch behind shorter than this is a reader keeping up with a flood, not a slow one. */
-export const LAG_GRACE_MS = 500;
 
 export class Session {
   state: SessionState = "greeting";
@@ -150,8 +149,11 @@ export class Session {
   /** How many lagging readers this session waits for. */
   private waitingFor = 0;
   private pausedForReadersAt = 0;
-  /** While this session lags as a reader: the talkers paused until it catches up. */
-  private lag: { talkers: Set<Session>; since: number; deadline: NodeJS.Timeout } | undefined;
+  /**
+   * While this session lags as a reader: the talkers paused until it catches
+   * up or its grace ends (`letGo`; undefined once it paces no one).
+   */
+  private lag: { talkers: Set<Session>; since: number; deadline: NodeJS.Timeout; letGo: NodeJS.Timeout | undefined } | undefined;
   private lagSpentMs = 0;
   private lagWindowStart = this.connectedAt;
 
@@ -257,6 +259,15 @@ export class Session {
     return false;
   }
 
+  /**
+   * Counts `frames` more against this client's rate, for work its last
+   * frame caused beyond its own (a long history reply): the bucket may go
+   * below empty, and reading waits until it has refilled.
+   */
+  charge(frames: number): void {
+    if (this.limits.rateLimit > 0) this.tokens -= frames;
+  }
+
   private hold(reason: HoldReason): void {
     if (this.holds === 0) this.transport.pause();
     this.holds |= HOLD[reason];
@@ -279,8 +290,9 @@ export class Session {
 
   /**
    * Queues a frame. When `talker` is another session and this reader falls
-   * behind, the talker is paused until this reader catches up, so a flood
-   * slows to the pace of its readers instead of piling up in memory.
+   * behind, the talker is paused until this reader catches up (for a short
+   * grace at most), so a flood slows to the pace of its readers instead of
+   * piling up in memory.
    */
   deliver(out: Outgoing, talker?: Session): void {
     if (!this.open) return;
@@ -330,7 +342,7 @@ export class Session {
 
   private pauseTalker(talker: Session): void {
     const lag = this.lag ?? this.startLagging();
-    if (lag.talkers.has(talker)) return;
+    if (!lag.letGo || lag.talkers.has(talker)) return; // past its grace, it paces no one
     lag.talkers.add(talker);
     if (talker.waitingFor++ === 0) {
       talker.pausedForReadersAt = Date.now();
@@ -341,9 +353,15 @@ export class Session {
   /**
    * A reader may stay behind for slowReaderTimeoutMs at a stretch. Stretches
    * longer than LAG_GRACE_MS also add up, within LAG_WINDOW_MS, to that same
-   * allowance: a reader that empties its buffer only every few seconds would
-   * otherwise pace every talker for ever. A reader that keeps up with a flood
-   * is behind only for moments, and never uses its allowance.
+   * allowance: a reader that empties its buffer only every few seconds is
+   * cut off in the end. A reader that keeps up with a flood is behind only
+   * for moments, and never uses its allowance.
+   *
+   * It holds its talkers only for its address's grace (PACING_GRACE_MS at
+   * most), not the whole stretch: talkers paused for one reader keep every
+   * other reader waiting too, so a reader that does not read would stall
+   * everyone until it was cut off. Past the grace, its frames queue (up to
+   * maxOutboundBytes) and it paces no one until it has caught up.
    */
   private startLagging(): NonNullable<Session["lag"]> {
     const now = Date.now();
@@ -353,9 +371,22 @@ export class Session {
     }
     const allowance = Math.max(0, this.limits.slowReaderTimeoutMs - this.lagSpentMs);
     const deadline = setTimeout(() => this.disconnect("slow"), Math.min(this.limits.slowReaderTimeoutMs, LAG_GRACE_MS + allowance));
-    this.lag = { talkers: new Set(), since: now, deadline };
+    const grace = this.limits.addressPacing.grace(this.transport.address);
+    const letGo = grace > 0 ? setTimeout(() => this.letTalkersGo(grace), grace) : undefined;
+    this.lag = { talkers: new Set(), since: now, deadline, letGo };
     this.transport.onceDrained(() => this.releaseTalkers());
     return this.lag;
+  }
+
+  /** The grace is over and this reader is still behind: its talkers go on without it, at its address's expense. */
+  private letTalkersGo(grace: number): void {
+    const lag = this.lag;
+    if (!lag) return;
+    lag.letGo = undefined;
+    this.limits.addressPacing.charge(this.transport.address, grace);
+    const talkers = lag.talkers;
+    lag.talkers = new Set();
+    for (const talker of talkers) talker.readerCaughtUp();
   }
 
   private releaseTalkers(): void {
@@ -363,11 +394,12 @@ export class Session {
     if (!lag) return;
     this.lag = undefined;
     clearTimeout(lag.deadline);
+    clearTimeout(lag.letGo);
     this.lagSpentMs += Math.max(0, Date.now() - lag.since - LAG_GRACE_MS);
     for (const talker of lag.talkers) talker.readerCaughtUp();
   }
 
-  /** Time spent paused for others' sake does not count against this talker's rate: it is credited back. */
+  /** A reader no longer holds this talker. Time spent paused for others' sake does not count against its rate: it is credited back. */
   private readerCaughtUp(): void {
     if (--this.waitingFor > 0) return;
     const rate = this.limits.rateLimit;

@@ -17,16 +17,21 @@ import {
   byPair,
   byRoomKey,
   CHAT_ID_DIGITS,
+  chatBytes,
   copyChat,
   storable,
   isChatId,
+  MAX_NOTICES_PER_ACCOUNT,
   noticeCopy,
   pageLimit,
+  readInChunks,
   StoreClosedError,
   storeSettings,
   type Account,
   type BanRecord,
   type Friendship,
+  type MailboxCount,
+  type Page,
   type RoomRecord,
   type Store,
   type StoreOptions,
@@ -122,6 +127,10 @@ export const MIGRATIONS: readonly string[] = [
      name TEXT PRIMARY KEY,
      next INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  // 5: what a notice is about (a room's invitation, a friendship), so that a
+  // new one replaces the old instead of piling up. Older notices have none.
+  `ALTER TABLE notices ADD COLUMN about TEXT;
+   CREATE UNIQUE INDEX notices_by_about ON notices (account_key, about);`,
 ];
 
 /** The schema version of the open database (`PRAGMA user_version`). */
@@ -227,9 +236,12 @@ function prepareStatements(db: Db) {
     readCounter: sql(`SELECT next FROM counters WHERE name = ?`),
     writeCounter: sql(`INSERT INTO counters (name, next) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET next = excluded.next`),
     addOffline: sql(`INSERT OR IGNORE INTO offline (account_key, chat_id) VALUES (?, ?)`),
+    // A chat pruned from its conversation since is gone for its offline reader too: the join skips it.
     offlineChats: sql(`SELECT c.id, c.conversation, c.client_name, c."to", c.room, c.subject, c.message, c.date
-      FROM offline o JOIN chats c ON c.id = o.chat_id WHERE o.account_key = ? ORDER BY o.chat_id`),
-    dropOffline: sql(`DELETE FROM offline WHERE account_key = ?`),
+      FROM offline o JOIN chats c ON c.id = o.chat_id WHERE o.account_key = ? AND o.chat_id > ? ORDER BY o.chat_id LIMIT ?`),
+    mailboxCount: sql(`SELECT count(*) AS chats, coalesce(sum(length(CAST(c.message AS BLOB)) + length(CAST(c.subject AS BLOB))), 0) AS bytes,
+      coalesce(sum(c.conversation = ?2), 0) AS fromConversation FROM offline o JOIN chats c ON c.id = o.chat_id WHERE o.account_key = ?1`),
+    removeOffline: sql(`DELETE FROM offline WHERE account_key = ? AND chat_id <= ?`),
     getAccount: sql(`SELECT key, name, password_hash, created FROM accounts WHERE key = ?`),
     accountKeysAmong: sql(`SELECT key FROM accounts WHERE key IN (SELECT value FROM json_each(?))`),
     createAccount: sql(`INSERT OR IGNORE INTO accounts (key, name, password_hash, created) VALUES (?, ?, ?, ?)`),
@@ -244,7 +256,11 @@ function prepareStatements(db: Db) {
     friendships: sql(`SELECT from_key, to_key, status FROM friendships WHERE a = ?1 OR b = ?1`),
     saveFriendship: sql(`INSERT OR REPLACE INTO friendships (a, b, from_key, to_key, status) VALUES (?, ?, ?, ?, ?)`),
     removeFriendship: sql(`DELETE FROM friendships WHERE a = ? AND b = ?`),
-    addNotice: sql(`INSERT INTO notices (account_key, fields) VALUES (?, ?)`),
+    dropNoticeAbout: sql(`DELETE FROM notices WHERE account_key = ? AND about = ?`),
+    // Only for an account: a name nobody registered gets nothing kept.
+    addNotice: sql(`INSERT INTO notices (account_key, about, fields) SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM accounts WHERE key = ?1)`),
+    pruneNotices: sql(`DELETE FROM notices WHERE account_key = ?1 AND seq <=
+      (SELECT seq FROM notices WHERE account_key = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)`),
     notices: sql(`SELECT seq, fields FROM notices WHERE account_key = ? ORDER BY seq`),
     dropNotices: sql(`DELETE FROM notices WHERE account_key = ? AND seq <= ?`),
   };
@@ -392,23 +408,35 @@ export class SqliteStore implements Store {
     else this.commitWaiters.push(callback);
   }
 
-  async chatsBefore(conversation: string, limit: number, beforeId?: string) {
+  async chatsBefore(conversation: string, limit: number, beforeId?: string, maxBytes?: number): Promise<Page> {
     this.beforeRead();
-    const page = pageLimit(limit, this.settings.historyKeep);
-    // One row more than asked says whether older ones exist.
-    const rows = beforeId === undefined
-      ? all<ChatRow>(this.statements.latestChats, [conversation, page + 1])
-      : all<ChatRow>(this.statements.chatsBefore, [conversation, beforeId, page + 1]);
-    const chats = rows.slice(0, page).reverse().map(chatFromRow);
-    return { chats, more: rows.length > page };
+    const read = (after: string | undefined, count: number) => {
+      const before = after ?? beforeId;
+      const rows = before === undefined
+        ? all<ChatRow>(this.statements.latestChats, [conversation, count])
+        : all<ChatRow>(this.statements.chatsBefore, [conversation, before, count]);
+      return rows.map(chatFromRow);
+    };
+    const page = await readInChunks(read, pageLimit(limit, this.settings.historyKeep), maxBytes);
+    return { chats: page.chats.reverse(), more: page.more };
   }
 
-  async takeOffline(accountKey: string): Promise<StoredChat[]> {
+  async mailboxCount(accountKey: string, conversation: string): Promise<MailboxCount> {
     this.beforeRead();
-    // A chat pruned from its conversation since is gone for its offline reader too: the join skips it.
-    const rows = all<ChatRow>(this.statements.offlineChats, [accountKey]);
-    this.enqueue(this.statements.dropOffline, [accountKey]);
-    return rows.map(chatFromRow);
+    const row = get<{ chats: number; bytes: number; fromConversation: number }>(this.statements.mailboxCount, [accountKey, conversation])!;
+    // chatBytes weighs each chat with the same overhead, added here rather than in SQL.
+    return { chats: row.chats, bytes: row.bytes + row.chats * chatBytes({ subject: "", message: "" }), fromConversation: row.fromConversation };
+  }
+
+  async offlineChats(accountKey: string, limit: number, maxBytes?: number): Promise<Page> {
+    this.beforeRead();
+    const read = (after: string | undefined, count: number) =>
+      all<ChatRow>(this.statements.offlineChats, [accountKey, after ?? "", count]).map(chatFromRow);
+    return readInChunks(read, Math.max(0, Math.floor(limit)), maxBytes);
+  }
+
+  removeOffline(accountKey: string, throughId: string): void {
+    this.enqueue(this.statements.removeOffline, [accountKey, throughId]);
   }
 
   async getAccount(key: string): Promise<Account | undefined> {
@@ -473,8 +501,10 @@ export class SqliteStore implements Store {
     this.enqueue(this.statements.removeFriendship, orderedPair(keyA, keyB));
   }
 
-  addNotice(accountKey: string, fields: Record<string, unknown>): void {
-    this.enqueue(this.statements.addNotice, [accountKey, JSON.stringify(noticeCopy(fields))]);
+  addNotice(accountKey: string, about: string, fields: Record<string, unknown>): void {
+    this.enqueue(this.statements.dropNoticeAbout, [accountKey, about]);
+    this.enqueue(this.statements.addNotice, [accountKey, about, JSON.stringify(noticeCopy(fields))]);
+    this.enqueue(this.statements.pruneNotices, [accountKey, MAX_NOTICES_PER_ACCOUNT]);
   }
 
   async takeNotices(accountKey: string): Promise<Record<string, unknown>[]> {

@@ -82,6 +82,64 @@ export interface Friendship {
   status: "requested" | "accepted";
 }
 
+/** Chats read back, oldest first, and whether older (or further) ones exist. */
+export interface Page {
+  chats: StoredChat[];
+  more: boolean;
+}
+
+/** What waits in an account's mailbox: how many chats, their weight (chatBytes), and how many from one conversation. */
+export interface MailboxCount {
+  chats: number;
+  bytes: number;
+  fromConversation: number;
+}
+
+/** Notices kept per account: the latest ones. */
+export const MAX_NOTICES_PER_ACCOUNT = 50;
+
+/** Bytes a stored chat adds to a frame besides its subject and message: names, id, date, field names. */
+const CHAT_FRAME_OVERHEAD_BYTES = 160;
+
+/** About what a chat weighs as a frame: what a read stops at (`maxBytes`), before the hub measures exactly. */
+export function chatBytes(chat: Pick<StoredChat, "subject" | "message">): number {
+  return Buffer.byteLength(chat.message) + Buffer.byteLength(chat.subject) + CHAT_FRAME_OVERHEAD_BYTES;
+}
+
+/** Rows a chunked read asks for first; each further chunk is twice the last. */
+export const FIRST_READ_CHUNK = 8;
+
+/**
+ * Reads chats in chunks (`read(after, count)` gives up to `count` rows in
+ * the order wanted, after the chat `after` or from the start) until `limit`
+ * are taken or they weigh `maxBytes` (chatBytes; the first is taken whatever
+ * it weighs). Chunks start small and double, so that a page of big chats is
+ * not read whole to send a few, and one of small chats takes few reads.
+ */
+export async function readInChunks(
+  read: (after: string | undefined, count: number) => StoredChat[] | Promise<StoredChat[]>,
+  limit: number,
+  maxBytes = Infinity,
+): Promise<Page> {
+  const chats: StoredChat[] = [];
+  let bytesLeft = maxBytes;
+  let chunk = FIRST_READ_CHUNK;
+  for (;;) {
+    const want = Math.min(limit - chats.length, chunk);
+    // One row more than wanted says whether further ones exist.
+    const rows = await read(chats.at(-1)?.id, want + 1);
+    for (const chat of rows.slice(0, want)) {
+      const bytes = chatBytes(chat);
+      if (chats.length > 0 && bytes > bytesLeft) return { chats, more: true };
+      bytesLeft -= bytes;
+      chats.push(chat);
+    }
+    if (rows.length <= want) return { chats, more: false };
+    if (chats.length === limit) return { chats, more: true };
+    chunk *= 2;
+  }
+}
+
 export interface Store {
   /** The number of the last chat stored (0 for none): the hub numbers new chats after it. */
   lastChatNumber(): Promise<number>;
@@ -99,10 +157,24 @@ export interface Store {
    * chat is never lost. A store that keeps nothing queued calls back at once.
    */
   afterCommit(callback: (error?: Error) => void): void;
-  /** Up to `limit` chats of a conversation older than `beforeId` (or the latest), oldest first, and whether older ones exist. */
-  chatsBefore(conversation: string, limit: number, beforeId?: string): Promise<{ chats: StoredChat[]; more: boolean }>;
-  /** The chats kept for an account while it was offline, oldest first; they are no longer kept as undelivered. */
-  takeOffline(accountKey: string): Promise<StoredChat[]>;
+  /**
+   * Up to `limit` chats of a conversation older than `beforeId` (or the
+   * latest), oldest first, and whether older ones exist. Reading stops once
+   * the chats read weigh `maxBytes` (chatBytes): a reply that can carry only
+   * so much is not built from ten times as much read. The latest chat comes
+   * whatever it weighs.
+   */
+  chatsBefore(conversation: string, limit: number, beforeId?: string, maxBytes?: number): Promise<Page>;
+  /** What an account's mailbox (private chats kept while it was away) holds, `conversation`'s share apart. */
+  mailboxCount(accountKey: string, conversation: string): Promise<MailboxCount>;
+  /**
+   * Up to `limit` chats kept for an account, oldest first, weighing at most
+   * `maxBytes` (the first whatever it weighs), and whether more wait. They
+   * stay kept until `removeOffline`: only what reached the account leaves.
+   */
+  offlineChats(accountKey: string, limit: number, maxBytes?: number): Promise<Page>;
+  /** Queues: the account's kept chats up to `throughId` reached it (or were pruned from their conversation). */
+  removeOffline(accountKey: string, throughId: string): void;
 
   getAccount(key: string): Promise<Account | undefined>;
   /** Which of `keys` are accounts: one read for many names (finding a free `Usuario<N>`). */
@@ -124,9 +196,17 @@ export interface Store {
   /** Queues a friendship (insert or replace, one per unordered pair). */
   saveFriendship(friendship: Friendship): void;
   removeFriendship(keyA: string, keyB: string): void;
-  /** Queues a frame's fields for an account to get at its next login (friend requests, ...). */
-  addNotice(accountKey: string, fields: Record<string, unknown>): void;
-  /** The notices kept for an account, oldest first; they are no longer kept. */
+  /**
+   * Queues a frame's fields for an account to get at its next login (friend
+   * requests, invitations): nothing when `accountKey` is no account. A
+   * notice replaces the account's earlier one `about` the same thing (a
+   * room's invitation, a friendship), and only the latest
+   * MAX_NOTICES_PER_ACCOUNT are kept: what they tell is also kept elsewhere
+   * (the room's invited list, the friendship), so an old notice is news lost,
+   * never a right.
+   */
+  addNotice(accountKey: string, about: string, fields: Record<string, unknown>): void;
+  /** The notices kept for an account, oldest first (at most MAX_NOTICES_PER_ACCOUNT); they are no longer kept. */
   takeNotices(accountKey: string): Promise<Record<string, unknown>[]>;
 
   /** Resolves once every queued write is committed. */
@@ -299,7 +379,7 @@ export class MemoryStore implements Store {
   private readonly rooms = new Map<string, RoomRecord>();
   private readonly bans = new Map<string, BanRecord>();
   private readonly friends = new Map<string, Friendship>();
-  private readonly notices = new Map<string, Record<string, unknown>[]>();
+  private readonly notices = new Map<string, Array<{ about: string; fields: Record<string, unknown> }>>();
   private lastNumber = 0;
   /** The last chat number reserved. */
   private reservedUpTo = 0;
@@ -332,23 +412,51 @@ export class MemoryStore implements Store {
     callback(this.closed ? new StoreClosedError() : undefined);
   }
 
-  async chatsBefore(conversation: string, limit: number, beforeId?: string) {
+  async chatsBefore(conversation: string, limit: number, beforeId?: string, maxBytes?: number): Promise<Page> {
     this.checkOpen();
     const { ids, first } = this.conversations.get(conversation) ?? { ids: [], first: 0 };
     const end = beforeId === undefined ? ids.length : lowerBound(ids, beforeId, first);
-    const start = Math.max(first, end - pageLimit(limit, this.settings.historyKeep));
-    return { chats: ids.slice(start, end).map((id) => copyChat(this.chats.get(id)!)), more: start > first };
+    // Newest first from `end`, as a database reads them.
+    const read = (after: string | undefined, count: number) => {
+      const to = after === undefined ? end : lowerBound(ids, after, first);
+      return ids.slice(Math.max(first, to - count), to).reverse().map((id) => copyChat(this.chats.get(id)!));
+    };
+    const page = await readInChunks(read, pageLimit(limit, this.settings.historyKeep), maxBytes);
+    return { chats: page.chats.reverse(), more: page.more };
   }
 
-  async takeOffline(accountKey: string): Promise<StoredChat[]> {
+  async mailboxCount(accountKey: string, conversation: string): Promise<MailboxCount> {
     this.checkOpen();
+    const count: MailboxCount = { chats: 0, bytes: 0, fromConversation: 0 };
+    for (const chat of this.keptChats(accountKey)) {
+      count.chats++;
+      count.bytes += chatBytes(chat);
+      if (chat.conversation === conversation) count.fromConversation++;
+    }
+    return count;
+  }
+
+  async offlineChats(accountKey: string, limit: number, maxBytes?: number): Promise<Page> {
+    this.checkOpen();
+    const kept = this.keptChats(accountKey);
+    const read = (after: string | undefined, count: number) => {
+      const from = after === undefined ? 0 : kept.findIndex((chat) => chat.id > after);
+      return from < 0 ? [] : kept.slice(from, from + count).map(copyChat);
+    };
+    return readInChunks(read, Math.max(0, Math.floor(limit)), maxBytes);
+  }
+
+  removeOffline(accountKey: string, throughId: string): void {
+    if (!this.writable()) return;
+    const ids = this.offline.get(accountKey);
+    for (const id of ids ?? []) if (id <= throughId) ids!.delete(id);
+    if (ids?.size === 0) this.offline.delete(accountKey);
+  }
+
+  /** An account's kept chats, oldest first; a chat pruned from its conversation since is gone for its reader too. */
+  private keptChats(accountKey: string): StoredChat[] {
     const ids = [...(this.offline.get(accountKey) ?? [])].sort(compareText);
-    this.offline.delete(accountKey);
-    // A chat pruned from its conversation since is gone for its offline reader too.
-    return ids.flatMap((id) => {
-      const chat = this.chats.get(id);
-      return chat ? [copyChat(chat)] : [];
-    });
+    return ids.flatMap((id) => this.chats.get(id) ?? []);
   }
 
   async getAccount(key: string): Promise<Account | undefined> {
@@ -413,18 +521,18 @@ export class MemoryStore implements Store {
     if (this.writable()) this.friends.delete(pairKey(keyA, keyB));
   }
 
-  addNotice(accountKey: string, fields: Record<string, unknown>): void {
-    if (!this.writable()) return;
-    const notices = this.notices.get(accountKey) ?? [];
-    notices.push(noticeCopy(fields));
-    this.notices.set(accountKey, notices);
+  addNotice(accountKey: string, about: string, fields: Record<string, unknown>): void {
+    if (!this.writable() || !this.accounts.has(accountKey)) return;
+    const notices = (this.notices.get(accountKey) ?? []).filter((notice) => notice.about !== about);
+    notices.push({ about, fields: noticeCopy(fields) });
+    this.notices.set(accountKey, notices.slice(-MAX_NOTICES_PER_ACCOUNT));
   }
 
   async takeNotices(accountKey: string): Promise<Record<string, unknown>[]> {
     this.checkOpen();
     const notices = this.notices.get(accountKey) ?? [];
     this.notices.delete(accountKey);
-    return notices;
+    return notices.map((notice) => notice.fields);
   }
 
   async flush(): Promise<void> {}

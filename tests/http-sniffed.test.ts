@@ -38,3 +38,20 @@ t.test("half-sent HTTP requests count against --max-clients: the next chat clien
   const late = await Peer.connect(t, port);
   t.match(await late.next(), { type: "error", code: "server_full" });
 });
+
+t.test("headers over 16 KiB get 431, a malformed request 400, on the web port and on the chat port alike", async (t) => {
+  const server = await testServer(t, { webPort: 0 });
+  const ports = { chat: server.address.port, web: Number(new URL(server.pageUrl).port) };
+  const answer = async (port: number, request: string) => {
+    const socket = await halfRequest(t, port, request);
+    let text = "";
+    socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+    await within(once(socket, "close"), "the server to answer and close");
+    return text.split("\r\n")[0];
+  };
+  for (const [where, port] of Object.entries(ports)) {
+    const big = `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20 * 1024)}\r\n\r\n`;
+    t.equal(await answer(port, big), "HTTP/1.1 431 Request Header Fields Too Large", `${where} port: 431`);
+    t.equal(await answer(port, "GET / HTTP/1.1\r\nHost x\r\n\r\n"), "HTTP/1.1 400 Bad Request", `${where} port: 400`);
+  }
+});

@@ -7,13 +7,14 @@
 import t from "tap";
 import { CLIENT_TYPES, Message, SERVER_TYPES, type MessageFields } from "../protocol.js";
 import { Hub } from "../server/hub.js";
+import { AddressPacing } from "../server/reader-pacing.js";
 import { Session, type Outgoing, type SessionLimits, type Transport } from "../server/session.js";
 import { MemoryStore } from "../server/store.js";
 
 /** The cheapest scrypt cost the hub accepts: registering in a test should not take a second. */
 const TEST_PASSWORD_COST_LOG2 = 4;
 const PASSWORD = "a long enough password";
-const NO_LIMITS: SessionLimits = { rateLimit: 0, backpressureBytes: 1 << 20, maxOutboundBytes: 1 << 24, slowReaderTimeoutMs: 60_000 };
+const NO_LIMITS: SessionLimits = { rateLimit: 0, backpressureBytes: 1 << 20, maxOutboundBytes: 1 << 24, slowReaderTimeoutMs: 60_000, addressPacing: new AddressPacing() };
 const SERVER_ONLY_TYPES = SERVER_TYPES.filter((type) => !(CLIENT_TYPES as readonly string[]).includes(type));
 
 /** A transport that keeps what the hub sends, and whether it was asked to close. */

@@ -1,6 +1,7 @@
 /** The server's limits and protections, each an option with a default. */
 import t from "tap";
 import { encode, type Message } from "../protocol.js";
+import { MAX_UNJOINED_PER_ADDRESS } from "../server/limits.js";
 import { testServer, within } from "./helpers/helpers.js";
 import { Peer } from "./helpers/test-clients.js";
 
@@ -206,4 +207,18 @@ t.test("a moderation reason is bounded like a topic: a longer one is refused, an
   let list = await bruno.next();
   while (list.type !== "list") list = await bruno.next();
   t.match(list, { users: ["ana", "bruno"] }, "bruno is still in #x");
+});
+
+t.test("connections that never join: one address may keep MAX_UNJOINED_PER_ADDRESS waiting; the next is refused, other addresses are not", async (t) => {
+  const { port } = (await testServer(t)).address;
+  const waiting: Peer[] = [];
+  for (let i = 0; i < MAX_UNJOINED_PER_ADDRESS; i++) waiting.push(await Peer.connect(t, port));
+  await waiting.at(-1)!.drain(); // the server has taken every one of them
+  const extra = await Peer.connect(t, port);
+  t.match(await extra.next(), { type: "error", code: "server_full", message: /have not joined/ });
+  await extra.expectClosed();
+  t.ok(await Peer.joined(t, port, "elsewhere", { localAddress: "127.0.0.2" }), "another address gets in");
+  waiting[0]!.send({ type: "join", client_name: "ana" });
+  t.match(await waiting[0]!.next(), { type: "welcome" });
+  t.ok(await Peer.joined(t, port, "bia"), "once one of them joined, the address may connect again");
 });

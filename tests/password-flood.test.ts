@@ -4,7 +4,16 @@ import net from "node:net";
 import t from "tap";
 import { Decoder, encode, type Message, type MessageFields } from "../protocol.js";
 import { startServer } from "../server/chat-server.js";
-import { hashPassword, MAX_FAILED_LOGINS, MAX_REGISTRATIONS_PER_ADDRESS } from "../server/passwords.js";
+import {
+  FAILED_LOGIN_WINDOW_MS,
+  hashPassword,
+  MAX_FAILED_LOGINS,
+  MAX_PACED_CHECK_WAIT_MS,
+  MAX_REGISTRATIONS_PER_ADDRESS,
+  NAME_FAILURES_BEFORE_PACING,
+  NamePacing,
+  PACED_CHECK_INTERVAL_MS,
+} from "../server/passwords.js";
 import { MemoryStore } from "../server/store.js";
 
 /** Costly enough that checks queue up behind each other, as they do at the real cost. */
@@ -95,3 +104,39 @@ async function askRegistered(port: number, from: string, name: string): Promise<
     socket.destroy();
   }
 }
+
+t.test("NamePacing: past a name's free failures, checks from new addresses take turns further apart; known addresses never wait", async (t) => {
+  let now = 1_000_000;
+  const pacing = new NamePacing(() => now);
+  pacing.succeed("ana", "10.0.0.1");
+  for (let i = 0; i < NAME_FAILURES_BEFORE_PACING - 1; i++) pacing.fail("ana");
+  t.equal(pacing.turn("ana", "10.9.9.9"), 0, "under the threshold: no wait");
+  pacing.fail("ana");
+  t.same([pacing.turn("ana", "10.9.9.1"), pacing.turn("ana", "10.9.9.2"), pacing.turn("ana", "10.9.9.3")], [0, 1, 2].map((i) => i * PACED_CHECK_INTERVAL_MS), "parallel guesses wait one behind another");
+  t.equal(pacing.turn("ana", "10.0.0.1"), 0, "the owner's known address does not wait");
+  t.equal(pacing.turn("bia", "10.9.9.1"), 0, "another name is not paced");
+  for (let i = 0; i < NAME_FAILURES_BEFORE_PACING; i++) pacing.fail("ana");
+  now += 10 * PACED_CHECK_INTERVAL_MS; // past the turns taken above, well within the window
+  t.same([pacing.turn("ana", "10.9.9.4"), pacing.turn("ana", "10.9.9.5")], [0, 2 * PACED_CHECK_INTERVAL_MS], "twice the failures, twice the spacing");
+  let turns = 0;
+  while (turns < 1000 && pacing.turn("ana", "10.9.9.6") !== undefined) turns++; // bounded: a bug must fail, not hang
+  t.ok(turns <= MAX_PACED_CHECK_WAIT_MS / (2 * PACED_CHECK_INTERVAL_MS) + 1, "a turn too far off is refused (busy), not queued without end");
+  now += FAILED_LOGIN_WINDOW_MS + 1;
+  t.equal(pacing.turn("ana", "10.9.9.7"), 0, "failures older than the window are forgotten");
+});
+
+t.test("guesses at one name from many addresses are spaced out, and the owner at a known address gets in at once", async (t) => {
+  const port = await serverWith(t, ["ana"]);
+  t.match(await login(port, "127.0.0.2", "ana"), { type: "welcome" }, "the owner logs in from home once");
+  const guess = (from: string) => ask(port, from, { type: "join", client_name: "ana", password: "a wrong guess" });
+  // One wrong guess from each of many addresses: no address reaches its own limit.
+  for (let i = 0; i < NAME_FAILURES_BEFORE_PACING; i++) t.match(await guess(`127.0.1.${i + 1}`), { code: "bad_password" });
+  const started = Date.now();
+  const guesses = [guess("127.0.2.1"), guess("127.0.2.2"), guess("127.0.2.3")].map((answer) => answer.then(() => Date.now() - started));
+  const owner = login(port, "127.0.0.2", "ana").then((answer) => ({ answer, after: Date.now() - started }));
+  const times = await Promise.all(guesses);
+  const { answer, after } = await owner;
+  t.match(answer, { type: "welcome" }, "the owner is not locked out");
+  t.ok(Math.max(...times) >= 2 * PACED_CHECK_INTERVAL_MS * 0.9, `the third guess waited its turn (${Math.max(...times)} ms)`);
+  t.ok(after < Math.max(...times), `the owner at a known address did not wait behind them (${after} ms)`);
+});

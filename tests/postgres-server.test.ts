@@ -149,12 +149,14 @@ t.test("rooms, bans and accounts survive a restart on PostgreSQL; two servers ma
 t.test("importSqlite copies every table exactly (text with NULs, notice order), and chat numbers never go back", async (t) => {
   const file = path.join(tempDir(t), "chat.db");
   const sqlite = SqliteStore.open(file);
+  await sqlite.createAccount({ key: "bob", name: "bob", passwordHash: "h", created: "c" }); // notices are kept for accounts only
   const odd = { id: chatId(7), conversation: "#dev", client_name: "ana", room: "#dev", subject: "a\u0000b", message: "\uffffstarts with the mark", date: "d" };
   sqlite.appendChat(odd);
   sqlite.appendChat({ ...odd, id: chatId(9), conversation: "@ana bob", room: undefined, to: "bob", message: "private" }, "bob");
   sqlite.saveBan({ kind: "address", value: "10.0.0.1", reason: "flood", actor: "ana", date: "d" });
   sqlite.saveFriendship({ from: "ana", to: "bob", status: "requested" });
-  for (let n = 0; n < 3; n++) sqlite.addNotice("bob", { n, text: "x\u0000" });
+  for (let n = 0; n < 3; n++) sqlite.addNotice("bob", `about ${n}`, { n, text: "x\u0000" });
+  sqlite.addNotice("bob", "about 0", { n: 3, text: "replaces the first" });
   await sqlite.close();
   const url = await postgres.freshDatabase(t);
   // A server ran on the empty database once: it reserved numbers the import must not hand out again.
@@ -162,12 +164,16 @@ t.test("importSqlite copies every table exactly (text with NULs, notice order), 
   const reserved = await earlier.reserveChatNumbers(10_000);
   await earlier.close();
 
-  t.same(await importSqlite(file, url), { accounts: 0, rooms: 0, chats: 2, offline: 1, bans: 1, friendships: 1, notices: 3 });
+  t.same(await importSqlite(file, url), { accounts: 1, rooms: 0, chats: 2, offline: 1, bans: 1, friendships: 1, notices: 3 });
   const store = await PostgresStore.open(url);
   t.teardown(() => store.close());
   t.same((await store.chatsBefore("#dev", 5)).chats, [odd]);
-  t.same((await store.takeOffline("bob")).map((c) => c.message), ["private"]);
-  t.same(await store.takeNotices("bob"), [0, 1, 2].map((n) => ({ n, text: "x\u0000" })));
+  t.same((await store.offlineChats("bob", 10)).chats.map((c) => c.message), ["private"]);
+  t.same(await store.takeNotices("bob"), [{ n: 1, text: "x\u0000" }, { n: 2, text: "x\u0000" }, { n: 3, text: "replaces the first" }]);
+  store.addNotice("bob", "about 2", { n: 4 });
+  store.addNotice("bob", "about 2", { n: 5 });
+  store.addNotice("bob", "about 5", { n: 6 });
+  t.same(await store.takeNotices("bob"), [{ n: 5 }, { n: 6 }], "an imported subject is replaced as a new one is");
   t.same((await store.loadBans()).map((b) => b.value), ["10.0.0.1"]);
   t.same(await store.friendships("bob"), [{ from: "ana", to: "bob", status: "requested" }]);
   t.ok((await store.reserveChatNumbers(1)) >= reserved + 10_000, "after the numbers reserved before the import");

@@ -5,7 +5,7 @@ import fc from "fast-check";
 import Database from "libsql";
 import pg from "pg";
 import t from "tap";
-import { chatId, copyChat, MemoryStore, privateConversation, storable, StoreClosedError, StoreUnavailableError, type RoomRecord, type Store, type StoredChat, type StoreOptions } from "../server/store.js";
+import { chatBytes, chatId, copyChat, MAX_NOTICES_PER_ACCOUNT, MemoryStore, privateConversation, storable, StoreClosedError, StoreUnavailableError, type RoomRecord, type Store, type StoredChat, type StoreOptions } from "../server/store.js";
 import { HISTORY_KEEP } from "../server/limits.js";
 import { openStore } from "../server/open-store.js";
 import { migrate, MIGRATIONS, openDatabase, schemaVersion, SqliteStore } from "../server/sqlite-store.js";
@@ -81,6 +81,8 @@ function chat(n: number, conversation = GENERAL, extra: Partial<StoredChat> = {}
 
 const ids = (chats: StoredChat[]) => chats.map((c) => Number(c.id));
 
+const account = (key: string) => ({ key, name: key, passwordHash: "h", created: "c" });
+
 function room(name: string, extra: Partial<RoomRecord> = {}): RoomRecord {
   return { name, owner: "ana", topic: "", private: false, operators: ["ana"], members: ["ana"], banned: [], muted: [], invited: [], ...extra };
 }
@@ -111,7 +113,8 @@ for (const kind of KINDS) {
       const { store } = await use(t, kind);
       t.equal(await store.lastChatNumber(), 0);
       t.same(await store.chatsBefore(GENERAL, 10), { chats: [], more: false });
-      t.same(await store.takeOffline("bob"), []);
+      t.same(await store.offlineChats("bob", 10), { chats: [], more: false });
+      t.same(await store.mailboxCount("bob", ANA_BOB), { chats: 0, bytes: 0, fromConversation: 0 });
       t.same(await store.takeNotices("bob"), []);
       t.equal(await store.getAccount("ana"), undefined);
       t.same(await store.loadRooms(), []);
@@ -164,9 +167,10 @@ for (const kind of KINDS) {
 
     t.test("sees writes queued just before a read, without flush()", async (t) => {
       const { store } = await use(t, kind);
+      await store.createAccount(account("bob"));
       store.appendChat(chat(1));
       store.saveRoom(room("#dev"));
-      store.addNotice("bob", { type: "friend" });
+      store.addNotice("bob", "friend ana", { type: "friend" });
       t.equal(await store.lastChatNumber(), 1);
       t.equal((await store.loadRooms()).length, 1);
       t.same(await store.takeNotices("bob"), [{ type: "friend" }]);
@@ -191,41 +195,90 @@ for (const kind of KINDS) {
       await t.rejects(kind.open(t, { historyKeep: 1.5 }), RangeError);
     });
 
-    t.test("keeps offline chats for an account and gives them once, oldest first", async (t) => {
+    t.test("keeps offline chats for an account until they are removed, oldest first, a page at a time", async (t) => {
       const { store } = await use(t, kind);
       store.appendChat(chat(1, ANA_BOB), "bob");
       store.appendChat(chat(2, GENERAL));
       store.appendChat(chat(3, ANA_BOB), "bob");
       store.appendChat(chat(4, privateConversation("ana", "cid")), "cid");
-      t.same(await store.takeOffline("bob"), [chat(1, ANA_BOB), chat(3, ANA_BOB)]);
-      t.same(await store.takeOffline("bob"), [], "taken once");
+      t.same(await store.offlineChats("bob", 10), { chats: [chat(1, ANA_BOB), chat(3, ANA_BOB)], more: false });
+      t.same(await store.offlineChats("bob", 1), { chats: [chat(1, ANA_BOB)], more: true }, "a page, and more wait");
+      t.same(ids((await store.offlineChats("bob", 10)).chats), [1, 3], "kept until removed");
+      store.removeOffline("bob", chatId(1));
+      t.same(ids((await store.offlineChats("bob", 10)).chats), [3], "removed up to the id given");
+      store.removeOffline("bob", chatId(3));
+      t.same(await store.offlineChats("bob", 10), { chats: [], more: false });
       t.same(ids((await store.chatsBefore(ANA_BOB, 10)).chats), [1, 3], "still in the history");
       store.appendChat(chat(5, ANA_BOB), "bob");
-      t.same(ids(await store.takeOffline("bob")), [5], "kept again after a take");
-      t.same(ids(await store.takeOffline("cid")), [4]);
+      t.same(ids((await store.offlineChats("bob", 10)).chats), [5], "kept again after a removal");
+      t.same(ids((await store.offlineChats("cid", 10)).chats), [4]);
+    });
+
+    t.test("counts an account's mailbox, and one conversation's share of it", async (t) => {
+      const { store } = await use(t, kind);
+      const fromCid = privateConversation("bob", "cid");
+      store.appendChat(chat(1, ANA_BOB), "bob");
+      store.appendChat(chat(2, ANA_BOB, { message: "olá 🎉" }), "bob");
+      store.appendChat(chat(3, fromCid), "bob");
+      store.appendChat(chat(4, ANA_BOB), "ana");
+      const bytes = [chat(1), chat(2, ANA_BOB, { message: "olá 🎉" }), chat(3)].reduce((sum, c) => sum + chatBytes(c), 0);
+      t.same(await store.mailboxCount("bob", ANA_BOB), { chats: 3, bytes, fromConversation: 2 });
+      t.same(await store.mailboxCount("bob", fromCid), { chats: 3, bytes, fromConversation: 1 });
+      store.removeOffline("bob", chatId(2));
+      t.equal((await store.mailboxCount("bob", ANA_BOB)).fromConversation, 0, "what was removed no longer counts");
+    });
+
+    t.test("stops reading at the bytes given, the first chat whatever it weighs", async (t) => {
+      const { store } = await use(t, kind);
+      const big = "x".repeat(1000);
+      for (let n = 1; n <= 40; n++) store.appendChat(chat(n, ANA_BOB, { message: big }), "bob");
+      const weight = chatBytes(chat(2, ANA_BOB, { message: big })); // the heavier kind (with a subject)
+      t.same(ids((await store.chatsBefore(ANA_BOB, 30, undefined, weight * 2.5)).chats), [39, 40]);
+      t.equal((await store.chatsBefore(ANA_BOB, 30, undefined, weight * 2.5)).more, true);
+      t.same(ids((await store.chatsBefore(ANA_BOB, 30, chatId(39), 1)).chats), [38], "the first, over the bytes");
+      t.same(ids((await store.chatsBefore(ANA_BOB, 30, undefined, weight * 25)).chats).length, 25, "across chunks");
+      t.same(await store.offlineChats("bob", 30, weight * 2.5), { chats: [1, 2].map((n) => chat(n, ANA_BOB, { message: big })), more: true });
+      t.same(ids((await store.offlineChats("bob", 30, weight * 25)).chats).length, 25);
+      t.same(ids((await store.offlineChats("bob", 30)).chats).length, 30, "no bytes given: the limit alone");
     });
 
     t.test("drops an offline chat pruned from its conversation", async (t) => {
       const { store } = await use(t, kind, { historyKeep: 2 });
       for (let n = 1; n <= 3; n++) store.appendChat(chat(n, ANA_BOB), "bob");
-      t.same(ids(await store.takeOffline("bob")), [2, 3]);
+      t.same(ids((await store.offlineChats("bob", 10)).chats), [2, 3]);
+      t.equal((await store.mailboxCount("bob", ANA_BOB)).chats, 2, "nor counted");
     });
 
     t.test("keeps notices for an account and gives them once, in order", async (t) => {
       const { store } = await use(t, kind);
+      for (const key of ["bob", "cid"]) await store.createAccount(account(key));
       const fields = { type: "friend", client_name: "ana", target: "bob", status: "requested" };
-      store.addNotice("bob", fields);
-      store.addNotice("cid", { n: 0 });
-      store.addNotice("bob", { n: 2, dropped: undefined, nested: { list: [1, "x\u0000"] } });
+      store.addNotice("bob", "friend ana", fields);
+      store.addNotice("cid", "n", { n: 0 });
+      store.addNotice("bob", "n", { n: 2, dropped: undefined, nested: { list: [1, "x\u0000"] } });
       fields.status = "changed after queueing";
       t.same(await store.takeNotices("bob"), [
         { type: "friend", client_name: "ana", target: "bob", status: "requested" },
         { n: 2, nested: { list: [1, "x\u0000"] } },
       ]);
       t.same(await store.takeNotices("bob"), [], "taken once");
-      store.addNotice("bob", { n: 3 });
+      store.addNotice("bob", "n", { n: 3 });
       t.same(await store.takeNotices("bob"), [{ n: 3 }]);
       t.same(await store.takeNotices("cid"), [{ n: 0 }]);
+    });
+
+    t.test("keeps notices for accounts only, one per subject, the latest MAX_NOTICES_PER_ACCOUNT", async (t) => {
+      const { store } = await use(t, kind);
+      await store.createAccount(account("bob"));
+      store.addNotice("nobody", "invite #dev", { n: 1 });
+      t.same(await store.takeNotices("nobody"), [], "a name that is no account gets nothing kept");
+      store.addNotice("bob", "invite #dev", { n: 1 });
+      store.addNotice("bob", "invite #ops", { n: 2 });
+      store.addNotice("bob", "invite #dev", { n: 3 });
+      t.same(await store.takeNotices("bob"), [{ n: 2 }, { n: 3 }], "a repeat replaces the earlier one, and comes last");
+      for (let n = 0; n < MAX_NOTICES_PER_ACCOUNT + 20; n++) store.addNotice("bob", `invite #r${n}`, { n });
+      const kept = (await store.takeNotices("bob")).map((f) => f.n);
+      t.same(kept, [...Array(MAX_NOTICES_PER_ACCOUNT).keys()].map((n) => n + 20), "the latest, in order");
     });
 
     t.test("creates an account once", async (t) => {
@@ -283,11 +336,12 @@ for (const kind of KINDS) {
       const { store } = await use(t, kind);
       for (let n = 1; n <= 2000; n++) store.appendChat(chat(n, n % 2 ? GENERAL : ANA_BOB), n % 2 ? undefined : "bob");
       for (let n = 0; n < 50; n++) store.saveRoom(room(`#r${n}`));
-      for (let n = 0; n < 50; n++) store.addNotice("bob", { n });
+      await store.createAccount(account("bob"));
+      for (let n = 0; n < 50; n++) store.addNotice("bob", `n ${n}`, { n });
       await store.flush();
       t.equal(await store.lastChatNumber(), 2000);
       t.equal((await pageBack(store, GENERAL, 100)).length, 1000);
-      t.equal((await store.takeOffline("bob")).length, 1000);
+      t.equal((await store.offlineChats("bob", Infinity)).chats.length, 1000);
       t.equal((await store.loadRooms()).length, 50);
       t.same((await store.takeNotices("bob")).map((f) => f.n), [...Array(50).keys()]);
     });
@@ -314,7 +368,8 @@ for (const kind of KINDS) {
         store.deleteRoom("#late");
         store.saveFriendship({ from: "a", to: "b", status: "requested" });
         store.removeFriendship("a", "b");
-        store.addNotice("bob", {});
+        store.addNotice("bob", "n", {});
+        store.removeOffline("bob", chatId(1));
       });
       await t.rejects(store.chatsBefore(GENERAL, 1), StoreClosedError);
       await t.rejects(store.getAccount("ana"), StoreClosedError);
@@ -417,7 +472,7 @@ t.test("SqliteStore on a file", async (t) => {
     const schema = () => db.prepare("SELECT name, sql FROM sqlite_schema ORDER BY name").all([]);
     const before = schema();
     t.same(before.map((r) => (r as { name: string }).name).filter((n) => !n.startsWith("sqlite_")), [
-      "accounts", "bans", "chats", "chats_by_conversation", "counters", "friendships", "friendships_by_b", "notices", "notices_by_account", "offline", "rooms",
+      "accounts", "bans", "chats", "chats_by_conversation", "counters", "friendships", "friendships_by_b", "notices", "notices_by_about", "notices_by_account", "offline", "rooms",
     ]);
     const again = SqliteStore.open(file);
     t.same(ids((await again.chatsBefore(GENERAL, 5)).chats), [1]);
@@ -440,7 +495,7 @@ t.test("SqliteStore on a file", async (t) => {
     t.equal((await store.chatsBefore(GENERAL, 1)).chats[0]!.message, "from v1");
     t.equal((await store.getAccount("ana"))!.name, "Ana");
     store.saveRoom(room("#dev"));
-    store.addNotice("ana", { n: 1 });
+    store.addNotice("ana", "n", { n: 1 });
     t.equal((await store.loadRooms()).length, 1, "tables of later versions exist");
     t.same(await store.takeNotices("ana"), [{ n: 1 }]);
     t.equal(schemaVersion(peek(t, file)), MIGRATIONS.length);
@@ -472,14 +527,15 @@ t.test("SqliteStore on a file", async (t) => {
     first.saveRoom(room("#dev", { private: true, banned: ["eve"] }));
     first.saveBan({ kind: "address", value: "10.0.0.1", reason: "flood", actor: "ana", date: "d" });
     first.saveFriendship({ from: "ana", to: "bob", status: "accepted" });
-    first.addNotice("bob", { n: 1 });
+    await first.createAccount({ key: "bob", name: "Bob", passwordHash: "h", created: "c" });
+    first.addNotice("bob", "n", { n: 1 });
     await first.close();
 
     const store = SqliteStore.open(file, { historyKeep: 4 });
     t.teardown(() => store.close());
     t.equal(await store.lastChatNumber(), 6);
     t.same(ids((await store.chatsBefore(ANA_BOB, 10)).chats), [3, 4, 5, 6]);
-    t.same(ids(await store.takeOffline("bob")), [3, 4, 5, 6]);
+    t.same(ids((await store.offlineChats("bob", 10)).chats), [3, 4, 5, 6]);
     t.equal((await store.getAccount("ana"))!.passwordHash, "h");
     t.same(await store.loadRooms(), [room("#dev", { private: true, banned: ["eve"] })]);
     t.same((await store.loadBans()).map((b) => b.value), ["10.0.0.1"]);
@@ -498,11 +554,12 @@ t.test("SqliteStore on a file", async (t) => {
     const { store, errors } = await use(t, { name: "file", open: async (_t, o) => SqliteStore.open(file, o) });
     peek(t, file).exec("DROP TABLE notices");
     store.appendChat(chat(1));
-    store.addNotice("bob", { n: 1 });
+    await store.createAccount(account("bob"));
+    store.addNotice("bob", "n", { n: 1 });
     store.appendChat(chat(2));
     await store.flush();
     t.equal(errors.length, 1);
-    t.match(errors[0]!.message, /3 writes \(1 lost\).*notices/);
+    t.match(errors[0]!.message, /4 writes \(3 lost\).*notices/);
     t.same(ids((await store.chatsBefore(GENERAL, 10)).chats), [1, 2]);
     store.appendChat(chat(3));
     t.equal(await store.lastChatNumber(), 3, "later batches commit as usual");
@@ -601,10 +658,13 @@ t.test("PostgresStore", async (t) => {
     const privately = await pageBack(b, ANA_BOB, 9);
     const expectedPrivate = sent.filter((_, n) => n % 3 === 0).sort().slice(-50);
     t.same(privately.map((c) => c.id), expectedPrivate, "every private chat kept, once");
-    // Both take bob's offline chats at once: each chat goes to one of them.
-    const [takenA, takenB] = await Promise.all([a.takeOffline("bob"), b.takeOffline("bob")]);
-    const taken = [...takenA, ...takenB].map((c) => c.id).sort();
-    t.same(taken, expectedPrivate, "offline chats taken once between the two");
+    // bob's mailbox holds what both wrote, counted in the database; a removal by one store is seen by the other.
+    const kept = (await a.offlineChats("bob", 1000)).chats.map((c) => c.id);
+    t.same(kept, [...sent.filter((_, n) => n % 3 === 0)].sort().filter((id) => expectedPrivate.includes(id)), "every kept chat, once");
+    t.equal((await b.mailboxCount("bob", ANA_BOB)).chats, kept.length, "counted alike from either store");
+    b.removeOffline("bob", kept.at(-1)!);
+    await b.flush();
+    t.same((await a.offlineChats("bob", 1000)).chats, [], "removed for both");
     const db = await peek(t, url);
     const sizes = await db.query("SELECT conversation, size, (SELECT count(*)::int FROM chats c WHERE c.conversation = s.conversation) AS n FROM conversation_sizes s ORDER BY conversation");
     t.same(sizes.rows.map((r) => [r.size, r.n]), [[50, 50], [50, 50]], "the sizes kept match the rows");
@@ -617,7 +677,8 @@ t.test("PostgresStore", async (t) => {
     const account = { key: "ana", name: "Ana", passwordHash: "h", created: "c" };
     const created = await Promise.all([a.createAccount(account), b.createAccount({ ...account, passwordHash: "other" })]);
     t.same(created.sort(), [false, true], "exactly one creates it");
-    for (let n = 0; n < 20; n++) (n % 2 ? a : b).addNotice("bob", { n });
+    await a.createAccount({ ...account, key: "bob", name: "bob" });
+    for (let n = 0; n < 20; n++) (n % 2 ? a : b).addNotice("bob", `about ${n}`, { n });
     await Promise.all([a.flush(), b.flush()]);
     const [noticesA, noticesB] = await Promise.all([a.takeNotices("bob"), b.takeNotices("bob")]);
     t.same([...noticesA, ...noticesB].map((f) => f.n).sort((x, y) => Number(x) - Number(y)), [...Array(20).keys()], "each notice taken once");

@@ -219,15 +219,17 @@ export class Peer extends QueuedPeer {
     void this.closed.then(() => this.ended());
   }
 
-  static async connect(t: Teardown, port: number, options: { tls?: tls.ConnectionOptions } = {}): Promise<Peer> {
-    const socket = options.tls ? tls.connect({ port, host: "127.0.0.1", ...options.tls }) : net.connect({ port, host: "127.0.0.1" });
+  /** `localAddress` (plain TCP): another loopback address (127.0.0.2, ...) to connect from, as a client elsewhere would. */
+  static async connect(t: Teardown, port: number, options: { tls?: tls.ConnectionOptions; localAddress?: string } = {}): Promise<Peer> {
+    const { localAddress } = options;
+    const socket = options.tls ? tls.connect({ port, host: "127.0.0.1", ...options.tls }) : net.connect({ port, host: "127.0.0.1", localAddress });
     t.teardown(() => socket.destroy());
     await within(new Promise((resolve, reject) => socket.once(options.tls ? "secureConnect" : "connect", resolve).once("error", reject)), "a connection");
     return new Peer(socket);
   }
 
   /** Connects and joins under `name`, waiting for the welcome. */
-  static async joined(t: Teardown, port: number, name: string, options: { tls?: tls.ConnectionOptions } = {}): Promise<Peer> {
+  static async joined(t: Teardown, port: number, name: string, options: { tls?: tls.ConnectionOptions; localAddress?: string } = {}): Promise<Peer> {
     const peer = await Peer.connect(t, port, options);
     peer.send({ type: "join", client_name: name });
     const welcome = await peer.next();
