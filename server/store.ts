@@ -248,6 +248,18 @@ export class StoreClosedError extends Error {
   }
 }
 
+/**
+ * The error a read gets, and an echo's wait, while a networked store cannot
+ * reach its database: the hub answers `unavailable` ("try again in a
+ * moment"), as nothing was stored.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(reason: string, options?: ErrorOptions) {
+    super(`the database cannot be reached: ${reason}`, options);
+    this.name = "StoreUnavailableError";
+  }
+}
+
 /** The settings both stores derive from `StoreOptions`, checked once. */
 export function storeSettings(options: StoreOptions = {}): Required<StoreOptions> {
   const historyKeep = options.historyKeep ?? HISTORY_KEEP;

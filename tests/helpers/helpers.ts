@@ -36,8 +36,26 @@ export interface Teardown {
  */
 export const TEST_PASSWORD_COST_LOG2 = 10;
 
+/**
+ * TEST_STORE=postgres (`npm run test:postgres`): every testServer() not given
+ * a database gets a fresh PostgreSQL one instead of the memory store, so the
+ * protocol's tests check the PostgreSQL store over real sockets.
+ */
+export const TEST_STORE = "TEST_STORE";
+let postgres: Promise<import("./postgres.js").TestPostgres> | undefined;
+
+/** One embedded PostgreSQL for the test file, started at its first use and stopped when the file ends. */
+function testPostgres(): Promise<import("./postgres.js").TestPostgres> {
+  // Loaded only when asked for: the benchmark imports these helpers too, without tap.
+  postgres ??= Promise.all([import("./postgres.js"), import("tap")]).then(([{ startPostgres }, { default: file }]) => startPostgres(file));
+  return postgres;
+}
+
 /** A server on a free port, closed when the test ends. */
 export async function testServer(t: Teardown, options: ServerOptions = {}): Promise<ChatServer> {
+  if (process.env[TEST_STORE] === "postgres" && options.db === undefined && options.store === undefined) {
+    options = { ...options, db: await (await testPostgres()).freshDatabase(t) };
+  }
   const server = await startServer({ port: 0, passwordCostLog2: TEST_PASSWORD_COST_LOG2, ...options });
   t.teardown(() => server.close());
   return server;
