@@ -3,8 +3,8 @@
  * several servers share when one machine is not enough (see
  * docs/architecture.md, "Storage").
  *
- * As in the SQLite store, writes are queued and committed together a few
- * milliseconds after the first of them, and a read first commits the queue,
+ * As in the SQLite store, writes are queued and committed together (here at
+ * the end of the turn, or after the commit under way), and a read first commits the queue,
  * so it sees every write made before it. A batch is one statement, one round
  * trip: a call of the `store_batch` function below with the batch as JSON.
  *
@@ -50,8 +50,12 @@ import {
   type StoredChat,
 } from "./store.js";
 
-/** Milliseconds between the first write of a batch and its commit: what a crash may lose. */
-export const FLUSH_DELAY_MS = 5;
+/**
+ * Milliseconds between the first write of a batch and its commit. 0: at the
+ * end of the turn, or right after the commit under way (a group commit);
+ * waiting longer only adds to every echo (docs/architecture.md).
+ */
+export const FLUSH_DELAY_MS = 0;
 /** Connections a store keeps to the database at most: the batch writer and concurrent reads. */
 export const POOL_SIZE = 8;
 /** Milliseconds to get a connection before the database counts as unreachable. */
@@ -678,7 +682,7 @@ export class PostgresStore implements Store {
     this.scheduleCommit();
   }
 
-  /** A commit a few milliseconds from now, unless one is due already (or a retry is: it takes the queue too). */
+  /** A commit at the end of this turn (chained after any under way), unless one is due already (or a retry is: it takes the queue too). */
   private scheduleCommit(): void {
     if (this.flushTimer || this.retryTimer) return;
     // A ref'd timer: a script that writes and ends still gets its writes committed.
