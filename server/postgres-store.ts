@@ -65,7 +65,7 @@ export const QUERY_TIMEOUT_MS = 15_000;
 /** The first delay before trying again once the database could not be reached; it doubles up to RETRY_MAX_MS. */
 export const RETRY_FIRST_MS = 100;
 /** The longest delay between two attempts: how long a chat may be refused after the database is back. */
-export const RETRY_MAX_MS = 3_000;
+export const RETRY_MAX_MS = 1_000;
 
 /**
  * The schema, one step per version: step i takes the database from version i
