@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import { decodeBody, type LeaveReason } from "../protocol.js";
 import type { Outgoing, Session, Transport } from "./session.js";
-import { CLOSE_GRACE_MS, type GatewayHost } from "./gateway.js";
+import { CLOSE_GRACE_MS, onceSocketDrained, type GatewayHost } from "./gateway.js";
 
 /** The WebSocket endpoint's path. */
 export const WEB_SOCKET_PATH = "/ws";
@@ -131,7 +131,7 @@ class WebTransport implements Transport {
   }
 
   onceDrained(callback: () => void): void {
-    this.socket.once("drain", callback);
+    onceSocketDrained(this.socket, callback);
   }
 }
 

@@ -72,8 +72,19 @@ export abstract class SocketTransport implements Pick<Transport, "address" | "pe
   }
 
   onceDrained(callback: () => void): void {
-    this.socket.once("drain", callback);
+    onceSocketDrained(this.socket, callback);
   }
+}
+
+/**
+ * Calls back once a socket has taken what was written to it: at its 'drain',
+ * or on the next tick when no write is waiting for one. A socket says
+ * 'drain' only after a write found it at its high-water mark (16 KiB on
+ * Node 20, 64 KiB from Node 22), so waiting for one below it would wait for ever.
+ */
+export function onceSocketDrained(socket: net.Socket, callback: () => void): void {
+  if (socket.writableNeedDrain) socket.once("drain", callback);
+  else process.nextTick(callback);
 }
 
 /** The server as a gateway sees it. */

@@ -60,7 +60,11 @@ export const REPLAY_BUDGET_BYTES = 256 * 1024;
 export const MAILBOX_MAX_CHATS = 500;
 /** What those chats may weigh in all (chatBytes): a mailbox of long messages fills sooner. */
 export const MAILBOX_MAX_BYTES = 4 * 1024 * 1024;
-/** Chats one sender may leave in one mailbox: a share, so that one sender cannot fill it for everyone. */
+/**
+ * Chats one sender (one name) may leave in one mailbox: a share, so that one
+ * sender cannot fill it for everyone. A guest who comes back under other
+ * names gets a share under each; MAILBOX_MAX_CHATS still bounds them all.
+ */
 export const MAILBOX_MAX_FROM_ONE = 100;
 /** Kept chats delivered at a time; the next page follows once this one has left the server. */
 export const MAILBOX_PAGE = 50;
@@ -72,8 +76,6 @@ export const MAILBOX_PAGE_BYTES = 128 * 1024;
  * would, so a client looping requests is paced, not the server.
  */
 export const HISTORY_BYTES_PER_FRAME = 8 * 1024;
-/** Bytes queued for a client under which what was sent counts as gone (a socket says 'drain' only above its high-water mark). */
-const SENT_BYTES = 16 * 1024;
 /** Rooms one client may be in at once, the lobby aside. */
 export const MAX_ROOMS_PER_CLIENT = 100;
 /** Rooms one name may own: an account's rooms outlive it, so without a cap one account could fill the store with them. */
@@ -320,9 +322,10 @@ export class Hub implements SessionHandler {
     // Everything the store must say is read before the session is registered, so nothing live can slip in between.
     const rooms = grant.account ? [...this.rooms.values()].filter((room) => room.accountMembers.has(key)) : [];
     const replays = wantsHistory ? await this.latestOf([this.lobby, ...rooms]) : [];
-    const mailbox = grant.account ? await this.store.offlineChats(key, MAILBOX_PAGE, MAILBOX_PAGE_BYTES) : undefined;
     const friendships = grant.account ? await this.store.friendships(key) : [];
     const notices = grant.account ? (await this.store.takeNotices(key)).map((fields) => Outgoing.of(fields as unknown as MessageFields)) : [];
+    // Last: a private chat kept for the account while the reads above waited is then on this page (or the next).
+    const mailbox = grant.account ? await this.store.offlineChats(key, MAILBOX_PAGE, MAILBOX_PAGE_BYTES) : undefined;
     // Notices are few and small (capped by the store): they always come, and the replays get what they leave.
     const budget = { bytes: REPLAY_BUDGET_BYTES - notices.reduce((bytes, out) => bytes + out.framed().length, 0) };
     if (!session.open) return;
@@ -1050,13 +1053,15 @@ export class Hub implements SessionHandler {
     const last = page.chats.at(-1);
     if (!last) return;
     const key = session.key!;
-    whenSent(session, () => {
+    // Once what is queued for it has left the server (the transport's drain).
+    session.transport.onceDrained(() => {
       if (!session.open) return;
       this.store.removeOffline(key, last.id);
       if (!page.more) return;
       this.store.offlineChats(key, MAILBOX_PAGE, MAILBOX_PAGE_BYTES).then(
         (next) => session.open && this.deliverMailbox(session, next),
-        (error: unknown) => this.failed(session, new Message({ type: "history" }), error),
+        // The store is away: the rest stays kept for the next login (nothing was asked, so nothing is answered).
+        (error: unknown) => this.log?.(`${session.label}: kept chats not read: ${(error as Error).message}`),
       );
     });
   }
@@ -1171,12 +1176,6 @@ function mailboxRefusal(mailbox: MailboxCount, msg: Message, recipient: string):
     return `${recipient}'s mailbox is full: the message was not kept`;
   }
   return undefined;
-}
-
-/** Calls back once what is queued for a client has (all but a socket's small buffer) left the server. */
-function whenSent(session: Session, callback: () => void): void {
-  if (session.transport.bufferedBytes <= SENT_BYTES) setImmediate(callback);
-  else session.transport.onceDrained(callback);
 }
 
 function historyChat(chat: StoredChat): Message {

@@ -8,7 +8,7 @@ import type { Message } from "../protocol.js";
 import { MAILBOX_MAX_CHATS, MAILBOX_MAX_FROM_ONE, MAILBOX_PAGE } from "../server/hub.js";
 import { MAX_NOTICES_PER_ACCOUNT, MemoryStore } from "../server/store.js";
 import { testServer } from "./helpers/helpers.js";
-import { Peer } from "./helpers/test-clients.js";
+import { Peer, WsPeer } from "./helpers/test-clients.js";
 
 type Tester = import("tap").Test;
 
@@ -151,4 +151,22 @@ t.test("notices are kept for accounts only, one per room invited to, the latest 
   t.same(invites.map((m) => m.room), Array.from({ length: MAX_NOTICES_PER_ACCOUNT }, (_, i) => `#r${i + rooms - MAX_NOTICES_PER_ACCOUNT}`));
   t.ok(invites.every((m) => m.reason?.startsWith("2 ")), "each the latest of its room");
   t.ok(got.some((m) => m.type === "chat" && m.message === "the message that must arrive"), "the waiting private chat arrives");
+});
+
+t.test("over a WebSocket too, every page of kept chats follows the one before", async (t) => {
+  const { port } = (await testServer(t, UNPACED)).address;
+  await awayAccount(t, port, "bob");
+  const ana = await echoed(t, port, "ana");
+  const long = "x".repeat(3000); // 100 of these are two pages of 128 KiB and more than a socket's buffer
+  for (let i = 0; i < MAILBOX_MAX_FROM_ONE; i++) ana.send({ type: "chat", to: "bob", message: `${i} ${long}`, ref: `w${i}` });
+  for (let i = 0; i < MAILBOX_MAX_FROM_ONE; i++) t.match(await ana.next(), { type: "chat" }, `chat ${i} kept`);
+  const bob = await WsPeer.connect(t, `ws://127.0.0.1:${port}/ws`);
+  bob.send({ type: "join", client_name: "bob", password: "bob password" });
+  t.match(await bob.next(), { type: "welcome", client_name: "bob" });
+  const got: string[] = [];
+  while (got.length < MAILBOX_MAX_FROM_ONE) {
+    const msg = await bob.next();
+    if (msg.type === "chat") got.push(msg.message.split(" ")[0]!);
+  }
+  t.same(got, Array.from({ length: MAILBOX_MAX_FROM_ONE }, (_, i) => String(i)), "all of them, in order");
 });

@@ -170,8 +170,8 @@ export class LogReader<Event> {
         const reply = await this.connection.xRead({ key: this.stream, id: this.lastId }, { BLOCK: READ_BLOCK_MS, COUNT: READ_COUNT });
         const messages = streamMessages(reply);
         if (messages.length === 0) continue;
-        this.lastId = messages.at(-1)!.id;
         this.onEntries(messages.map(({ message }) => entryOf<Event>(message)));
+        this.lastId = messages.at(-1)!.id; // only once handed on: a failure reads the batch again rather than skip it
       } catch (error) {
         if (this.closed) return;
         this.onFailure?.(error as Error);
