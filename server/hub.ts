@@ -36,7 +36,8 @@ import {
 import { Room } from "./rooms.js";
 import { HashBusy, hashPassword, LoginAttempts, NamePacing, PASSWORD_COST_LOG2, passwordProblem, Registrations, verifyPassword } from "./passwords.js";
 import { Outgoing, type Session, type SessionHandler } from "./session.js";
-import { chatBytes, chatId, privateConversation, StoreUnavailableError, type Friendship, type MailboxCount, type Page, type Store, type StoredChat } from "./store.js";
+import { chatId, privateConversation, StoreUnavailableError, type Friendship, type Page, type Store, type StoredChat } from "./store.js";
+import { GuestShares, MAILBOX_PAGE, MAILBOX_PAGE_BYTES, mailboxRefusal } from "./mailbox.js";
 import { HISTORY_REPLAY } from "./limits.js";
 
 /** Usuario<N> names looked up in the store at once when a client joins without a name. */
@@ -56,20 +57,6 @@ export const MAX_SUBJECT_CHARS = 200;
  * `history` request away (`more: true`).
  */
 export const REPLAY_BUDGET_BYTES = 256 * 1024;
-/** Private chats kept for one account while it is away; one more is refused with `mailbox_full`. */
-export const MAILBOX_MAX_CHATS = 500;
-/** What those chats may weigh in all (chatBytes): a mailbox of long messages fills sooner. */
-export const MAILBOX_MAX_BYTES = 4 * 1024 * 1024;
-/**
- * Chats one sender (one name) may leave in one mailbox: a share, so that one
- * sender cannot fill it for everyone. A guest who comes back under other
- * names gets a share under each; MAILBOX_MAX_CHATS still bounds them all.
- */
-export const MAILBOX_MAX_FROM_ONE = 100;
-/** Kept chats delivered at a time; the next page follows once this one has left the server. */
-export const MAILBOX_PAGE = 50;
-/** What one page of kept chats may weigh: with a login's replays, well under what the server holds for a reader. */
-export const MAILBOX_PAGE_BYTES = 128 * 1024;
 /**
  * Bytes of a `history` reply that count as one frame against the asker's
  * rate (on top of the request's own): a full reply costs what 32 chats
@@ -180,6 +167,7 @@ export class Hub implements SessionHandler {
   private readonly log: ((line: string) => void) | undefined;
   private readonly attempts = new LoginAttempts();
   private readonly namePacing = new NamePacing();
+  private readonly guestShares = new GuestShares();
   private readonly registrations = new Registrations();
   /** Every Usuario<N> below this number is an account. */
   private defaultNameFloor = 0;
@@ -326,6 +314,7 @@ export class Hub implements SessionHandler {
     const notices = grant.account ? (await this.store.takeNotices(key)).map((fields) => Outgoing.of(fields as unknown as MessageFields)) : [];
     // Last: a private chat kept for the account while the reads above waited is then on this page (or the next).
     const mailbox = grant.account ? await this.store.offlineChats(key, MAILBOX_PAGE, MAILBOX_PAGE_BYTES) : undefined;
+    if (grant.account) this.guestShares.clear(key);
     // Notices are few and small (capped by the store): they always come, and the replays get what they leave.
     const budget = { bytes: REPLAY_BUDGET_BYTES - notices.reduce((bytes, out) => bytes + out.framed().length, 0) };
     if (!session.open) return;
@@ -567,10 +556,13 @@ export class Hub implements SessionHandler {
       this.error(session, msg, "unknown_recipient", `No user named ${quote(to)} is online`);
       return;
     }
-    const full = mailboxRefusal(mailbox, msg, account.name);
+    const address = session.transport.address;
+    const chat = { subject: msg.subject ?? "", message: msg.message ?? "" };
+    const full = mailboxRefusal(mailbox, chat, account.name, session.account ? 0 : this.guestShares.count(key, address));
     if (full) return this.error(session, msg, "mailbox_full", full);
     const sent = this.accept(session, msg, { to: account.name }, conversation, key);
     if (!sent) return;
+    if (!session.account) this.guestShares.add(key, address);
     this.log?.(`${session.name} → ${account.name} (private, offline, ${sent.chat.message.length} characters)`);
     if (session.echoOwn) session.deliver(sent.out);
     this.echo(session, msg, sent);
@@ -1164,18 +1156,6 @@ function withinBudget(frames: Outgoing[], budget: { bytes: number }): Outgoing[]
 function storedChat(chat: Message, conversation: string): StoredChat {
   const { id, client_name, to, room, subject, message, date } = chat;
   return { id: id!, conversation, client_name, subject, message, date, ...(to !== undefined && { to }), ...(room !== undefined && { room }) };
-}
-
-/** Why one more chat does not fit in a mailbox, or undefined when it does. */
-function mailboxRefusal(mailbox: MailboxCount, msg: Message, recipient: string): string | undefined {
-  if (mailbox.fromConversation >= MAILBOX_MAX_FROM_ONE) {
-    return `You have left ${recipient} ${MAILBOX_MAX_FROM_ONE} messages already: the rest can wait until ${recipient} is back`;
-  }
-  const bytes = chatBytes({ subject: msg.subject ?? "", message: msg.message ?? "" });
-  if (mailbox.chats >= MAILBOX_MAX_CHATS || mailbox.bytes + bytes > MAILBOX_MAX_BYTES) {
-    return `${recipient}'s mailbox is full: the message was not kept`;
-  }
-  return undefined;
 }
 
 function historyChat(chat: StoredChat): Message {

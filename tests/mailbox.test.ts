@@ -5,7 +5,7 @@
  */
 import t from "tap";
 import type { Message } from "../protocol.js";
-import { MAILBOX_MAX_CHATS, MAILBOX_MAX_FROM_ONE, MAILBOX_PAGE } from "../server/hub.js";
+import { MAILBOX_MAX_CHATS, MAILBOX_MAX_FROM_ONE, MAILBOX_PAGE } from "../server/mailbox.js";
 import { MAX_NOTICES_PER_ACCOUNT, MemoryStore } from "../server/store.js";
 import { testServer } from "./helpers/helpers.js";
 import { Peer, WsPeer } from "./helpers/test-clients.js";
@@ -32,9 +32,9 @@ async function login(t: Tester, port: number, name: string, features: string[] =
   return peer;
 }
 
-/** A guest joined with the echo feature: each chat it sends is answered (its echo, or an error). */
-async function echoed(t: Tester, port: number, name: string): Promise<Peer> {
-  const peer = await Peer.connect(t, port);
+/** A guest joined with the echo feature (from `localAddress`, another loopback address, if given): each chat it sends is answered (its echo, or an error). */
+async function echoed(t: Tester, port: number, name: string, localAddress?: string): Promise<Peer> {
+  const peer = await Peer.connect(t, port, { localAddress });
   peer.send({ type: "join", client_name: name, features: ["echo"] });
   t.match(await peer.next(), { type: "welcome", client_name: name });
   return peer;
@@ -44,7 +44,10 @@ async function echoed(t: Tester, port: number, name: string): Promise<Peer> {
 async function sendPrivates(peer: Peer, to: string, count: number, prefix: string): Promise<Message[]> {
   for (let i = 0; i < count; i++) peer.send({ type: "chat", to, message: `${prefix} ${i}`, ref: `${prefix}${i}` });
   const answers: Message[] = [];
-  while (answers.length < count) answers.push(await peer.next());
+  while (answers.length < count) {
+    const msg = await peer.next();
+    if (msg.ref?.startsWith(prefix)) answers.push(msg); // not the lobby's notices meanwhile
+  }
   return answers;
 }
 
@@ -71,8 +74,27 @@ t.test("one sender can leave an account that is away MAILBOX_MAX_FROM_ONE chats;
   t.match(answers.at(-1), { type: "error", code: "mailbox_full", ref: `e${MAILBOX_MAX_FROM_ONE}` });
   t.match(answers.at(-1)!.message, /bob/, "the sentence names the recipient");
 
-  const ana = await echoed(t, port, "ana");
+  const ana = await echoed(t, port, "ana", "127.0.0.2");
   t.match(await sendPrivates(ana, "bob", 1, "real"), [{ type: "chat", ref: "real0" }], "another sender still has room");
+});
+
+t.test("a guest that comes back under another name keeps its share: the next chat from its address is refused, another address's is not", async (t) => {
+  const { port } = (await testServer(t, UNPACED)).address;
+  await awayAccount(t, port, "bob");
+  const first = await echoed(t, port, "guest1", "127.0.3.1");
+  t.equal((await sendPrivates(first, "bob", MAILBOX_MAX_FROM_ONE, "a")).filter((a) => a.type === "error").length, 0);
+  first.send({ type: "quit" });
+  await first.expectClosed();
+  const again = await echoed(t, port, "guest2", "127.0.3.1");
+  t.match(await sendPrivates(again, "bob", 1, "b"), [{ type: "error", code: "mailbox_full" }], "a new name from the same address");
+  const elsewhere = await echoed(t, port, "guest3", "127.0.3.2");
+  t.match(await sendPrivates(elsewhere, "bob", 1, "c"), [{ type: "chat" }], "another address still has its share");
+  const bob = await login(t, port, "bob");
+  await bob.drain();
+  t.match(await sendPrivates(again, "bob", 1, "d"), [{ type: "chat" }], "bob is online now: delivered");
+  bob.send({ type: "quit" });
+  await bob.expectClosed();
+  t.match(await sendPrivates(again, "bob", 1, "e"), [{ type: "chat" }], "once bob read his mailbox, the shares start again");
 });
 
 t.test("a full mailbox refuses every sender, and a login gets every kept chat, in pages, in order", async (t) => {
@@ -80,11 +102,11 @@ t.test("a full mailbox refuses every sender, and a login gets every kept chat, i
   await awayAccount(t, port, "bob");
   const senders = Math.ceil(MAILBOX_MAX_CHATS / MAILBOX_MAX_FROM_ONE);
   for (let s = 0; s < senders; s++) {
-    const guest = await echoed(t, port, `guest${s}`);
+    const guest = await echoed(t, port, `guest${s}`, `127.0.1.${s + 1}`);
     const answers = await sendPrivates(guest, "bob", MAILBOX_MAX_FROM_ONE, `g${s}`);
     t.equal(answers.filter((a) => a.type === "error").length, 0, `guest${s}'s chats are kept`);
   }
-  const late = await echoed(t, port, "late");
+  const late = await echoed(t, port, "late", "127.0.2.1");
   const [refusal] = await sendPrivates(late, "bob", 1, "late");
   t.match(refusal, { type: "error", code: "mailbox_full" }, "the mailbox is full for everyone now");
 
