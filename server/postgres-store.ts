@@ -28,12 +28,15 @@ import {
   byRoomKey,
   CHAT_ID_DIGITS,
   chatBytes,
+  chatFromRow,
   copyChat,
   isChatId,
   MAX_NOTICES_PER_ACCOUNT,
   noticeCopy,
+  orderedPair,
   pageLimit,
   readInChunks,
+  roomFromRow,
   storable,
   storableText,
   StoreClosedError,
@@ -41,13 +44,15 @@ import {
   StoreUnavailableError,
   type Account,
   type BanRecord,
+  type ChatRow,
   type Friendship,
   type MailboxCount,
   type Page,
   type RoomRecord,
+  type RoomRow,
   type Store,
-  type StoreOptions,
   type StoredChat,
+  type StoreOptions,
 } from "./store.js";
 
 /**
@@ -342,28 +347,7 @@ export function isTransient(error: unknown): boolean {
 // ---------------------------------------------------------------------------
 // Batches
 
-interface ChatRow {
-  id: string;
-  conversation: string;
-  client_name: string;
-  to: string | null;
-  room: string | null;
-  subject: string;
-  message: string;
-  date: string;
-}
 
-interface RoomRow {
-  name: string;
-  owner: string;
-  topic: string;
-  private: boolean;
-  operators: string;
-  members: string;
-  banned: string;
-  muted: string;
-  invited: string;
-}
 
 /** Queued writes. Rooms, bans and friendships keep one final state per key (undefined: deleted). */
 class Batch {
@@ -819,26 +803,5 @@ function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-function chatFromRow(row: ChatRow): StoredChat {
-  return copyChat(row as unknown as StoredChat);
-}
 
-function roomFromRow(row: RoomRow): RoomRecord {
-  const list = (json: string) => JSON.parse(json) as string[];
-  return {
-    name: row.name,
-    owner: row.owner,
-    topic: row.topic,
-    private: row.private,
-    operators: list(row.operators),
-    members: list(row.members),
-    banned: list(row.banned),
-    muted: list(row.muted),
-    invited: list(row.invited),
-  };
-}
 
-/** A pair of keys in the order the friendships table keeps them (a < b). */
-function orderedPair(keyA: string, keyB: string): [string, string] {
-  return keyA < keyB ? [keyA, keyB] : [keyB, keyA];
-}

@@ -18,24 +18,29 @@ import {
   byRoomKey,
   CHAT_ID_DIGITS,
   chatBytes,
+  chatFromRow,
   copyChat,
-  storable,
   isChatId,
   MAX_NOTICES_PER_ACCOUNT,
   noticeCopy,
+  orderedPair,
   pageLimit,
   readInChunks,
+  roomFromRow,
+  storable,
   StoreClosedError,
   storeSettings,
   type Account,
   type BanRecord,
+  type ChatRow,
   type Friendship,
   type MailboxCount,
   type Page,
   type RoomRecord,
+  type RoomRow,
   type Store,
-  type StoreOptions,
   type StoredChat,
+  type StoreOptions,
 } from "./store.js";
 
 type Db = Database.Database;
@@ -187,28 +192,7 @@ export function openDatabase(path: string): Db {
   return db;
 }
 
-interface ChatRow {
-  id: string;
-  conversation: string;
-  client_name: string;
-  to: string | null;
-  room: string | null;
-  subject: string;
-  message: string;
-  date: string;
-}
 
-interface RoomRow {
-  name: string;
-  owner: string;
-  topic: string;
-  private: number;
-  operators: string;
-  members: string;
-  banned: string;
-  muted: string;
-  invited: string;
-}
 
 interface FriendRow {
   from_key: string;
@@ -637,26 +621,5 @@ export class SqliteStore implements Store {
   }
 }
 
-function chatFromRow(row: ChatRow): StoredChat {
-  return copyChat(row as unknown as StoredChat);
-}
 
-function roomFromRow(row: RoomRow): RoomRecord {
-  const list = (json: string) => JSON.parse(json) as string[];
-  return {
-    name: row.name,
-    owner: row.owner,
-    topic: row.topic,
-    private: row.private !== 0,
-    operators: list(row.operators),
-    members: list(row.members),
-    banned: list(row.banned),
-    muted: list(row.muted),
-    invited: list(row.invited),
-  };
-}
 
-/** A pair of keys in the order the friendships table keeps them (a < b). */
-function orderedPair(keyA: string, keyB: string): [string, string] {
-  return keyA < keyB ? [keyA, keyB] : [keyB, keyA];
-}

@@ -330,6 +330,55 @@ export function noticeCopy(fields: Record<string, unknown>): Record<string, unkn
   return JSON.parse(JSON.stringify(fields)) as Record<string, unknown>;
 }
 
+/** A chat as a database row gives it back (both SQL stores): `to` and `room` may be null. */
+export interface ChatRow {
+  id: string;
+  conversation: string;
+  client_name: string;
+  to: string | null;
+  room: string | null;
+  subject: string;
+  message: string;
+  date: string;
+}
+
+/** A room as a database row gives it back: its lists as JSON text; `private` a boolean, or SQLite's 0/1. */
+export interface RoomRow {
+  name: string;
+  owner: string;
+  topic: string;
+  private: boolean | number;
+  operators: string;
+  members: string;
+  banned: string;
+  muted: string;
+  invited: string;
+}
+
+export function chatFromRow(row: ChatRow): StoredChat {
+  return copyChat(row as unknown as StoredChat);
+}
+
+export function roomFromRow(row: RoomRow): RoomRecord {
+  const list = (json: string) => JSON.parse(json) as string[];
+  return {
+    name: row.name,
+    owner: row.owner,
+    topic: row.topic,
+    private: row.private === true || row.private === 1,
+    operators: list(row.operators),
+    members: list(row.members),
+    banned: list(row.banned),
+    muted: list(row.muted),
+    invited: list(row.invited),
+  };
+}
+
+/** An unordered pair of keys in the order a friendship row keeps it (a < b). */
+export function orderedPair(keyA: string, keyB: string): [string, string] {
+  return keyA < keyB ? [keyA, keyB] : [keyB, keyA];
+}
+
 /** The key of an unordered pair of account keys (keys cannot hold spaces). */
 export function pairKey(keyA: string, keyB: string): string {
   return keyA < keyB ? `${keyA} ${keyB}` : `${keyB} ${keyA}`;
