@@ -3,6 +3,7 @@ import path from "node:path";
 import t from "tap";
 import { SqliteStore } from "../server/sqlite-store.js";
 import { MemoryStore } from "../server/store.js";
+import { CHAT_NUMBER_BLOCK } from "../server/hub.js";
 import { Peer } from "./helpers/test-clients.js";
 import { tempDir, testServer } from "./helpers/helpers.js";
 
@@ -36,4 +37,32 @@ t.test("a chat the store could not keep is not echoed: the sender is told `unava
   await ana.next();
   ana.send({ type: "chat", message: "lost", ref: "7" });
   t.match(await ana.next(), { type: "error", code: "unavailable", ref: "7" });
+});
+
+t.test("two servers on one store never give one chat id twice, past the first block of numbers", async (t) => {
+  const store = new MemoryStore();
+  const [a, b] = [await testServer(t, { store, rateLimit: 0 }), await testServer(t, { store, rateLimit: 0 })];
+  const echoed = async (port: number, name: string) => {
+    const peer = await Peer.connect(t, port);
+    peer.send({ type: "join", client_name: name, features: ["echo"] });
+    await peer.next(); // welcome
+    return peer;
+  };
+  const [ana, bia] = [await echoed(a.address.port, "ana"), await echoed(b.address.port, "bia")];
+  // Server a goes through its whole first block (CHAT_NUMBER_BLOCK) and into the next one it reserved.
+  const ids = new Set<string>();
+  const count = CHAT_NUMBER_BLOCK + 10;
+  for (let sent = 0; sent < count; sent += 1000) {
+    const batch = Math.min(1000, count - sent);
+    for (let i = 0; i < batch; i++) ana.send({ type: "chat", message: `${sent + i}` });
+    for (let got = 0; got < batch; ) {
+      const msg = await ana.next();
+      if (msg.type === "chat") (got++, ids.add(msg.id!));
+    }
+  }
+  bia.send({ type: "chat", message: "from the other server" });
+  let mine = await bia.next();
+  while (mine.type !== "chat" || mine.client_name !== "bia") mine = await bia.next();
+  t.notOk(ids.has(mine.id!), `b's chat ${mine.id} is not one of a's`);
+  t.equal(ids.size, count, "a gave each of its chats its own id");
 });
