@@ -60,6 +60,9 @@ Options:
   --import FILE            with --db postgres://...: copy the SQLite database FILE
                            into that (empty) PostgreSQL database, print what was
                            copied, and exit (1 if the database already holds a chat)
+  --redis URL              redis://HOST:PORT: be one of several servers forming
+                           one chat through that Redis (with a shared store:
+                           --db postgres://...); see docs/cluster.md
   --history N              messages replayed to a client that asks for history
                            (default ${HISTORY_REPLAY})
   --history-keep N         messages kept per room or conversation (default ${HISTORY_KEEP})
@@ -104,6 +107,7 @@ export function parseServerArgs(args: string[]): Launch | undefined {
     "tls-cert": { type: "string" },
     "tls-key": { type: "string" },
     "allow-origin": { type: "string" },
+    redis: { type: "string" },
     quiet: { type: "boolean" },
     "exit-on-stdin-end": { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -137,7 +141,9 @@ export function parseServerArgs(args: string[]): Launch | undefined {
     webPort: values["web-port"] === undefined ? undefined : parsePort(values["web-port"], "--web-port"),
     tls: certFile !== undefined && keyFile !== undefined ? { cert: certFile, key: keyFile } : undefined,
     allowOrigins: values["allow-origin"]?.split(",").map((origin) => origin.trim()).filter(Boolean),
+    redis: values.redis,
   };
+  if (values.redis !== undefined && !/^rediss?:\/\//.test(values.redis)) throw new UsageError("--redis takes a URL: redis://HOST:PORT");
   if (values.import !== undefined && !isPostgresUrl(options.db ?? "")) throw new UsageError("--import needs --db postgres://USER:PASSWORD@HOST:PORT/DB");
   return { options, quiet: values.quiet === true, exitOnStdinEnd: values["exit-on-stdin-end"] === true, ...(values.import !== undefined && { importFrom: values.import }) };
 }

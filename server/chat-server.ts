@@ -35,6 +35,7 @@ import { Outgoing, Session, type SessionLimits, type Transport } from "./session
 import { AddressPacing } from "./reader-pacing.js";
 import { MemoryStore, type Store } from "./store.js";
 import { openStore } from "./open-store.js";
+import { ClusterLink } from "./cluster/cluster-link.js";
 import { PASSWORD_COST_LOG2 } from "./passwords.js";
 import { listen, readTls, socketServer, type GatewayHost, type TlsFiles } from "./gateway.js";
 import { FramedTransport, WriteBatch } from "./gateway-framed.js";
@@ -88,9 +89,11 @@ export interface ServerOptions {
   tls?: TlsFiles;
   /** Origins (`https://chat.example.com`) besides the page's own whose pages may open the WebSocket. @default none */
   allowOrigins?: string[];
+  /** `redis://HOST:PORT`: this server is one of several forming one chat through that Redis (docs/cluster.md). @default alone */
+  redis?: string;
 }
 
-type Settings = Required<Omit<ServerOptions, "log" | "db" | "store" | "admins" | "textPort" | "webPort" | "tls" | "allowOrigins">>;
+type Settings = Required<Omit<ServerOptions, "log" | "db" | "store" | "admins" | "textPort" | "webPort" | "tls" | "allowOrigins" | "redis">>;
 
 /** Checks option combinations at start (as ws does): a server whose limits no frame can meet is a mistake. */
 export function validateOptions(settings: Pick<Settings, "maxHeaderBytes" | "maxBodyBytes">): void {
@@ -127,6 +130,7 @@ export class ChatServer implements GatewayHost {
     options: ServerOptions,
     private readonly hub: Hub,
     private readonly store: Store,
+    private readonly link: ClusterLink | undefined,
   ) {
     this.settings = serverSettings(options);
     this.log = options.log;
@@ -161,19 +165,30 @@ export class ChatServer implements GatewayHost {
     validateOptions(settings);
     const store =
       options.store ?? (options.db ? await openStore(options.db, { historyKeep: settings.historyKeep }) : new MemoryStore({ historyKeep: settings.historyKeep }));
+    let link: ClusterLink | undefined;
+    try {
+      link = options.redis ? await ClusterLink.connect({ url: options.redis, log: options.log }) : undefined;
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
     const hub = await Hub.create({
       store,
       historyReplay: settings.history,
       passwordCostLog2: settings.passwordCostLog2,
       admins: options.admins,
       log: options.log,
+      cluster: link,
     });
-    const server = new ChatServer(options, hub, store);
+    const server = new ChatServer(options, hub, store, link);
     try {
+      // Caught up with the shared log (who is online, rooms) before the first client comes.
+      await link?.start(hub.chatFloor, (entries) => hub.applyEntries(entries));
       await server.listenAll(options);
     } catch (error) {
       clearInterval(server.sweeper);
       for (const listener of [server.listener, server.textListener, server.web.server]) if (listener?.listening) listener.close();
+      await link?.stop();
       await store.close();
       throw error;
     }
@@ -231,6 +246,8 @@ export class ChatServer implements GatewayHost {
   private async shutdown(): Promise<void> {
     clearInterval(this.sweeper);
     this.hub.closing = true;
+    // The other servers' clients see this one's leave at once (reason shutdown).
+    await this.link?.stop();
     const listenerClosed = Promise.all(
       [this.listener, this.textListener].map((listener) => listener && new Promise<void>((resolve) => listener.close(() => resolve()))),
     );
@@ -352,7 +369,7 @@ export class ChatServer implements GatewayHost {
 }
 
 function serverSettings(options: ServerOptions): Settings {
-  const { log: _log, db: _db, store: _store, admins: _admins, allowOrigins: _allowOrigins, ...rest } = options;
+  const { log: _log, db: _db, store: _store, admins: _admins, allowOrigins: _allowOrigins, redis: _redis, ...rest } = options;
   return {
     host: DEFAULT_HOST,
     port: DEFAULT_PORT,

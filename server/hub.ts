@@ -39,6 +39,9 @@ import { Outgoing, type Session, type SessionHandler } from "./session.js";
 import { chatId, privateConversation, StoreUnavailableError, type Friendship, type Page, type Store, type StoredChat } from "./store.js";
 import { GuestShares, MAILBOX_PAGE, MAILBOX_PAGE_BYTES, mailboxRefusal } from "./mailbox.js";
 import { HISTORY_REPLAY } from "./limits.js";
+import type { ChangeEvent, ClusterPort, LoggedEvent } from "./cluster/events.js";
+import { RemoteTransport, remoteSession, serverOf } from "./cluster/remote-member.js";
+import type { LogEntry } from "./cluster/shared-log.js";
 
 /** Usuario<N> names looked up in the store at once when a client joins without a name. */
 export const DEFAULT_NAME_BATCH = 500;
@@ -80,7 +83,14 @@ export interface HubOptions {
   admins?: string[];
   /** Receives one line per event. Undefined: no line is even built. */
   log?: (line: string) => void;
+  /** The shared log of a chat of several servers (`--redis`); undefined: this server is the whole chat. */
+  cluster?: ClusterPort;
 }
+
+/** Times a join without a name asks again when the Usuario<N> it chose was taken on another server meanwhile. */
+export const MAX_DEFAULT_NAME_TRIES = 20;
+/** The wait before appending a leave again while Redis is away: every server must hear of it. */
+export const LEAVE_RETRY_MS = 500;
 
 type Handler = (session: Session, msg: Message) => void | Promise<void>;
 
@@ -142,12 +152,50 @@ function enteredFields(room: Room, operators: string[]): MessageFields {
 /** What a `banned` error is about: the name, a guest's address, or a room (named). */
 type BanScope = { reason: "name" | "address" } | { reason: "room"; room: string };
 
+/** A friendship change its asker's server has stored. */
+interface FriendshipChange {
+  other: { key: string; name: string };
+  status: "requested" | "accepted" | "removed";
+}
+
 /** A name granted by a join: the name, whether it is an account's, and why the asked one was refused (implicit joins). */
 interface Grant {
   name: string;
   account: boolean;
   refusal?: string;
+  /** A Usuario<N> the server chose. */
+  byDefault?: boolean;
 }
+
+/** What a join read before the session is registered: its name, and what its client is told once it is. */
+interface JoinReady {
+  grant: Grant;
+  /** The account's accepted friends (keys). */
+  friends: Set<string>;
+  /** The latest chats of the lobby and of the account's rooms, by room key (the `history` feature). */
+  replays: Map<string, Page>;
+  notices: Outgoing[];
+  /** The first page of the account's mailbox. */
+  mailbox?: Page;
+}
+
+/** The log entry being applied: its number, and whether another server appended it (then its writes are that server's to make). */
+interface Applying {
+  seq: number;
+  remote: boolean;
+  /** The clock of the server that appended a chat, so that every server stamps it alike. */
+  date?: string;
+}
+
+/** An event this server appended and has not yet read back: what only it knows, and who waits for it. */
+interface OwnEvent {
+  ready?: JoinReady;
+  replay?: Page;
+  applied: (outcome: "done" | "taken") => void;
+}
+
+/** The error a change gets while the shared log cannot be reached. */
+const UNAVAILABLE_TEXT = "The chat is reconnecting; try again in a moment";
 
 export class Hub implements SessionHandler {
   /** The lobby: every joined session is in it. */
@@ -178,6 +226,19 @@ export class Hub implements SessionHandler {
   private reservingBlock = false;
   /** Set when the server shuts down: leaves are then not announced. */
   closing = false;
+  /** With several servers: the shared log every change goes through. */
+  private readonly cluster: ClusterPort | undefined;
+  /** Every session of the chat by its id (`SERVER/N`), this server's and the others' (cluster only). */
+  private readonly sessionsById = new Map<string, Session>();
+  private readonly idOf = new WeakMap<Session, string>();
+  private nextSessionNumber = 0;
+  private nextToken = 0;
+  /** Events appended here and not yet read back, by token. */
+  private readonly ownEvents = new Map<string, OwnEvent>();
+  /** The entry being applied; undefined outside the log's turn. */
+  private applying: Applying | undefined;
+  /** The highest change number applied: a restored log continues above it. */
+  lastApplied = 0;
 
   /**
    * Every type a client may send: what the session must be first, and its
@@ -225,6 +286,7 @@ export class Hub implements SessionHandler {
     this.passwordCostLog2 = options.passwordCostLog2 ?? PASSWORD_COST_LOG2;
     this.admins = new Set((options.admins ?? []).map(nameKey));
     this.log = options.log;
+    this.cluster = options.cluster;
   }
 
   /** A hub with what the store remembers: a block of chat numbers no one had, rooms owned by accounts, lobby bans. */
@@ -236,6 +298,11 @@ export class Hub implements SessionHandler {
     for (const record of await store.loadRooms()) hub.rooms.set(roomKey(record.name), Room.fromRecord(record));
     for (const ban of await store.loadBans()) if (ban.kind === "name") hub.lobby.banned.set(ban.value, ban.value);
     return hub;
+  }
+
+  /** The first chat number the store has never given: a shared log numbers above it. */
+  get chatFloor(): number {
+    return this.nextChatNumber;
   }
 
   /** Names of the joined clients, sorted. */
@@ -251,7 +318,222 @@ export class Hub implements SessionHandler {
     const command = this.commandFor(session, msg);
     const refusal = refusalOf(command.needs, session, msg.type);
     if (refusal) return this.error(session, msg, refusal.code, refusal.text);
+    if (this.cluster) {
+      const ask = this.askFor(session, msg);
+      if (ask) return ask(session, msg);
+    }
     return command.run(session, msg);
+  }
+
+  // -------------------------------------------------------------------------
+  // Several servers: ask, append, apply (docs/cluster.md)
+  // -------------------------------------------------------------------------
+
+  /**
+   * How a frame that changes the shared chat goes through the log: the
+   * client's server checks what needs the store (a password, an account, a
+   * replay) and appends an event; every server applies it in the log's order
+   * (`applyEntries`). Undefined for what changes nothing shared (list,
+   * history, ping...): answered here as on one server.
+   */
+  private askFor(session: Session, msg: Message): Handler | undefined {
+    if (msg.bare && !session.joined) return (s, m) => this.askJoin(s, m, true);
+    switch (msg.type as ClientType) {
+      case "join":
+        return (s, m) => this.askJoin(s, m, false);
+      case "chat":
+        return (s, m) => this.askChat(s, m);
+      case "enter":
+        return (s, m) => this.askEnter(s, m);
+      case "register":
+        return async (s, m) => {
+          if (await this.storeAccount(s, m)) await this.publish(s, m, { kind: "registered", sid: this.idOf.get(s)!, frame: fieldsOf(m) });
+        };
+      case "friend":
+      case "unfriend":
+        return async (s, m) => {
+          const change = m.type === "friend" ? await this.storeFriendship(s, m) : await this.storeUnfriend(s, m);
+          if (change) await this.publish(s, m, { kind: "friendship", sid: this.idOf.get(s)!, frame: fieldsOf(m), ...change });
+        };
+      case "part":
+      case "topic":
+      case "kick":
+      case "ban":
+      case "unban":
+      case "mute":
+      case "unmute":
+      case "op":
+      case "deop":
+      case "invite":
+        return async (s, m) => {
+          await this.publish(s, m, { kind: "frame", sid: this.idOf.get(s)!, frame: fieldsOf(m), date: new Date().toISOString() });
+        };
+      default:
+        return undefined;
+    }
+  }
+
+  private async askJoin(session: Session, msg: Message, implicit: boolean): Promise<void> {
+    for (let attempt = 0; attempt < MAX_DEFAULT_NAME_TRIES; attempt++) {
+      const ready = await this.prepareJoin(session, msg, implicit);
+      if (!ready || !session.open) return;
+      let sid = this.idOf.get(session);
+      if (sid === undefined) {
+        sid = `${this.cluster!.server}/${(this.nextSessionNumber++).toString(36)}`;
+        this.idOf.set(session, sid);
+        this.sessionsById.set(sid, session);
+      }
+      const { grant } = ready;
+      const event: ChangeEvent = {
+        kind: "join",
+        sid,
+        name: grant.name,
+        account: grant.account,
+        implicit,
+        byDefault: grant.byDefault === true,
+        ...(grant.refusal !== undefined && { refusal: grant.refusal }),
+        features: msg.features ?? [],
+        address: session.transport.address,
+        friends: [...ready.friends],
+        frame: fieldsOf(msg),
+      };
+      // A Usuario<N> chosen here can have been taken on another server meanwhile: choose again.
+      if ((await this.publish(session, msg, event, { ready })) !== "taken" || !grant.byDefault) return;
+    }
+  }
+
+  private async askChat(session: Session, msg: Message): Promise<void> {
+    const to = msg.to ?? "";
+    const event: ChangeEvent = { kind: "frame", sid: this.idOf.get(session)!, frame: fieldsOf(msg), date: new Date().toISOString() };
+    if (to !== "" && msg.room === undefined && !this.clients.has(nameKey(to))) {
+      const box = await this.mailboxFor(session, msg, to);
+      if (!box) return;
+      if (box !== "online") event.offline = box;
+    }
+    await this.publish(session, msg, event);
+  }
+
+  private async askEnter(session: Session, msg: Message): Promise<void> {
+    const replay = await this.prepareEnter(session, msg);
+    if (replay === undefined) return;
+    await this.publish(session, msg, { kind: "enter", sid: this.idOf.get(session)!, frame: fieldsOf(msg) }, { replay });
+  }
+
+  /**
+   * Appends an event for `session`'s frame `msg`; a join waits until it is
+   * applied (the session's next frame needs it joined). While the log cannot
+   * be reached the client is told `unavailable`: nothing is kept to be
+   * appended later.
+   */
+  private async publish(session: Session, msg: Message, event: ChangeEvent, known: Omit<OwnEvent, "applied"> = {}): Promise<"done" | "taken" | undefined> {
+    const token = (this.nextToken++).toString(36);
+    const applied = new Promise<"done" | "taken">((resolve) => this.ownEvents.set(token, { ...known, applied: resolve }));
+    try {
+      await this.cluster!.append({ ...event, token });
+    } catch (error) {
+      this.ownEvents.delete(token);
+      this.error(session, msg, "unavailable", UNAVAILABLE_TEXT);
+      this.log?.(`shared log: ${(error as Error).message}`);
+      return undefined;
+    }
+    return event.kind === "join" ? applied : undefined;
+  }
+
+  /** Applies entries of the shared log, in its order: the same state, and the same frames to each server's clients, everywhere. */
+  applyEntries(entries: Array<LogEntry<LoggedEvent>>): void {
+    for (const entry of entries) {
+      const ownServer = entry.server === this.cluster?.server;
+      const own = ownServer ? this.ownEvents.get(entry.event.token) : undefined;
+      if (own) this.ownEvents.delete(entry.event.token);
+      this.applying = { seq: entry.seq, remote: !ownServer, ...(entry.event.kind === "frame" && { date: entry.event.date }) };
+      let outcome: "done" | "taken" = "done";
+      try {
+        outcome = this.apply(entry.event, own) ?? "done";
+      } catch (error) {
+        process.stderr.write(`Error applying ${entry.event.kind} ${entry.seq}: ${(error as Error).stack ?? String(error)}\n`);
+      } finally {
+        this.applying = undefined;
+        this.lastApplied = Math.max(this.lastApplied, entry.seq);
+        own?.applied(outcome);
+      }
+    }
+  }
+
+  private apply(event: LoggedEvent, own: OwnEvent | undefined): "done" | "taken" | void {
+    if (event.kind === "gone") return this.serverGone(event.server, event.reason);
+    if (event.kind === "join") return this.applyJoin(event, own);
+    const session = this.sessionsById.get(event.sid);
+    // Its client left (or its server was found dead) before this came: nothing to do.
+    if (!session || !session.joined) return;
+    if (event.kind === "leave") return this.removeJoined(session, event.reason);
+    const msg = new Message(event.frame);
+    switch (event.kind) {
+      case "frame":
+        return this.applyFrame(session, msg, event.offline);
+      case "enter":
+        return this.enterNow(session, msg, own?.replay);
+      case "registered":
+        return this.registered(session, msg);
+      case "friendship":
+        return this.friendshipChanged(session, msg, event.other, event.status);
+    }
+  }
+
+  private applyJoin(event: Extract<ChangeEvent, { kind: "join" }>, own: OwnEvent | undefined): "taken" | void {
+    const local = this.sessionsById.get(event.sid);
+    if (local && !own) return; // appended here, but its answer was lost: the client was told unavailable
+    const session = local ?? remoteSession(event.sid, event.address, this);
+    const msg = new Message(event.frame);
+    msg.bare = event.implicit;
+    const grant: Grant = { name: event.name, account: event.account, byDefault: event.byDefault, ...(event.refusal !== undefined && { refusal: event.refusal }) };
+    const ready = own?.ready ?? { grant, friends: new Set(event.friends), replays: new Map(), notices: [] };
+    if (!session.open) return; // its client left before its join came back: the leave follows
+    if (this.admit(session, msg, event.implicit, ready) === "taken") return "taken";
+    if (local) return;
+    this.idOf.set(session, event.sid);
+    this.sessionsById.set(event.sid, session);
+  }
+
+  private applyFrame(session: Session, msg: Message, offline: { key: string; name: string } | undefined): void {
+    const type = msg.type as ClientType;
+    if (type === "chat") return this.chatNow(session, msg, offline);
+    if (type === "part") return this.part(session, msg);
+    if (type === "topic") return this.setTopic(session, msg);
+    if ((MODERATION_TYPES as readonly string[]).includes(type)) return this.moderate(session, msg, type as ModerationType);
+  }
+
+  /**
+   * A server stopped (`shutdown`) or was found dead (`lost`): its clients
+   * leave everywhere. Found dead ourselves (paused past our heartbeat), our
+   * clients are told and closed: they reconnect, here or elsewhere.
+   */
+  private serverGone(server: string, reason: LeaveReason): void {
+    for (const [sid, session] of this.sessionsById) {
+      if (serverOf(sid) !== server) continue;
+      if (session.transport instanceof RemoteTransport) this.removeJoined(session, reason);
+      else if (!this.closing) {
+        session.disconnect("lost", Outgoing.of({ type: "error", code: "unavailable", message: "This server lost touch with the chat; connect again" }));
+      }
+    }
+  }
+
+  /** A connection of this server ended: every server removes its client when the log says so, retried while Redis is away. */
+  private appendLeave(sid: string, reason: LeaveReason): void {
+    this.cluster!.append({ kind: "leave", sid, reason, token: (this.nextToken++).toString(36) }).catch((error: unknown) => {
+      if (this.closing) return;
+      this.log?.(`shared log: leave of ${sid} not yet told: ${(error as Error).message}`);
+      setTimeout(() => this.appendLeave(sid, reason), LEAVE_RETRY_MS).unref();
+    });
+  }
+
+  /** Whether `session` is this server's client (not one of another server's). */
+  private isLocal(session: Session): boolean {
+    return !(session.transport instanceof RemoteTransport);
+  }
+
+  /** The store for a write: none while applying another server's change (that server makes it). */
+  private get writer(): Store | undefined {
+    return this.applying?.remote ? undefined : this.store;
   }
 
   /** What a frame asks for: its type's row, the seed's implicit join, or a refusal of a server-only type. */
@@ -278,7 +560,17 @@ export class Hub implements SessionHandler {
   }
 
   left(session: Session, reason: LeaveReason): void {
+    // With several servers a connection that ended here leaves when the log says so (unless a change being applied ended it).
+    const sid = this.idOf.get(session);
+    if (this.cluster && !this.applying && sid !== undefined && !this.closing) return this.appendLeave(sid, reason);
+    this.removeJoined(session, reason);
+  }
+
+  /** Takes a joined session out of the chat and tells the others. */
+  private removeJoined(session: Session, reason: LeaveReason): void {
     const { name, key } = session;
+    const sid = this.idOf.get(session);
+    if (sid !== undefined && this.sessionsById.get(sid) === session) this.sessionsById.delete(sid);
     if (key === undefined || this.clients.get(key) !== session) return;
     this.clients.delete(key);
     for (const room of this.roomsOf(key)) {
@@ -303,26 +595,42 @@ export class Hub implements SessionHandler {
    * gets a default name and is told so.
    */
   private async join(session: Session, msg: Message, implicit: boolean): Promise<void> {
+    const ready = await this.prepareJoin(session, msg, implicit);
+    if (ready && session.open) this.admit(session, msg, implicit, ready);
+  }
+
+  /** The name a join may have and what its client is to be told, read before the session is registered (so nothing live slips in between). */
+  private async prepareJoin(session: Session, msg: Message, implicit: boolean): Promise<JoinReady | undefined> {
     const grant = await this.grant(session, msg, implicit);
-    if (!grant || !session.open) return;
+    if (!grant || !session.open) return undefined;
     const key = nameKey(grant.name);
     const wantsHistory = !implicit && msg.features?.includes("history") === true;
-    // Everything the store must say is read before the session is registered, so nothing live can slip in between.
-    const rooms = grant.account ? [...this.rooms.values()].filter((room) => room.accountMembers.has(key)) : [];
-    const replays = wantsHistory ? await this.latestOf([this.lobby, ...rooms]) : [];
+    const rooms = grant.account ? this.accountRooms(key) : [];
+    const pages = wantsHistory ? await this.latestOf([this.lobby, ...rooms]) : [];
     const friendships = grant.account ? await this.store.friendships(key) : [];
     const notices = grant.account ? (await this.store.takeNotices(key)).map((fields) => Outgoing.of(fields as unknown as MessageFields)) : [];
     // Last: a private chat kept for the account while the reads above waited is then on this page (or the next).
     const mailbox = grant.account ? await this.store.offlineChats(key, MAILBOX_PAGE, MAILBOX_PAGE_BYTES) : undefined;
     if (grant.account) this.guestShares.clear(key);
-    // Notices are few and small (capped by the store): they always come, and the replays get what they leave.
-    const budget = { bytes: REPLAY_BUDGET_BYTES - notices.reduce((bytes, out) => bytes + out.framed().length, 0) };
-    if (!session.open) return;
+    const replays = new Map(pages.map((page, i) => [i === 0 ? LOBBY : rooms[i - 1]!.key, page]));
+    return { grant, friends: acceptedFriends(key, friendships), replays, notices, ...(mailbox && { mailbox }) };
+  }
+
+  /** The rooms an account is a member of (it is back in them at login). */
+  private accountRooms(key: string): Room[] {
+    return [...this.rooms.values()].filter((room) => room.accountMembers.has(key));
+  }
+
+  /** Registers a session under its granted name and tells it and the others; "taken" when a guest's name was taken meanwhile. */
+  private admit(session: Session, msg: Message, implicit: boolean, ready: JoinReady): "taken" | void {
+    const { grant } = ready;
+    const key = nameKey(grant.name);
     const holder = this.clients.get(key);
     if (holder && !grant.account) {
       this.error(session, msg, "name_taken", `The name ${quote(grant.name)} is already in use`);
-      return;
+      return "taken";
     }
+    const rooms = grant.account ? this.accountRooms(key) : [];
     // A take-over keeps the stale connection's rooms: welcome.rooms names them too.
     for (const room of holder ? this.roomsOf(key) : []) if (!rooms.includes(room)) rooms.push(room);
     if (holder) this.takeOver(holder, session);
@@ -334,28 +642,36 @@ export class Hub implements SessionHandler {
     session.echoOwn = implicit;
     session.features = new Set((msg.features ?? []).filter((f): f is Feature => (FEATURES as readonly string[]).includes(f)));
     this.clients.set(key, session);
-    if (grant.account) this.friendsOf.set(key, acceptedFriends(key, friendships));
+    if (grant.account) this.friendsOf.set(key, ready.friends);
     this.log?.(`${grant.name} joined from ${session.transport.peer}${implicit ? " (seed client)" : ""}${grant.account ? " (account)" : ""}`);
-    this.sendList(session, "welcome", msg.ref, (online) =>
-      grant.refusal ? `${grant.refusal}; you are ${grant.name}` : `Welcome, ${grant.name}! ${online}`,
-      rooms.map((room) => room.name),
-    );
+    const local = this.isLocal(session);
+    if (local) {
+      this.sendList(session, "welcome", msg.ref, (online) =>
+        grant.refusal ? `${grant.refusal}; you are ${grant.name}` : `Welcome, ${grant.name}! ${online}`,
+        rooms.map((room) => room.name),
+      );
+    }
     if (!holder) {
       this.broadcast(Outgoing.of({ type: "join", client_name: grant.name, message: `${grant.name} joined` }), session);
       for (const room of rooms) this.enterRoom(session, room);
     }
+    if (local) this.welcomeBack(session, rooms, ready);
+    if (grant.account && !holder) this.tellPresence(session, true);
+    if (implicit) this.chatNow(session, msg);
+  }
+
+  /** What a client just joined is told after `welcome`: its rooms as entered, their replays, and an account's mailbox and notices. */
+  private welcomeBack(session: Session, rooms: Room[], ready: JoinReady): void {
+    // Notices are few and small (capped by the store): they always come, and the replays get what they leave.
+    const budget = { bytes: REPLAY_BUDGET_BYTES - ready.notices.reduce((bytes, out) => bytes + out.framed().length, 0) };
     // Each room it is back in is told as a room entered live: members, topic, operators (before its replay).
     for (const room of rooms) session.send(enteredFields(room, this.operatorsOf(room)));
-    for (const [i, replay] of replays.entries()) {
-      const room = i === 0 ? this.lobby : rooms[i - 1]!;
-      this.replay(session, replay.chats, replay.more, { room: room.name }, undefined, budget);
+    for (const room of [this.lobby, ...rooms]) {
+      const replay = ready.replays.get(room.key);
+      if (replay) this.replay(session, replay.chats, replay.more, { room: room.name }, undefined, budget);
     }
-    if (mailbox) {
-      this.deliverMailbox(session, mailbox);
-      for (const out of notices) session.deliver(out);
-      if (!holder) this.tellPresence(session, true);
-    }
-    if (implicit) return this.chat(session, msg);
+    if (ready.mailbox) this.deliverMailbox(session, ready.mailbox);
+    for (const out of ready.notices) session.deliver(out);
   }
 
   /** The latest chats of each room, for a replay. */
@@ -372,9 +688,9 @@ export class Hub implements SessionHandler {
       this.error(session, msg, "banned", "Guests from this address are banned from the server", { reason: "address" });
       return true;
     };
-    if (requested === "") return addressBanned() ? undefined : { name: await this.nextDefaultName(), account: false };
+    if (requested === "") return addressBanned() ? undefined : { name: await this.nextDefaultName(), account: false, byDefault: true };
     const refuse = async (code: ErrorCode, text: string, extra?: BanScope): Promise<Grant | undefined> => {
-      if (implicit) return { name: await this.nextDefaultName(), account: false, refusal: text };
+      if (implicit) return { name: await this.nextDefaultName(), account: false, refusal: text, byDefault: true };
       this.error(session, msg, code, text, extra);
       return undefined;
     };
@@ -460,23 +776,30 @@ export class Hub implements SessionHandler {
   // -------------------------------------------------------------------------
 
   private async register(session: Session, msg: Message): Promise<void> {
+    if (await this.storeAccount(session, msg)) this.registered(session, msg);
+  }
+
+  /** Stores the account a guest asks to register; false once refused (or the client left). */
+  private async storeAccount(session: Session, msg: Message): Promise<boolean> {
     const problem = passwordProblem(msg.password ?? "");
     if (problem !== undefined) {
       this.error(session, msg, "weak_password", problem);
-      return;
+      return false;
     }
     const address = session.transport.address;
     if (!this.registrations.allowed(address)) {
-      return this.error(session, msg, "too_many_attempts", "Too many accounts were registered from your address lately; try again later");
+      this.error(session, msg, "too_many_attempts", "Too many accounts were registered from your address lately; try again later");
+      return false;
     }
     let passwordHash: string;
     try {
       passwordHash = await hashPassword(msg.password!, this.passwordCostLog2, address);
     } catch (error) {
       if (!(error instanceof HashBusy)) throw error;
-      return this.error(session, msg, "busy", error.message);
+      this.error(session, msg, "busy", error.message);
+      return false;
     }
-    if (!session.joined) return; // it left while its password was hashed
+    if (!session.joined) return false; // it left while its password was hashed
     const created = await this.store.createAccount({
       key: session.key!,
       name: session.name!,
@@ -485,10 +808,14 @@ export class Hub implements SessionHandler {
     });
     if (!created) {
       this.error(session, msg, "name_registered", `The name ${quote(session.name!)} is already registered`);
-      return;
+      return false;
     }
     this.registrations.add(address);
-    if (!session.joined) return;
+    return session.joined;
+  }
+
+  /** A guest's name is now an account's. */
+  private registered(session: Session, msg: Message): void {
     session.account = true;
     this.friendsOf.set(session.key!, new Set());
     this.log?.(`${session.name} registered`);
@@ -504,6 +831,13 @@ export class Hub implements SessionHandler {
   // -------------------------------------------------------------------------
 
   private chat(session: Session, msg: Message): void | Promise<void> {
+    const to = msg.to ?? "";
+    if (to !== "" && msg.room === undefined && !this.clients.has(nameKey(to))) return this.chatToOffline(session, msg, to);
+    this.chatNow(session, msg);
+  }
+
+  /** A chat checked and delivered now; `offline`: to an absent account whose mailbox was checked (or the recipient is gone: refused). */
+  private chatNow(session: Session, msg: Message, offline?: { key: string; name: string }): void {
     if (msg.room !== undefined && msg.to !== undefined && msg.to !== "") {
       return this.error(session, msg, "bad_message", 'A chat goes to a "room" or "to" someone, not both');
     }
@@ -521,7 +855,8 @@ export class Hub implements SessionHandler {
     // A client of version 2 (echo) writing to itself has mistyped a name; version 1 keeps its old answer (its own line back).
     if (recipient === session && session.features.has("echo")) return this.error(session, msg, "to_self", "A private message to yourself is not sent");
     if (recipient) return this.chatToOnline(session, msg, recipient);
-    return this.chatToOffline(session, msg, to);
+    if (offline) return this.keepOffline(session, msg, offline);
+    this.error(session, msg, "unknown_recipient", `No user named ${quote(to)} is online`);
   }
 
   private chatToRoom(session: Session, msg: Message, room: Room): void {
@@ -545,24 +880,39 @@ export class Hub implements SessionHandler {
 
   /** A private chat to a registered name that is offline is kept for its next login. */
   private async chatToOffline(session: Session, msg: Message, to: string): Promise<void> {
+    const box = await this.mailboxFor(session, msg, to);
+    if (box === "online") this.chatNow(session, msg); // it logged in while we looked
+    else if (box) this.keepOffline(session, msg, box);
+  }
+
+  /**
+   * Whether a private chat to `to`, who is not online, may be kept for its
+   * next login: its account, "online" if it logged in while the store was
+   * read, or undefined once the refusal is sent.
+   */
+  private async mailboxFor(session: Session, msg: Message, to: string): Promise<{ key: string; name: string } | "online" | undefined> {
     const key = nameKey(to);
-    const conversation = privateConversation(session.key!, key);
     const account = await this.store.getAccount(key);
-    const mailbox = account && (await this.store.mailboxCount(key, conversation));
-    const online = this.clients.get(key);
-    if (!session.open) return;
-    if (online) return this.chatToOnline(session, msg, online); // it logged in while we looked
+    const mailbox = account && (await this.store.mailboxCount(key, privateConversation(session.key!, key)));
+    if (!session.open) return undefined;
+    if (this.clients.has(key)) return "online";
     if (!account || !mailbox) {
       this.error(session, msg, "unknown_recipient", `No user named ${quote(to)} is online`);
-      return;
+      return undefined;
     }
-    const address = session.transport.address;
     const chat = { subject: msg.subject ?? "", message: msg.message ?? "" };
-    const full = mailboxRefusal(mailbox, chat, account.name, session.account ? 0 : this.guestShares.count(key, address));
-    if (full) return this.error(session, msg, "mailbox_full", full);
-    const sent = this.accept(session, msg, { to: account.name }, conversation, key);
+    const full = mailboxRefusal(mailbox, chat, account.name, session.account ? 0 : this.guestShares.count(key, session.transport.address));
+    if (full) {
+      this.error(session, msg, "mailbox_full", full);
+      return undefined;
+    }
+    return { key, name: account.name };
+  }
+
+  private keepOffline(session: Session, msg: Message, account: { key: string; name: string }): void {
+    const sent = this.accept(session, msg, { to: account.name }, privateConversation(session.key!, account.key), account.key);
     if (!sent) return;
-    if (!session.account) this.guestShares.add(key, address);
+    if (!session.account && this.isLocal(session)) this.guestShares.add(account.key, session.transport.address);
     this.log?.(`${session.name} → ${account.name} (private, offline, ${sent.chat.message.length} characters)`);
     if (session.echoOwn) session.deliver(sent.out);
     this.echo(session, msg, sent);
@@ -585,7 +935,8 @@ export class Hub implements SessionHandler {
       client_name: session.name,
       subject: msg.subject,
       message: msg.message,
-      id: chatId(this.nextChatNumber),
+      id: chatId(this.applying?.seq ?? this.nextChatNumber),
+      ...(this.applying?.date !== undefined && { date: this.applying.date }),
       ...where,
     });
     let out: Outgoing;
@@ -595,8 +946,8 @@ export class Hub implements SessionHandler {
       this.error(session, msg, "bad_message", `Message too long to deliver: ${(error as Error).message}`);
       return undefined;
     }
-    this.takeChatNumber();
-    this.store.appendChat(storedChat(chat, conversation), offlineFor);
+    if (!this.cluster) this.takeChatNumber(); // in a cluster the log's number is the id
+    this.writer?.appendChat(storedChat(chat, conversation), offlineFor);
     return { chat, out };
   }
 
@@ -630,7 +981,7 @@ export class Hub implements SessionHandler {
    * The other receivers had it at once.
    */
   private echo(session: Session, msg: Message, sent: { chat: Message }): void {
-    if (!session.features.has("echo")) return;
+    if (!session.features.has("echo") || !this.isLocal(session)) return;
     session.deliverWhenStored(
       new Outgoing(new Message({ ...sent.chat, ref: msg.ref })),
       (done) => this.store.afterCommit(done),
@@ -681,22 +1032,34 @@ export class Hub implements SessionHandler {
   }
 
   private saveRoom(room: Room): void {
-    if (room.persistent) this.store.saveRoom(room.toRecord());
+    if (room.persistent) this.writer?.saveRoom(room.toRecord());
   }
 
   private async enter(session: Session, msg: Message): Promise<void> {
+    const replay = await this.prepareEnter(session, msg);
+    if (replay !== undefined) this.enterNow(session, msg, replay);
+  }
+
+  /** Checks an `enter` and reads the room's replay; undefined once refused (or the client left). */
+  private async prepareEnter(session: Session, msg: Message): Promise<Page | undefined> {
     const name = msg.room ?? "";
     const problem = roomProblem(name);
-    if (problem !== undefined) return this.error(session, msg, "room_invalid", `${problem}: ${quote(name)}`);
+    if (problem !== undefined) return void this.error(session, msg, "room_invalid", `${problem}: ${quote(name)}`);
     const key = roomKey(name);
     if (!this.findRoom(name)?.online.has(session.key!) && this.roomsOf(session.key!).length >= MAX_ROOMS_PER_CLIENT) {
-      return this.error(session, msg, "too_many_rooms", `You are in ${MAX_ROOMS_PER_CLIENT} rooms already: leave one first`);
+      return void this.error(session, msg, "too_many_rooms", `You are in ${MAX_ROOMS_PER_CLIENT} rooms already: leave one first`);
     }
     // Read before entering, so that no live chat falls between the replay and the live frames. A new guest room has none.
     const conversation = this.findRoom(name)?.conversation ?? (session.account ? key : undefined);
     const wantsReplay = session.features.has("history");
     const replay = wantsReplay && conversation ? await this.store.chatsBefore(conversation, this.historyReplay) : { chats: [], more: false };
-    if (!session.joined) return;
+    return session.joined ? replay : undefined;
+  }
+
+  /** Enters a checked room (creating it), tells the members, answers `entered` and the replay read before (its client's server only has one). */
+  private enterNow(session: Session, msg: Message, replay: Page | undefined): void {
+    const name = msg.room ?? "";
+    const key = roomKey(name);
     let room = this.findRoom(name);
     if (room && !room.online.has(session.key!)) {
       if (room.banned.has(session.key!) && !this.isAdmin(session)) return this.error(session, msg, "banned", `You are banned from ${room.name}`, { reason: "room", room: room.name });
@@ -708,14 +1071,15 @@ export class Hub implements SessionHandler {
       return this.error(session, msg, "too_many_rooms", `You own ${MAX_ROOMS_OWNED} rooms already: no more can be created under your name`);
     }
     if (!room) {
-      room = new Room(name, session.name!, msg.private === true, session.account);
+      // In a cluster the room's conversation is named by the change that made it: the same on every server.
+      room = this.applying ? new Room(name, session.name!, msg.private === true, session.account, this.applying.seq.toString(36)) : new Room(name, session.name!, msg.private === true, session.account);
       this.rooms.set(key, room);
       this.log?.(`${session.name} created ${name}${room.isPrivate ? " (private)" : ""}`);
     }
     if (!room.online.has(session.key!)) this.enterRoom(session, room);
     this.saveRoom(room);
     this.reply(session, msg, enteredFields(room, this.operatorsOf(room)));
-    if (wantsReplay) this.replay(session, replay.chats, replay.more, { room: room.name });
+    if (replay && session.features.has("history")) this.replay(session, replay.chats, replay.more, { room: room.name });
   }
 
   /** Adds a member and tells the others. */
@@ -871,7 +1235,7 @@ export class Hub implements SessionHandler {
         break;
       case "invite":
         room.invited.set(key, target);
-        if (!online) this.store.addNotice(key, `invite ${room.key}`, out.message.toJSON());
+        if (!online) this.writer?.addNotice(key, `invite ${room.key}`, out.message.toJSON());
         break;
     }
     this.saveRoom(room);
@@ -880,14 +1244,14 @@ export class Hub implements SessionHandler {
   /** A kick or ban from the lobby: the name (and a guest's address) refused until unbanned, and the connection ended. */
   private removeFromServer(key: string, target: string, action: "kick" | "ban", online: Session | undefined): void {
     if (action === "ban") {
-      this.store.saveBan({ kind: "name", value: key, reason: target, actor: "", date: new Date().toISOString() });
+      this.writer?.saveBan({ kind: "name", value: key, reason: target, actor: "", date: new Date().toISOString() });
       if (online && !online.account) this.bannedAddresses.set(online.transport.address, key);
     }
     online?.disconnect(action === "kick" ? "kicked" : "banned");
   }
 
   private unbanName(key: string): void {
-    this.store.removeBan("name", key);
+    this.writer?.removeBan("name", key);
     for (const [address, bannedKey] of this.bannedAddresses) if (bannedKey === key) this.bannedAddresses.delete(address);
   }
 
@@ -907,28 +1271,47 @@ export class Hub implements SessionHandler {
   }
 
   private async friend(session: Session, msg: Message): Promise<void> {
+    const change = await this.storeFriendship(session, msg);
+    if (change) this.friendshipChanged(session, msg, change.other, change.status);
+  }
+
+  private async unfriend(session: Session, msg: Message): Promise<void> {
+    const change = await this.storeUnfriend(session, msg);
+    if (change) this.friendshipChanged(session, msg, change.other, change.status);
+  }
+
+  /** Stores a friendship asked for or accepted; undefined once answered (or the client left). */
+  private async storeFriendship(session: Session, msg: Message): Promise<FriendshipChange | undefined> {
     const other = await this.friendAccount(session, msg);
-    if (!other || !session.joined) return;
+    if (!other || !session.joined) return undefined;
     const me = session.key!;
     const existing = (await this.store.friendships(me)).find((f) => f.from === other.key || f.to === other.key);
     let status: Friendship["status"] = "requested";
     if (existing?.status === "accepted" || (existing && existing.from === other.key)) status = "accepted";
     if (existing?.status === "requested" && existing.from === me) {
       // Asked already: say so again to the asker only, so repeating it cannot pile up notices for the other.
-      return this.reply(session, msg, { type: "friend", client_name: session.name, target: other.name, status, message: `You asked ${other.name} already` });
+      this.reply(session, msg, { type: "friend", client_name: session.name, target: other.name, status, message: `You asked ${other.name} already` });
+      return undefined;
     }
     this.store.saveFriendship(status === "accepted" ? { from: existing!.from, to: existing!.to, status } : { from: me, to: other.key, status });
-    if (status === "accepted") this.befriend(me, other.key);
-    this.tellFriendship(session, msg, other, status);
+    return { other, status };
   }
 
-  private async unfriend(session: Session, msg: Message): Promise<void> {
+  private async storeUnfriend(session: Session, msg: Message): Promise<FriendshipChange | undefined> {
     const other = await this.friendAccount(session, msg);
-    if (!other || !session.joined) return;
+    if (!other || !session.joined) return undefined;
     this.store.removeFriendship(session.key!, other.key);
-    this.friendsOf.get(session.key!)?.delete(other.key);
-    this.friendsOf.get(other.key)?.delete(session.key!);
-    this.tellFriendship(session, msg, other, "removed");
+    return { other, status: "removed" };
+  }
+
+  /** A stored friendship change: presence follows it, and both sides are told. */
+  private friendshipChanged(session: Session, msg: Message, other: { key: string; name: string }, status: FriendshipChange["status"]): void {
+    if (status === "accepted") this.befriend(session.key!, other.key);
+    if (status === "removed") {
+      this.friendsOf.get(session.key!)?.delete(other.key);
+      this.friendsOf.get(other.key)?.delete(session.key!);
+    }
+    this.tellFriendship(session, msg, other, status);
   }
 
   private befriend(a: string, b: string): void {
@@ -943,7 +1326,7 @@ export class Hub implements SessionHandler {
     this.reply(session, msg, fields);
     const online = this.clients.get(other.key);
     if (online?.account) online.send(fields);
-    else this.store.addNotice(other.key, `friend ${session.key!}`, { ...fields, date: new Date().toISOString() });
+    else this.writer?.addNotice(other.key, `friend ${session.key!}`, { ...fields, date: new Date().toISOString() });
   }
 
   private async listFriends(session: Session, msg: Message): Promise<void> {
@@ -1151,6 +1534,11 @@ function withinBudget(frames: Outgoing[], budget: { bytes: number }): Outgoing[]
     first--;
   }
   return frames.slice(first);
+}
+
+/** A frame as an event carries it: its fields, without what the wire form drops. */
+function fieldsOf(msg: Message): MessageFields {
+  return msg.toJSON() as unknown as MessageFields;
 }
 
 function storedChat(chat: Message, conversation: string): StoredChat {

@@ -36,9 +36,11 @@ export class Room {
     readonly isPrivate: boolean,
     /** Owned by an account: kept in the store, and lives on when empty. */
     readonly persistent: boolean,
+    /** What makes a guest room's conversation its own: by default a counter and the clock; in a cluster, the number of the change that made it (the same on every server). */
+    tag = `${(nextGuestRoom++).toString(36)} ${Date.now().toString(36)}`,
   ) {
     this.key = roomKey(name);
-    this.conversation = persistent || this.key === LOBBY ? this.key : `${this.key} ${(nextGuestRoom++).toString(36)} ${Date.now().toString(36)}`;
+    this.conversation = persistent || this.key === LOBBY ? this.key : `${this.key} ${tag}`;
   }
 
   static fromRecord(record: RoomRecord): Room {

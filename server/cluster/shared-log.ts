@@ -39,6 +39,8 @@ export class Fenced extends Error {
 
 /** One change as read back, in log order. */
 export interface LogEntry<Event> {
+  /** Its stream id (`MS-N`). */
+  id: string;
   seq: number;
   /** The server that appended it. */
   server: string;
@@ -170,7 +172,7 @@ export class LogReader<Event> {
         const reply = await this.connection.xRead({ key: this.stream, id: this.lastId }, { BLOCK: READ_BLOCK_MS, COUNT: READ_COUNT });
         const messages = streamMessages(reply);
         if (messages.length === 0) continue;
-        this.onEntries(messages.map(({ message }) => entryOf<Event>(message)));
+        this.onEntries(messages.map(({ id, message }) => entryOf<Event>(id, message)));
         this.lastId = messages.at(-1)!.id; // only once handed on: a failure reads the batch again rather than skip it
       } catch (error) {
         if (this.closed) return;
@@ -187,6 +189,6 @@ function streamMessages(reply: unknown): Array<{ id: string; message: Record<str
   return streams?.[0]?.messages ?? [];
 }
 
-function entryOf<Event>(fields: Record<string, string>): LogEntry<Event> {
-  return { seq: Number(fields.seq), server: fields.server!, epoch: fields.epoch!, event: JSON.parse(fields.e!) as Event };
+function entryOf<Event>(id: string, fields: Record<string, string>): LogEntry<Event> {
+  return { id, seq: Number(fields.seq), server: fields.server!, epoch: fields.epoch!, event: JSON.parse(fields.e!) as Event };
 }

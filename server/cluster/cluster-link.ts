@@ -1,0 +1,150 @@
+/**
+ * A server's link to the other servers of its chat (`--redis URL`): the
+ * shared log it appends to and reads, its heartbeat, and the cleanup after
+ * a server that died. The hub decides what a change means (hub.ts: ask,
+ * append, apply); this only carries changes and watches the servers.
+ */
+import { randomBytes } from "node:crypto";
+import type { ClusterPort, LoggedEvent } from "./events.js";
+import { CLEANUP_CLAIM_MS, HEARTBEAT_MS, Heartbeats } from "./heartbeats.js";
+import { redisClient, type RedisConnection } from "./redis.js";
+import { DEFAULT_PREFIX, EpochChanged, SharedLog, type LogEntry, type LogReader } from "./shared-log.js";
+
+/** Environment variable that shortens the heartbeat (tests of a dead server): milliseconds. */
+export const HEARTBEAT_ENV = "CHAT_CLUSTER_HEARTBEAT_MS";
+
+export interface ClusterLinkOptions {
+  /** `redis://HOST:PORT` */
+  url: string;
+  log?: (line: string) => void;
+  /** @default HEARTBEAT_MS, or CHAT_CLUSTER_HEARTBEAT_MS */
+  heartbeatMs?: number;
+  /** Keys' prefix, so that several chats can share one Redis. @default DEFAULT_PREFIX */
+  prefix?: string;
+}
+
+export class ClusterLink implements ClusterPort {
+  readonly server = randomBytes(6).toString("hex");
+  private readonly shared: SharedLog<LoggedEvent>;
+  private readonly heartbeats: Heartbeats;
+  private readonly heartbeatMs: number;
+  private reader: LogReader<LoggedEvent> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** The highest change number applied here: the floor of a log restored after Redis lost it. */
+  private floor = 0;
+  private restoring: Promise<void> | undefined;
+  private stopped = false;
+
+  private constructor(
+    private readonly redis: RedisConnection,
+    private readonly options: ClusterLinkOptions,
+  ) {
+    const prefix = options.prefix ?? DEFAULT_PREFIX;
+    this.shared = new SharedLog<LoggedEvent>(redis, { server: this.server, prefix });
+    this.heartbeats = new Heartbeats(redis, prefix);
+    this.heartbeatMs = options.heartbeatMs ?? (Number(process.env[HEARTBEAT_ENV]) || HEARTBEAT_MS);
+  }
+
+  /** Connects to Redis; rejects when it cannot be reached at start (the server then does not start). */
+  static async connect(options: ClusterLinkOptions): Promise<ClusterLink> {
+    let link: ClusterLink | undefined;
+    const redis = redisClient(options.url, { onState: (up, why) => link?.redisState(up, why) });
+    try {
+      await redis.connect();
+    } catch (error) {
+      redis.destroy();
+      throw new Error(`Cannot reach Redis at ${options.url}: ${(error as Error).message}`);
+    }
+    link = new ClusterLink(redis, options);
+    return link;
+  }
+
+  /**
+   * Joins the log: adopts its epoch (numbers continuing above `floor`, the
+   * store's), reads it from its start and applies what is there (the chat as
+   * it stands: who is online, rooms), then follows it and starts beating.
+   * Resolves once caught up, before the server takes its first client.
+   */
+  async start(floor: number, apply: (entries: Array<LogEntry<LoggedEvent>>) => void): Promise<void> {
+    this.floor = floor;
+    await this.shared.restore(floor);
+    const end = await this.shared.position();
+    let caughtUp: () => void = () => {};
+    const ready = new Promise<void>((resolve) => (caughtUp = resolve));
+    if (end === "0") caughtUp();
+    this.reader = this.shared.follow(
+      "0",
+      (entries) => {
+        for (const entry of entries) this.floor = Math.max(this.floor, entry.seq);
+        apply(entries);
+        const last = entries.at(-1);
+        if (last && !streamIdBefore(last.id, end)) caughtUp();
+      },
+      (error) => this.options.log?.(`shared log: cannot read: ${error.message}`),
+    );
+    await ready;
+    await this.beat();
+    this.timer = setInterval(() => void this.beat(), this.heartbeatMs / 3).unref();
+  }
+
+  append(event: LoggedEvent): Promise<number> {
+    return this.shared.append(event).catch((error: unknown) => {
+      if (error instanceof EpochChanged) void this.restore();
+      throw error;
+    });
+  }
+
+  /** Stops normally: every server hears that this one's clients left (`shutdown`), and it is taken off the list. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    try {
+      await this.shared.append({ kind: "gone", server: this.server, reason: "shutdown", token: "stop" });
+      await this.heartbeats.forget(this.server);
+    } catch (error) {
+      // Redis is away: the survivors find this server dead within a heartbeat.
+      this.options.log?.(`shared log: could not say goodbye: ${(error as Error).message}`);
+    }
+    await this.reader?.close();
+    this.redis.destroy();
+  }
+
+  /** Redis lost the log (restarted empty): a new epoch, numbers above every one applied here. */
+  private restore(): Promise<void> {
+    this.restoring ??= this.shared
+      .restore(this.floor)
+      .then((epoch) => this.options.log?.(`shared log: restored (epoch ${epoch})`))
+      .catch((error: unknown) => this.options.log?.(`shared log: cannot restore yet: ${(error as Error).message}`))
+      .finally(() => (this.restoring = undefined));
+    return this.restoring;
+  }
+
+  /** Says this server is alive; and, for each listed server that is not, the one survivor that claims it appends its clients' departure. */
+  private async beat(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.heartbeats.beat(this.server, this.heartbeatMs);
+      for (const dead of await this.heartbeats.dead()) {
+        if (dead === this.server || !(await this.heartbeats.claimCleanup(dead, this.server, Math.max(CLEANUP_CLAIM_MS, this.heartbeatMs * 3)))) continue;
+        this.options.log?.(`server ${dead} stopped beating: its clients are gone`);
+        await this.append({ kind: "gone", server: dead, reason: "lost", token: `gone ${dead}` });
+        await this.heartbeats.forget(dead);
+      }
+    } catch (error) {
+      this.options.log?.(`heartbeat: ${(error as Error).message}`);
+    }
+  }
+
+  private redisState(up: boolean, why?: string): void {
+    if (this.stopped) return;
+    this.options.log?.(up ? "Redis is back" : `Redis is away: ${why ?? ""}; changes are refused (unavailable) until it is back`);
+  }
+}
+
+/** Whether stream id `a` (`MS-N`) comes before `b`. */
+function streamIdBefore(a: string, b: string): boolean {
+  const [aMs = 0n, aN = 0n] = a.split("-").map(BigInt);
+  const [bMs = 0n, bN = 0n] = b.split("-").map(BigInt);
+  return aMs < bMs || (aMs === bMs && aN < bN);
+}
