@@ -1,0 +1,174 @@
+/**
+ * Several servers, one chat (PROTOCOL.md, last section), over real sockets:
+ * two or three servers sharing a real redis-server and a real PostgreSQL.
+ * Names, the lobby, private chats, rooms and moderation across servers; one
+ * order for every receiver; a server killed; Redis lost and restarted empty.
+ */
+import t from "tap";
+import type { Message, MessageFields } from "../protocol.js";
+import type { ChatServer } from "../server/chat-server.js";
+import { HEARTBEAT_ENV } from "../server/cluster/cluster-link.js";
+import { eventually, Script, testServer, type Teardown } from "./helpers/helpers.js";
+import { startPostgres } from "./helpers/postgres.js";
+import { hasRedis, NO_REDIS, TestRedis } from "./helpers/redis.js";
+import { Peer } from "./helpers/test-clients.js";
+
+type Tester = import("tap").Test;
+
+async function joinAs(t: Teardown, server: ChatServer, name: string, extra: Partial<MessageFields> = {}): Promise<Peer> {
+  const peer = await Peer.connect(t, server.address.port);
+  peer.send({ type: "join", client_name: name, ...extra } as MessageFields);
+  const welcome = await peer.next();
+  if (welcome.type !== "welcome") throw new Error(`${name}: ${JSON.stringify(welcome)}`);
+  return peer;
+}
+
+/** The next frame of `type` (others before it skipped). */
+async function nextOf(peer: Peer, type: string, also: (msg: Message) => boolean = () => true): Promise<Message> {
+  for (;;) {
+    const msg = await peer.next();
+    if (msg.type === type && also(msg)) return msg;
+  }
+}
+
+t.test("several servers, one chat", { skip: hasRedis ? false : NO_REDIS }, async (t) => {
+  const redis = await TestRedis.start(t);
+  const postgres = await startPostgres(t);
+  const db = await postgres.freshDatabase(t);
+  const cluster = async (t: Teardown) => [await testServer(t, { redis: redis.url, db }), await testServer(t, { redis: redis.url, db })] as const;
+
+  t.test("the lobby, private chats and leaves cross servers; one name is one connection", async (t) => {
+    const [one, two] = await cluster(t);
+    const ana = await joinAs(t, one, "ana");
+    const bruno = await joinAs(t, two, "bruno", { features: ["echo"] });
+    t.match(await nextOf(ana, "join"), { client_name: "bruno" }, "ana, on the first server, sees bruno join the second");
+    ana.send({ type: "list" });
+    t.same((await nextOf(ana, "list")).users, ["ana", "bruno"], "one list of who is online");
+
+    ana.send({ type: "chat", message: "oi do servidor um" });
+    const heard = await nextOf(bruno, "chat");
+    t.match(heard, { client_name: "ana", message: "oi do servidor um" });
+    t.match(heard.id, /\d/, "the chat has its id on the other server too");
+
+    bruno.send({ type: "chat", to: "ana", message: "psiu", ref: "p1" });
+    t.match(await nextOf(ana, "chat"), { client_name: "bruno", to: "ana", message: "psiu" }, "a private chat reaches the other server");
+    t.match(await nextOf(bruno, "chat"), { ref: "p1", to: "ana" }, "and its echo comes back once stored");
+
+    const copy = await Peer.connect(t, one.address.port);
+    copy.send({ type: "join", client_name: "Bruno" });
+    t.match(await copy.next(), { type: "error", code: "name_taken" }, "a name held on one server is taken on the other");
+
+    bruno.socket.destroy();
+    t.match(await nextOf(ana, "leave"), { client_name: "bruno", reason: "lost" }, "a connection lost on one server leaves everywhere");
+    const again = await joinAs(t, one, "bruno");
+    t.ok(again, "and its name is free again");
+  });
+
+  t.test("a name raced on two servers is granted once", async (t) => {
+    const [one, two] = await cluster(t);
+    for (let round = 0; round < 25; round++) {
+      const name = `race${round}`;
+      const peers = await Promise.all([one, two].map((server) => Peer.connect(t, server.address.port)));
+      for (const peer of peers) peer.send({ type: "join", client_name: name });
+      const answers = await Promise.all(peers.map((peer) => peer.next()));
+      t.same(answers.map((a) => a.type).sort(), ["error", "welcome"], `${name}: one welcome, one refusal`);
+      t.match(answers.find((a) => a.type === "error"), { code: "name_taken" });
+      for (const peer of peers) peer.socket.destroy();
+    }
+    const guests = await Promise.all([one, two, one, two].map(async (server) => {
+      const peer = await Peer.connect(t, server.address.port);
+      peer.send({ type: "join", client_name: "" });
+      return (await peer.next()).client_name;
+    }));
+    t.equal(new Set(guests).size, 4, `four nameless joins on two servers get four names (${guests.join(", ")})`);
+  });
+
+  t.test("rooms and moderation: an operator on one server mutes and kicks a member on the other", async (t) => {
+    const [one, two] = await cluster(t);
+    const ana = await joinAs(t, one, "ana");
+    const bruno = await joinAs(t, two, "bruno");
+    ana.send({ type: "enter", room: "#provas" });
+    t.match(await nextOf(ana, "entered"), { room: "#provas", owner: "ana" });
+    bruno.send({ type: "enter", room: "#provas" });
+    t.same((await nextOf(bruno, "entered")).users, ["ana", "bruno"], "the room made on one server is entered from the other");
+    t.match(await nextOf(ana, "join", (m) => m.room === "#provas"), { client_name: "bruno" });
+
+    ana.send({ type: "topic", room: "#provas", topic: "redes" });
+    t.match(await nextOf(bruno, "topic"), { topic: "redes", client_name: "ana" });
+    ana.send({ type: "mute", room: "#provas", target: "bruno" });
+    t.match(await nextOf(bruno, "mute"), { target: "bruno" });
+    bruno.send({ type: "chat", room: "#provas", message: "posso?" });
+    t.match(await nextOf(bruno, "error"), { code: "muted" }, "the mute made on the first server holds on the second");
+    ana.send({ type: "kick", room: "#provas", target: "bruno" });
+    t.match(await nextOf(bruno, "kick"), { target: "bruno", room: "#provas" });
+    bruno.send({ type: "list", room: "#provas" });
+    t.same((await nextOf(bruno, "list")).users, ["ana"], "and the kick too");
+  });
+
+  t.test("four senders on two servers into one room: every receiver sees one order, ids increasing", async (t) => {
+    const [one, two] = await cluster(t);
+    const servers = [one, two, one, two];
+    const peers = await Promise.all(servers.map((server, i) => joinAs(t, server, `s${i}`)));
+    for (const peer of peers) {
+      peer.send({ type: "enter", room: "#ordem" });
+      await nextOf(peer, "entered");
+    }
+    const PER_SENDER = 50;
+    for (let n = 0; n < PER_SENDER; n++) for (const [i, peer] of peers.entries()) peer.send({ type: "chat", room: "#ordem", message: `${i}:${n}` });
+    const seen = await Promise.all(
+      peers.map(async (peer, i) => {
+        const got: Message[] = [];
+        // Each receiver gets the others' chats (its own are not sent back without echo).
+        while (got.length < PER_SENDER * 3) {
+          const msg = await peer.next();
+          if (msg.type === "chat" && msg.room === "#ordem") got.push(msg);
+        }
+        return got.filter((msg) => !msg.message.startsWith(`${i}:`));
+      }),
+    );
+    const ids = seen.map((got) => got.map((msg) => Number(msg.id)));
+    for (const list of ids) t.ok(list.every((id, k) => k === 0 || id > list[k - 1]!), "ids increase in the order received");
+    // Any two receivers agree on the order of the chats both received.
+    const order = (got: Message[]) => got.map((msg) => msg.message);
+    const common = (a: string[], b: string[]) => a.filter((m) => b.includes(m));
+    t.same(common(order(seen[0]!), order(seen[1]!)), common(order(seen[1]!), order(seen[0]!)), "one order on both servers");
+    t.same(common(order(seen[0]!), order(seen[3]!)), common(order(seen[3]!), order(seen[0]!)));
+  });
+
+  t.test("Redis lost and restarted empty: unavailable meanwhile, then one chat again", async (t) => {
+    const [one, two] = await cluster(t);
+    const ana = await joinAs(t, one, "ana", { features: ["echo"] });
+    const bruno = await joinAs(t, two, "bruno");
+    await nextOf(ana, "join");
+    await redis.stop();
+    ana.send({ type: "chat", message: "alguém?", ref: "r1" });
+    t.match(await nextOf(ana, "error"), { code: "unavailable", ref: "r1" }, "a change while Redis is away is refused, not queued");
+    ana.send({ type: "list" });
+    t.same((await nextOf(ana, "list")).users, ["ana", "bruno"], "list is still answered from what the server knows");
+    await redis.restart();
+    let echoed: Message | undefined;
+    await eventually(() => {
+      if (echoed?.type === "chat") return true;
+      ana.send({ type: "chat", message: "voltou", ref: "r2" });
+      void nextOf(ana, "chat", (m) => m.ref === "r2").then((m) => (echoed = m), () => {});
+      return false;
+    }, "a chat to be accepted again after Redis restarted", 15_000);
+    t.match(await nextOf(bruno, "chat", (m) => m.message === "voltou"), { client_name: "ana" }, "and it reaches the other server");
+  });
+
+  t.test("a server killed: its clients leave the others' lists within 15 s, and their names are free", async (t: Tester) => {
+    const [one] = await cluster(t);
+    const ana = await joinAs(t, one, "ana");
+    const doomed = new Script(t, "server.ts", ["--port", "0", "--redis", redis.url, "--db", db, "--quiet"], { [HEARTBEAT_ENV]: "1500" });
+    const port = Number((await doomed.waitFor(/listening on [^:]+:(\d+)/))[1]);
+    const carla = await Peer.connect(t, port);
+    carla.send({ type: "join", client_name: "carla" });
+    t.match(await carla.next(), { type: "welcome" });
+    t.match(await nextOf(ana, "join"), { client_name: "carla" });
+    const killedAt = Date.now();
+    doomed.child.kill("SIGKILL");
+    t.match(await nextOf(ana, "leave"), { client_name: "carla", reason: "lost" });
+    t.ok(Date.now() - killedAt < 15_000, `seen within 15 s (${Date.now() - killedAt} ms)`);
+    t.ok(await joinAs(t, one, "carla"), "carla's name is free again");
+  });
+});
