@@ -11,7 +11,7 @@ import { detectLang, LANGS, TEXTS } from "./common/catalogue.js";
 import { isUtf8Locale } from "./common/format.js";
 import { isMain, parseOptions, parsePort, runMain, UsageError } from "./common/cli.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "./protocol.js";
-import { ChatClient, EXIT_FAILURE, EXIT_UNDELIVERED, PASSWORD_ENV } from "./client/connection.js";
+import { ChatClient, EXIT_FAILURE, EXIT_UNDELIVERED, PASSWORD_ENV, type ServerAddress } from "./client/connection.js";
 import { socketErrorText } from "./client/run-command.js";
 import { runLineMode } from "./client/line-mode.js";
 import { STATUS_PREFIX, statusLine } from "./common/launch-contract.js";
@@ -21,7 +21,9 @@ export const USAGE = `Usage: npx tsx client.ts [options]
 Joins the chat server. Type /help once joined for the commands.
 
 Options:
-  --host H        server address (default ${DEFAULT_HOST})
+  --host H        server address (default ${DEFAULT_HOST}); several servers of
+                  one chat as H:P,H:P,...: the first is joined, and when its
+                  connection is lost the client rejoins on the next
   --port P        server port (default ${DEFAULT_PORT})
   --name N        join under this name instead of asking
   --password P    password of that name, if registered (or set ${PASSWORD_ENV})
@@ -37,7 +39,19 @@ In a terminal it opens a full-screen interface. With standard input from a
 pipe, each line is read as if typed; the client leaves when the input ends,
 once the server has taken every line (exit code ${EXIT_UNDELIVERED} if one was not delivered).`;
 
-/** The machine-readable line `--supervised` prints when the connection's state changes. */
+/** `--host`: one host, or several servers of one chat as `H:P,H:P` (a server without a port is on `port`; an IPv6 address in brackets). */
+export function parseServers(text: string, port: number): ServerAddress[] {
+  return text.split(",").map((item) => {
+    const address = item.trim();
+    const match = /^\[(.+)\]:(\d+)$/.exec(address) ?? /^([^:]+):(\d+)$/.exec(address);
+    if (!match) return { host: address.replace(/^\[(.*)\]$/, "$1"), port };
+    return { host: match[1]!, port: parsePort(match[2]!, "--host") };
+  }).filter((server) => {
+    if (server.host === "") throw new UsageError(`--host: no address in "${text}"`);
+    return true;
+  });
+}
+
 async function main(): Promise<number> {
   const values = parseOptions(process.argv.slice(2), {
     host: { type: "string" },
@@ -60,9 +74,10 @@ async function main(): Promise<number> {
     throw new UsageError(`--lang must be one of ${LANGS.join(", ")}, not "${values.lang}"`);
   }
   const t = TEXTS[detectLang(values.lang)];
+  const [first, ...alternates] = parseServers(values.host ?? DEFAULT_HOST, values.port === undefined ? DEFAULT_PORT : parsePort(values.port));
   const client = new ChatClient({
-    host: values.host ?? DEFAULT_HOST,
-    port: values.port === undefined ? DEFAULT_PORT : parsePort(values.port),
+    ...first!,
+    alternates,
     password: values.password ?? (process.env[PASSWORD_ENV] || undefined),
     tls: values.tls || values.ca || values.insecure ? { ca: values.ca ? readFileSync(values.ca) : undefined, insecure: values.insecure } : undefined,
   });

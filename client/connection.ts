@@ -58,6 +58,8 @@ export interface ClientOptions {
   host?: string;
   /** @default DEFAULT_PORT */
   port?: number;
+  /** Other servers of the same chat (`--host a:9999,b:10000`): when the connection is lost, the next one is tried, in turn. */
+  alternates?: ServerAddress[];
   /** Password of the (registered) name to join. */
   password?: string | undefined;
   /** Reconnect and rejoin after losing a joined session. @default true */
@@ -69,6 +71,19 @@ export interface ClientOptions {
   /** Connect over TLS: `ca` trusts that certificate too; `insecure` accepts one that cannot be verified. */
   tls?: { ca?: Buffer | undefined; insecure?: boolean | undefined } | undefined;
 }
+
+/** Where a server listens. */
+export interface ServerAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * How long a client that moved to another server of the chat keeps asking
+ * for its name back: its old server's users are gone from the others within
+ * 15 s of its death (PROTOCOL.md), until then the name is still taken.
+ */
+export const FAILOVER_NAME_WAIT_MS = 20_000;
 
 type Phase = "idle" | "connecting" | "joining" | "joined" | "unjoined" | "reconnecting" | "quitting" | "closed";
 
@@ -159,8 +174,9 @@ interface PendingRequest {
 }
 
 export class ChatClient extends EventEmitter<ClientEvents> {
-  readonly host: string;
-  readonly port: number;
+  /** The servers this client may connect to (one, or several of one chat), and the one it uses now. */
+  private readonly servers: ServerAddress[];
+  private serverIndex = 0;
   /** The name the server granted, kept for rejoining. */
   name: string | undefined;
   /** The password of that name, kept for rejoining. */
@@ -186,7 +202,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   chat: ChatState = EMPTY_CHAT_STATE;
   /** The current room: chats without a recipient and moderation go there. The lobby until another is chosen. */
   room: string = LOBBY;
-  private readonly options: Required<Omit<ClientOptions, "host" | "port" | "password" | "tls">>;
+  private readonly options: Required<Omit<ClientOptions, "host" | "port" | "password" | "tls" | "alternates">>;
   private readonly tlsOptions: ClientOptions["tls"];
   private phase: Phase = "idle";
   private reported: ConnectionState | undefined;
@@ -215,8 +231,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
 
   constructor(options: ClientOptions = {}) {
     super();
-    this.host = options.host ?? DEFAULT_HOST;
-    this.port = options.port ?? DEFAULT_PORT;
+    this.servers = [{ host: options.host ?? DEFAULT_HOST, port: options.port ?? DEFAULT_PORT }, ...(options.alternates ?? [])];
     this.password = options.password;
     this.tlsOptions = options.tls;
     this.options = {
@@ -226,8 +241,21 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     };
   }
 
+  get host(): string {
+    return this.servers[this.serverIndex]!.host;
+  }
+
+  get port(): number {
+    return this.servers[this.serverIndex]!.port;
+  }
+
   get address(): string {
     return `${this.host}:${this.port}`;
+  }
+
+  /** Several servers of one chat were given: a lost connection moves to the next. */
+  get failsOver(): boolean {
+    return this.servers.length > 1;
   }
 
   /** The connection is open (joined or not). */
@@ -257,7 +285,15 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   /** Opens the TCP connection; rejects with the socket error (ECONNREFUSED, ...). */
   async connect(): Promise<void> {
     this.setPhase("connecting");
-    await this.openSocket();
+    // Several servers of one chat: the first that answers.
+    for (let tried = 1; ; tried++) {
+      try {
+        return await this.openSocket();
+      } catch (error) {
+        if (tried >= this.servers.length) throw error;
+        this.serverIndex = (this.serverIndex + 1) % this.servers.length;
+      }
+    }
   }
 
   /** Asks for a name; resolves with the welcome, rejects with a JoinError saying why not. */
@@ -675,7 +711,12 @@ export class ChatClient extends EventEmitter<ClientEvents> {
       this.reconnectAtOnce = false;
       delay = 0;
     }
+    const failoverUntil = Date.now() + FAILOVER_NAME_WAIT_MS;
+    let moveOn = true;
     for (let attempt = 1; ; attempt++) {
+      // Several servers of one chat: the next one in turn (the one just lost is likely still down).
+      if (moveOn) this.serverIndex = (this.serverIndex + 1) % this.servers.length;
+      moveOn = true;
       this.emit("reconnecting", delay, attempt);
       await this.sleep(delay);
       if (this.phase !== "reconnecting") return;
@@ -689,7 +730,9 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         return;
       } catch (error) {
         if (this.phase !== "reconnecting") return;
-        if (error instanceof JoinError && (error.refusesName || error.code === "banned")) {
+        // On another server the name is held by the lost session until its server is found dead: asked again meanwhile.
+        const heldByLostSession = error instanceof JoinError && error.code === "name_taken" && this.servers.length > 1 && Date.now() < failoverUntil;
+        if (error instanceof JoinError && (error.refusesName || error.code === "banned") && !heldByLostSession) {
           // Trying the same name again would be refused forever (a ban lasts until lifted): the connection stays open for another name.
           this.setPhase("unjoined");
           this.emit("rejoinRefused", error);
@@ -697,6 +740,11 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         }
         this.socket?.destroy();
         this.emit("reconnectFailed", error as Error);
+        if (heldByLostSession) {
+          moveOn = false; // this server answers: stay, and ask again soon
+          delay = this.options.reconnectDelayMs;
+          continue;
+        }
       }
       delay = Math.min(Math.max(delay * 2, this.options.reconnectDelayMs), this.options.maxReconnectDelayMs);
     }

@@ -121,7 +121,8 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
   });
   client.on("history", (batch) => historyLines(batch, client.name, t, client.room).forEach(show));
   client.on("lost", () => show({ kind: "error", text: t.connectionLost(client.address) }));
-  client.on("reconnecting", (delay, attempt) => show({ kind: "info", text: t.reconnecting(delay / 1000, attempt) }));
+  // With several servers of one chat, which one it tries now.
+  client.on("reconnecting", (delay, attempt) => show({ kind: "info", text: t.reconnecting(delay / 1000, attempt, client.failsOver ? client.address : undefined) }));
   client.on("reconnectFailed", (error) => show({ kind: "error", text: t.reconnectFailed(socketErrorText(error, t)) }));
   client.on("rejoined", (welcome) => show({ kind: "info", text: rejoinedText(welcome, t) }));
   client.on("putOut", (msg) => {
