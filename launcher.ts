@@ -13,6 +13,7 @@ import { DEFAULT_HOST, DEFAULT_NAME_PREFIX, DEFAULT_PORT, nameKey, nameProblem }
 import { DATABASE_FILE_PATTERN, gatewayArgs, planInstances, type LauncherOptions } from "./launcher/plan.js";
 import { Supervisor } from "./launcher/supervisor.js";
 import { runPiped } from "./launcher/piped.js";
+import { hasRedisServer, NO_REDIS_SERVER, startClusterServices, type ClusterServices } from "./launcher/cluster-services.js";
 
 export const USAGE = `Usage: npx tsx launcher.ts [options]
 
@@ -34,9 +35,14 @@ Options:
   --text            each server also serves plain text (nc) on port PORT+N+i
   --web             each server also serves the browser page on port
                     PORT+2N+i (its chat port serves the page anyway)
+  --cluster         the servers are one chat: the launcher also starts a
+                    redis-server (from PATH: apt-get install redis-server)
+                    and a PostgreSQL (from npm), both kept in --db-dir, and
+                    each client moves to another server if its own stops
   -h, --help        show this help
 
-Servers are independent: a client talks only with the clients on its own server.
+Without --cluster the servers are independent: a client talks only with the
+clients on its own server.
 
 In a terminal: one screen with every instance (the focused one large when
 they do not all fit). Tab / Shift+Tab (or the arrow keys) move the focus,
@@ -60,6 +66,7 @@ export function parseLauncherArgs(args: string[]): LauncherOptions | undefined {
     "db-dir": { type: "string" },
     text: { type: "boolean" },
     web: { type: "boolean" },
+    cluster: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return undefined;
@@ -91,6 +98,7 @@ export function parseLauncherArgs(args: string[]): LauncherOptions | undefined {
     dbDir: values["db-dir"],
     text: values.text ?? false,
     web: values.web ?? false,
+    cluster: values.cluster ?? false,
   };
 }
 
@@ -100,12 +108,36 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  let services: ClusterServices | undefined;
+  if (options.cluster) {
+    if (!hasRedisServer()) {
+      process.stderr.write(`${NO_REDIS_SERVER}\n`);
+      return 1;
+    }
+    try {
+      services = await startClusterServices(options.dbDir ?? ".");
+    } catch (error) {
+      process.stderr.write(`${(error as Error).message}\n`);
+      return 1;
+    }
+  }
+  const clusterArgs = services ? ["--redis", services.redisUrl] : [];
   const supervisor = new Supervisor(planInstances(options), {
     host: options.host,
     lang: options.lang,
     dbDir: options.dbDir,
-    serverArgs: (i) => gatewayArgs(options, i),
+    serverArgs: (i) => [...gatewayArgs(options, i), ...clusterArgs],
+    sharedDb: services?.postgresUrl,
+    clusterPorts: services ? Array.from({ length: options.servers }, (_, i) => options.port + i) : undefined,
   });
+  try {
+    return await supervise(supervisor, options);
+  } finally {
+    await services?.stop();
+  }
+}
+
+async function supervise(supervisor: Supervisor, options: LauncherOptions): Promise<number> {
   // However the launcher stops, its children stop too: signals stop them
   // cleanly, 'exit' kills what is left, and every child also exits when its
   // standard input (a pipe from here) closes, which covers even SIGKILL.

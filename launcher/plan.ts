@@ -30,6 +30,8 @@ export interface LauncherOptions {
   text: boolean;
   /** Each server also serves the page on a port of its own (`--web-port`), after those. */
   web: boolean;
+  /** The servers are one chat, through a Redis and a PostgreSQL the launcher starts (`--cluster`). */
+  cluster: boolean;
 }
 
 /** The server options for server `index`'s extra ports: text ports follow the chat ports, then web ports. */
@@ -156,6 +158,11 @@ export function nextState(kind: InstanceKind, state: InstanceState, line: string
   return status ? STATE_OF_STATUS[status.state] : state;
 }
 
+/** A host as one item of a `--host H:P,H:P` list: an IPv6 address in brackets. */
+function hostForList(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
 /** The database file of the server on `port`: `chat-PORT.db` in `dbDir`, or in the working directory. */
 export function databaseFile(port: number, dbDir?: string): string {
   const file = DATABASE_FILE_PATTERN.replace("<port>", String(port));
@@ -168,13 +175,23 @@ export interface ChildOptions {
   dbDir?: string | undefined;
   /** More options for server i (its text and web ports). */
   serverArgs?: (index: number) => string[];
+  /** One database for every server (the cluster's PostgreSQL) instead of a file each. */
+  sharedDb?: string | undefined;
+  /** The servers' ports when they are one chat: each client is given them all, its own first, to move to the next if its server goes. */
+  clusterPorts?: number[] | undefined;
 }
 
 /** The command-line arguments of one instance's script (server.ts or client.ts). */
 export function childArgs(instance: InstanceSpec, options: ChildOptions): string[] {
   const address = ["--host", options.host, "--port", String(instance.port)];
   if (instance.kind === "server") {
-    return [...address, "--db", databaseFile(instance.port, options.dbDir), "--exit-on-stdin-end", ...(options.serverArgs?.(instance.server) ?? [])];
+    return [...address, "--db", options.sharedDb ?? databaseFile(instance.port, options.dbDir), "--exit-on-stdin-end", ...(options.serverArgs?.(instance.server) ?? [])];
+  }
+  const ports = options.clusterPorts;
+  if (ports && ports.length > 1) {
+    const own = ports.indexOf(instance.port);
+    const order = [...ports.slice(own), ...ports.slice(0, own)];
+    return ["--host", order.map((port) => `${hostForList(options.host)}:${port}`).join(","), "--name", instance.name, "--supervised", ...(options.lang ? ["--lang", options.lang] : [])];
   }
   return [...address, "--name", instance.name, "--supervised", ...(options.lang ? ["--lang", options.lang] : [])];
 }

@@ -27,9 +27,9 @@ const STATE_COLORS: Record<InstanceState, string> = {
 };
 
 /** The title: what runs, and that servers do not share a chat, in words that fit `columns` (never cut mid-sentence). */
-export function headerText(servers: number, clients: number, columns: number, t: LauncherTexts = LAUNCHER_TEXTS.en): string {
-  const long = `${t.title(servers, clients)} ${t.independent}`;
-  return stringWidth(long) <= columns ? long : `${t.title(servers, clients)} ${t.independentShort}`;
+export function headerText(servers: number, clients: number, columns: number, t: LauncherTexts = LAUNCHER_TEXTS.en, cluster = false): string {
+  const long = `${t.title(servers, clients)} ${cluster ? t.oneChat(servers) : t.independent}`;
+  return stringWidth(long) <= columns ? long : `${t.title(servers, clients)} ${cluster ? t.oneChatShort(servers) : t.independentShort}`;
 }
 
 export const KEYS_HELP = LAUNCHER_TEXTS.en.keys;
@@ -174,9 +174,11 @@ export interface LauncherViewProps {
   notice?: string | undefined;
   /** The launcher's words: English unless --lang (or LANG) says Portuguese. */
   t?: LauncherTexts | undefined;
+  /** The servers are one chat (--cluster). */
+  cluster?: boolean | undefined;
 }
 
-export function LauncherView({ instances, focused, input, columns, rows, notice, t = LAUNCHER_TEXTS.en }: LauncherViewProps) {
+export function LauncherView({ instances, focused, input, columns, rows, notice, t = LAUNCHER_TEXTS.en, cluster = false }: LauncherViewProps) {
   const servers = instances.filter((i) => i.kind === "server");
   const clientCount = instances.length - servers.length;
   const layout = chooseLayout(instances, columns, rows);
@@ -185,7 +187,7 @@ export function LauncherView({ instances, focused, input, columns, rows, notice,
   return (
     <Box flexDirection="column" width={columns} height={rows}>
       <Text wrap="truncate" bold>
-        {headerText(servers.length, clientCount, columns, t)}
+        {headerText(servers.length, clientCount, columns, t, cluster)}
       </Text>
       <Box flexDirection="column" flexGrow={1}>
         {layout.kind === "grid" ? (
@@ -261,6 +263,7 @@ interface LauncherAppProps {
   supervisor: Supervisor;
   notice?: string | undefined;
   t?: LauncherTexts | undefined;
+  cluster?: boolean | undefined;
 }
 
 /** Instances in screen order: each server, then its clients, column by column. */
@@ -270,7 +273,7 @@ export function screenOrder(instances: Instance[]): Instance[] {
 }
 
 /** Owns focus, input and terminal size; re-renders on every supervisor event. */
-export function LauncherApp({ supervisor, notice, t }: LauncherAppProps) {
+export function LauncherApp({ supervisor, notice, t, cluster }: LauncherAppProps) {
   const { exit } = useApp();
   const [, refresh] = useReducer((n: number) => n + 1, 0);
   const order = useMemo(() => screenOrder(supervisor.instances), [supervisor]);
@@ -323,6 +326,7 @@ export function LauncherApp({ supervisor, notice, t }: LauncherAppProps) {
       rows={size.rows}
       notice={notice ?? refusal.current}
       t={t}
+      cluster={cluster}
     />
   );
 }
@@ -334,7 +338,7 @@ export async function runFullScreen(
   stopped: Promise<void>,
 ): Promise<number> {
   const t = LAUNCHER_TEXTS[detectLang(options.lang)];
-  const screen = renderFullScreen(<LauncherApp supervisor={supervisor} t={t} />);
+  const screen = renderFullScreen(<LauncherApp supervisor={supervisor} t={t} cluster={options.cluster} />);
   const { app } = screen;
   let failure: string | undefined;
   const started = supervisor.start().then(
@@ -342,7 +346,7 @@ export async function runFullScreen(
     (error: unknown) => {
       if (!(error instanceof StartError)) throw error;
       failure = t.cannotStart(error.instance, error.why);
-      app.rerender(<LauncherApp supervisor={supervisor} notice={failure} t={t} />);
+      app.rerender(<LauncherApp supervisor={supervisor} notice={failure} t={t} cluster={options.cluster} />);
     },
   );
   const never = new Promise<void>(() => {});

@@ -183,7 +183,8 @@ export class ChatServer implements GatewayHost {
     const server = new ChatServer(options, hub, store, link);
     try {
       // Caught up with the shared log (who is online, rooms) before the first client comes.
-      await link?.start(hub.chatFloor, (entries) => hub.applyEntries(entries));
+      await link?.start(hub.chatFloor, (entries) => hub.applyEntries(entries), () => hub.rosterEvent());
+      hub.live = true;
       await server.listenAll(options);
     } catch (error) {
       clearInterval(server.sweeper);

@@ -39,7 +39,7 @@ import { Outgoing, type Session, type SessionHandler } from "./session.js";
 import { chatId, privateConversation, StoreUnavailableError, type Friendship, type Page, type Store, type StoredChat } from "./store.js";
 import { GuestShares, MAILBOX_PAGE, MAILBOX_PAGE_BYTES, mailboxRefusal } from "./mailbox.js";
 import { HISTORY_REPLAY } from "./limits.js";
-import type { ChangeEvent, ClusterPort, LoggedEvent } from "./cluster/events.js";
+import type { ChangeEvent, ClusterPort, LoggedEvent, RosterEntry } from "./cluster/events.js";
 import { RemoteTransport, remoteSession, serverOf } from "./cluster/remote-member.js";
 import type { LogEntry } from "./cluster/shared-log.js";
 
@@ -239,6 +239,8 @@ export class Hub implements SessionHandler {
   private applying: Applying | undefined;
   /** The highest change number applied: a restored log continues above it. */
   lastApplied = 0;
+  /** Caught up with the shared log: a newcomer's `hello` is then answered with this server's roster. */
+  live = false;
 
   /**
    * Every type a client may send: what the session must be first, and its
@@ -400,6 +402,7 @@ export class Hub implements SessionHandler {
       // A Usuario<N> chosen here can have been taken on another server meanwhile: choose again.
       if ((await this.publish(session, msg, event, { ready })) !== "taken" || !grant.byDefault) return;
     }
+    this.error(session, msg, "busy", "No free name could be found just now; try again in a moment");
   }
 
   private async askChat(session: Session, msg: Message): Promise<void> {
@@ -461,6 +464,8 @@ export class Hub implements SessionHandler {
 
   private apply(event: LoggedEvent, own: OwnEvent | undefined): "done" | "taken" | void {
     if (event.kind === "gone") return this.serverGone(event.server, event.reason);
+    if (event.kind === "hello") return this.answerHello(event.server);
+    if (event.kind === "roster") return this.applyRoster(event.server, event.sessions);
     if (event.kind === "join") return this.applyJoin(event, own);
     const session = this.sessionsById.get(event.sid);
     // Its client left (or its server was found dead) before this came: nothing to do.
@@ -513,6 +518,71 @@ export class Hub implements SessionHandler {
       if (session.transport instanceof RemoteTransport) this.removeJoined(session, reason);
       else if (!this.closing) {
         session.disconnect("lost", Outgoing.of({ type: "error", code: "unavailable", message: "This server lost touch with the chat; connect again" }));
+      }
+    }
+  }
+
+  /** Another server joined the chat: it learns who is here from this server's roster. */
+  private answerHello(server: string): void {
+    if (!this.live || server === this.cluster!.server) return;
+    this.cluster!.append(this.rosterEvent()).catch((error: unknown) => this.log?.(`shared log: roster not sent: ${(error as Error).message}`));
+  }
+
+  /** This server's clients and their rooms, as a roster for the others. */
+  rosterEvent(): LoggedEvent {
+    const server = this.cluster!.server;
+    const sessions: RosterEntry[] = [];
+    for (const [sid, session] of this.sessionsById) {
+      if (serverOf(sid) !== server || !session.joined || this.clients.get(session.key!) !== session) continue;
+      sessions.push({
+        sid,
+        name: session.name!,
+        account: session.account,
+        features: [...session.features],
+        address: session.transport.address,
+        friends: [...(this.friendsOf.get(session.key!) ?? [])],
+        rooms: this.roomsOf(session.key!).map((room) => room.name),
+      });
+    }
+    return { kind: "roster", server, sessions, token: (this.nextToken++).toString(36) };
+  }
+
+  /**
+   * Makes this server's picture of `server`'s clients match its roster: those
+   * it no longer has leave, those missing join (a name held meanwhile by
+   * someone else: that client is told `name_taken` by its server and
+   * closed), and each is in the rooms it says.
+   */
+  private applyRoster(server: string, entries: RosterEntry[]): void {
+    const listed = new Set(entries.map((entry) => entry.sid));
+    for (const [sid, session] of this.sessionsById) {
+      if (serverOf(sid) === server && !listed.has(sid) && session.joined) this.removeJoined(session, "lost");
+    }
+    for (const entry of entries) {
+      let session = this.sessionsById.get(entry.sid);
+      const key = nameKey(entry.name);
+      const holder = this.clients.get(key);
+      if (holder && holder !== session) {
+        if (session && this.isLocal(session)) {
+          session.disconnect("quit", Outgoing.of({ type: "error", code: "name_taken", message: `The name ${quote(entry.name)} was taken while the chat was reconnecting` }));
+        }
+        continue;
+      }
+      if (!session) {
+        session = remoteSession(entry.sid, entry.address, this);
+        const frame: MessageFields = { type: "join", client_name: entry.name, features: entry.features };
+        const ready: JoinReady = { grant: { name: entry.name, account: entry.account }, friends: new Set(entry.friends), replays: new Map(), notices: [] };
+        this.admit(session, new Message(frame), false, ready);
+        this.idOf.set(session, entry.sid);
+        this.sessionsById.set(entry.sid, session);
+      }
+      for (const name of entry.rooms) {
+        let room = this.findRoom(name);
+        if (!room) {
+          room = new Room(name, "", false, false, `${server} ${this.applying?.seq ?? 0}`);
+          this.rooms.set(room.key, room);
+        }
+        if (!room.online.has(key)) this.enterRoom(session, room);
       }
     }
   }
@@ -627,7 +697,8 @@ export class Hub implements SessionHandler {
     const key = nameKey(grant.name);
     const holder = this.clients.get(key);
     if (holder && !grant.account) {
-      this.error(session, msg, "name_taken", `The name ${quote(grant.name)} is already in use`);
+      // A Usuario<N> taken on another server meanwhile: its server chooses again (askJoin), the client need not know.
+      if (!(grant.byDefault && this.cluster)) this.error(session, msg, "name_taken", `The name ${quote(grant.name)} is already in use`);
       return "taken";
     }
     const rooms = grant.account ? this.accountRooms(key) : [];
@@ -643,8 +714,9 @@ export class Hub implements SessionHandler {
     session.features = new Set((msg.features ?? []).filter((f): f is Feature => (FEATURES as readonly string[]).includes(f)));
     this.clients.set(key, session);
     if (grant.account) this.friendsOf.set(key, ready.friends);
-    this.log?.(`${grant.name} joined from ${session.transport.peer}${implicit ? " (seed client)" : ""}${grant.account ? " (account)" : ""}`);
     const local = this.isLocal(session);
+    const from = local ? `from ${session.transport.peer}` : `on server ${serverOf(session.transport.peer)}`;
+    this.log?.(`${grant.name} joined ${from}${implicit ? " (seed client)" : ""}${grant.account ? " (account)" : ""}`);
     if (local) {
       this.sendList(session, "welcome", msg.ref, (online) =>
         grant.refusal ? `${grant.refusal}; you are ${grant.name}` : `Welcome, ${grant.name}! ${online}`,
@@ -1487,7 +1559,8 @@ export class Hub implements SessionHandler {
 
   /** An error answering `msg` (with its ref), logged. */
   private errorFields(session: Session, msg: Message, code: ErrorCode, text: string): MessageFields {
-    this.log?.(`${session.label}: error ${code}: ${text}`);
+    // Another server's client: its server logs (and sends) the error.
+    if (this.isLocal(session)) this.log?.(`${session.label}: error ${code}: ${text}`);
     return answerFields(msg, { type: "error", code, message: text });
   }
 

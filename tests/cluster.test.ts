@@ -154,6 +154,13 @@ t.test("several servers, one chat", { skip: hasRedis ? false : NO_REDIS }, async
       return false;
     }, "a chat to be accepted again after Redis restarted", 15_000);
     t.match(await nextOf(bruno, "chat", (m) => m.message === "voltou"), { client_name: "ana" }, "and it reaches the other server");
+    const third = await testServer(t, { redis: redis.url, db });
+    const carla = await joinAs(t, third, "carla");
+    carla.send({ type: "list" });
+    t.same((await nextOf(carla, "list")).users, ["ana", "bruno", "carla"], "a server started after the log was lost learns who is online from the others' rosters");
+    const copy = await Peer.connect(t, third.address.port);
+    copy.send({ type: "join", client_name: "ana" });
+    t.match(await copy.next(), { type: "error", code: "name_taken" }, "and no name is held twice");
   });
 
   t.test("a server killed: its clients leave the others' lists within 15 s, and their names are free", async (t: Tester) => {

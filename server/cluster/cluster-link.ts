@@ -34,6 +34,8 @@ export class ClusterLink implements ClusterPort {
   private floor = 0;
   private restoring: Promise<void> | undefined;
   private stopped = false;
+  /** This server's clients as a roster (the hub's), appended when the log starts again. */
+  private roster: () => LoggedEvent = () => ({ kind: "roster", server: this.server, sessions: [], token: "" });
 
   private constructor(
     private readonly redis: RedisConnection,
@@ -65,8 +67,9 @@ export class ClusterLink implements ClusterPort {
    * it stands: who is online, rooms), then follows it and starts beating.
    * Resolves once caught up, before the server takes its first client.
    */
-  async start(floor: number, apply: (entries: Array<LogEntry<LoggedEvent>>) => void): Promise<void> {
+  async start(floor: number, apply: (entries: Array<LogEntry<LoggedEvent>>) => void, roster: () => LoggedEvent): Promise<void> {
     this.floor = floor;
+    this.roster = roster;
     await this.shared.restore(floor);
     const end = await this.shared.position();
     let caughtUp: () => void = () => {};
@@ -83,6 +86,8 @@ export class ClusterLink implements ClusterPort {
       (error) => this.options.log?.(`shared log: cannot read: ${error.message}`),
     );
     await ready;
+    // The others answer with their rosters: who is online even if the log no longer holds their joins.
+    await this.shared.append({ kind: "hello", server: this.server, token: "hello" });
     await this.beat();
     this.timer = setInterval(() => void this.beat(), this.heartbeatMs / 3).unref();
   }
@@ -110,11 +115,20 @@ export class ClusterLink implements ClusterPort {
     this.redis.destroy();
   }
 
-  /** Redis lost the log (restarted empty): a new epoch, numbers above every one applied here. */
+  /**
+   * Redis is back, or refused an append for a lost log: adopts the log's
+   * epoch and, if Redis started again empty (a new epoch), numbers continue
+   * above every one applied here and this server's clients go back into the
+   * log (its roster), so that every server has them again.
+   */
   private restore(): Promise<void> {
-    this.restoring ??= this.shared
-      .restore(this.floor)
-      .then((epoch) => this.options.log?.(`shared log: restored (epoch ${epoch})`))
+    this.restoring ??= (async () => {
+      const before = this.shared.epoch;
+      const epoch = await this.shared.restore(this.floor);
+      if (epoch === before) return;
+      await this.shared.append(this.roster());
+      this.options.log?.(`shared log: started again (epoch ${epoch}); this server's clients told to the others`);
+    })()
       .catch((error: unknown) => this.options.log?.(`shared log: cannot restore yet: ${(error as Error).message}`))
       .finally(() => (this.restoring = undefined));
     return this.restoring;
@@ -139,6 +153,7 @@ export class ClusterLink implements ClusterPort {
   private redisState(up: boolean, why?: string): void {
     if (this.stopped) return;
     this.options.log?.(up ? "Redis is back" : `Redis is away: ${why ?? ""}; changes are refused (unavailable) until it is back`);
+    if (up && this.reader) void this.restore();
   }
 }
 

@@ -39,7 +39,22 @@ export type ChangeEvent =
   /** A client's connection ended on its server. */
   | { kind: "leave"; sid: string; reason: LeaveReason }
   /** Every client of a server is gone: it stopped (`shutdown`) or died (`lost`, appended by a survivor). */
-  | { kind: "gone"; server: string; reason: LeaveReason };
+  | { kind: "gone"; server: string; reason: LeaveReason }
+  /** A server joins the chat (or the log started again): every other server answers with its roster. */
+  | { kind: "hello"; server: string }
+  /** The clients a server holds now, with their rooms: the others make their picture of it match (after Redis lost the log, or for a newcomer). */
+  | { kind: "roster"; server: string; sessions: RosterEntry[] };
+
+/** One client in a roster: what its join said, and the rooms it is in. */
+export interface RosterEntry {
+  sid: string;
+  name: string;
+  account: boolean;
+  features: string[];
+  address: string;
+  friends: string[];
+  rooms: string[];
+}
 
 /** Each appended event also carries a token, so that its server recognises it when it reads it back. */
 export type LoggedEvent = ChangeEvent & { token: string };
