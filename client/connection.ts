@@ -713,6 +713,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     }
     const failoverUntil = Date.now() + FAILOVER_NAME_WAIT_MS;
     let moveOn = true;
+    let toldNameHeld = false;
     for (let attempt = 1; ; attempt++) {
       // Several servers of one chat: the next one in turn (the one just lost is likely still down).
       if (moveOn) this.serverIndex = (this.serverIndex + 1) % this.servers.length;
@@ -739,8 +740,10 @@ export class ChatClient extends EventEmitter<ClientEvents> {
           return;
         }
         this.socket?.destroy();
-        this.emit("reconnectFailed", error as Error);
+        // Said once: the name stays taken for a few seconds, and the attempts that follow say they go on.
+        if (!(heldByLostSession && toldNameHeld)) this.emit("reconnectFailed", error as Error);
         if (heldByLostSession) {
+          toldNameHeld = true;
           moveOn = false; // this server answers: stay, and ask again soon
           delay = this.options.reconnectDelayMs;
           continue;

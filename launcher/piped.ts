@@ -27,7 +27,7 @@ export async function runPiped(supervisor: Supervisor, options: LauncherOptions,
     return 1;
   }
   started = true;
-  say(`${t.running(options.servers, supervisor.clients.length)} ${options.cluster ? t.oneChat(options.servers) : t.independent}`);
+  say(options.cluster ? `${t.clusterTitle(options.servers, supervisor.clients.length)} ${t.oneChat}` : `${t.running(options.servers, supervisor.clients.length)} ${t.independent}`);
   if (options.demo) {
     const silent = await runDemo(supervisor);
     if (silent.length > 0) say(t.demoSilent(silent));

@@ -28,8 +28,12 @@ const STATE_COLORS: Record<InstanceState, string> = {
 
 /** The title: what runs, and that servers do not share a chat, in words that fit `columns` (never cut mid-sentence). */
 export function headerText(servers: number, clients: number, columns: number, t: LauncherTexts = LAUNCHER_TEXTS.en, cluster = false): string {
-  const long = `${t.title(servers, clients)} ${cluster ? t.oneChat(servers) : t.independent}`;
-  return stringWidth(long) <= columns ? long : `${t.title(servers, clients)} ${cluster ? t.oneChatShort(servers) : t.independentShort}`;
+  if (cluster) {
+    const long = `${t.clusterTitle(servers, clients)} ${t.oneChat}`;
+    return stringWidth(long) <= columns ? long : t.clusterTitle(servers, clients);
+  }
+  const long = `${t.title(servers, clients)} ${t.independent}`;
+  return stringWidth(long) <= columns ? long : `${t.title(servers, clients)} ${t.independentShort}`;
 }
 
 export const KEYS_HELP = LAUNCHER_TEXTS.en.keys;

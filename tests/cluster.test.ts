@@ -8,7 +8,9 @@ import t from "tap";
 import type { Message, MessageFields } from "../protocol.js";
 import type { ChatServer } from "../server/chat-server.js";
 import { HEARTBEAT_ENV } from "../server/cluster/cluster-link.js";
-import { eventually, Script, testServer, type Teardown } from "./helpers/helpers.js";
+import { once } from "node:events";
+import { ChatClient } from "../client/connection.js";
+import { eventually, Script, testServer, within, type Teardown } from "./helpers/helpers.js";
 import { startPostgres } from "./helpers/postgres.js";
 import { hasRedis, NO_REDIS, TestRedis } from "./helpers/redis.js";
 import { Peer } from "./helpers/test-clients.js";
@@ -133,6 +135,22 @@ t.test("several servers, one chat", { skip: hasRedis ? false : NO_REDIS }, async
     const common = (a: string[], b: string[]) => a.filter((m) => b.includes(m));
     t.same(common(order(seen[0]!), order(seen[1]!)), common(order(seen[1]!), order(seen[0]!)), "one order on both servers");
     t.same(common(order(seen[0]!), order(seen[3]!)), common(order(seen[3]!), order(seen[0]!)));
+  });
+
+  t.test("a client given both servers moves to the other when its own stops, and is back in the chat", async (t) => {
+    const [one, two] = await cluster(t);
+    const ana = await joinAs(t, two, "ana");
+    const client = new ChatClient({ host: "127.0.0.1", port: one.address.port, alternates: [{ host: "127.0.0.1", port: two.address.port }], reconnectDelayMs: 50 });
+    t.teardown(() => client.close());
+    await client.connect();
+    await client.join("dora");
+    t.match(await nextOf(ana, "join"), { client_name: "dora" });
+    const rejoined = once(client, "rejoined");
+    await one.close();
+    t.match(await nextOf(ana, "leave"), { client_name: "dora", reason: "shutdown" }, "the others see it leave at once when its server stops");
+    await within(rejoined, "dora to rejoin on the other server");
+    t.equal(client.address, `127.0.0.1:${two.address.port}`);
+    t.match(await nextOf(ana, "join"), { client_name: "dora" }, "and come back");
   });
 
   t.test("Redis lost and restarted empty: unavailable meanwhile, then one chat again", async (t) => {

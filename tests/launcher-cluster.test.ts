@@ -1,0 +1,69 @@
+/**
+ * `launcher.ts --cluster`: its servers are one chat (a redis-server from
+ * PATH and a PostgreSQL from npm, started in --db-dir), clients on different
+ * servers talk, and when it stops nothing is left: no server, no client, no
+ * Redis, no PostgreSQL, no port.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import t from "tap";
+import { planInstances, childArgs } from "../launcher/plan.js";
+import { parseLauncherArgs } from "../launcher.js";
+import { eventually, freePorts, Script } from "./helpers/helpers.js";
+import { hasRedis, NO_REDIS } from "./helpers/redis.js";
+
+/** Seven processes, PostgreSQL's first start among them, on a small machine. */
+const START_MS = 120_000;
+
+/** Every process below `pid`, children's children included. */
+function descendants(pid: number): number[] {
+  let direct: number[];
+  try {
+    direct = execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).split("\n").filter((s) => s.trim()).map(Number);
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+  return direct.flatMap((child) => [child, ...descendants(child)]);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+t.test("--cluster: servers share one database, and each client is given every server, its own first", async (t) => {
+  t.match(parseLauncherArgs(["--servers", "2", "--cluster"]), { cluster: true, servers: 2 });
+  t.match(parseLauncherArgs([]), { cluster: false });
+  const [server, , , client] = planInstances({ port: 7000, servers: 2, names: ["ana", "bruno"] });
+  const options = { host: "127.0.0.1", sharedDb: "postgres://chat:chat@127.0.0.1:5432/postgres", clusterPorts: [7000, 7001] };
+  t.same(childArgs(server!, options).slice(4, 6), ["--db", options.sharedDb]);
+  t.same(childArgs(client!, options).slice(0, 2), ["--host", "127.0.0.1:7001,127.0.0.1:7000"], "bruno, on the second server, has it first");
+  t.same(childArgs(client!, { ...options, host: "::1" }).slice(0, 2), ["--host", "[::1]:7001,[::1]:7000"]);
+});
+
+t.test("without a terminal: 2 servers as one chat, 3 clients talking across them, nothing left behind", { skip: hasRedis ? false : NO_REDIS }, async (t) => {
+  const port = await freePorts(2);
+  const dir = t.testdir();
+  const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "3", "--port", String(port), "--db-dir", dir, "--cluster"]);
+  await launcher.waitFor(/\[launcher\] Chat launcher: 2 servers, one chat, 3 clients\./, { ms: START_MS });
+  const children = descendants(launcher.child.pid!);
+  t.ok(existsSync(path.join(dir, "chat-postgres")), "PostgreSQL keeps its files in --db-dir");
+
+  launcher.type("Usuario0 hello from the first server");
+  await launcher.waitFor(/\[Usuario1\] .*Usuario0 \[No subject\]: hello from the first server/);
+  launcher.type("Usuario1 @Usuario2 psst");
+  await launcher.waitFor(/\[Usuario2\] .*Usuario1 → you \(private\) \[No subject\]: psst/);
+  launcher.type("Usuario2 /clientes");
+  await launcher.waitFor(/\[Usuario2\] Online \(3\): Usuario0, Usuario1, Usuario2\n/);
+
+  launcher.child.kill("SIGTERM");
+  t.match(await launcher.exited, { code: 0 });
+  // PostgreSQL's workers end just after its postmaster, which the launcher waited for: no event of ours says when.
+  await eventually(() => children.filter(isAlive).length === 0, "every process to end", 10_000);
+  t.same(children.filter(isAlive), [], "no process remains: servers, clients, redis-server and PostgreSQL all stopped");
+});
