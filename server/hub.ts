@@ -625,6 +625,8 @@ export class Hub implements SessionHandler {
     if (error instanceof StoreUnavailableError) {
       return this.error(session, msg, "unavailable", "The chat's database cannot be reached; try again in a moment");
     }
+    // Several servers: Redis (the shared log, the shared counts) cannot be reached.
+    if (error instanceof Error && error.name === "RedisUnavailable") return this.error(session, msg, "unavailable", UNAVAILABLE_TEXT);
     // Not the client's fault (the store failed, or closed at shutdown; a bug): the operator sees it on stderr.
     process.stderr.write(`Error handling ${msg.type} from ${session.label}: ${(error as Error).stack ?? String(error)}\n`);
   }
@@ -778,7 +780,8 @@ export class Hub implements SessionHandler {
     }
     if (implicit) return refuse("password_required", `The name ${quote(requested)} is registered`);
     const address = session.transport.address;
-    if (this.attempts.blocked(key, address)) {
+    // With several servers the wrong passwords tried on all of them count together.
+    if (this.attempts.blocked(key, address) || (await this.cluster?.attempts.blocked(key, address))) {
       return refuse("too_many_attempts", `Too many wrong passwords for ${quote(account.name)}; try again in a few minutes`);
     }
     if (msg.password === undefined) {
@@ -800,11 +803,13 @@ export class Hub implements SessionHandler {
     }
     if (!right) {
       this.namePacing.fail(key);
+      await this.cluster?.attempts.fail(key, address);
       this.log?.(`${session.transport.peer}: wrong password for ${account.name}`);
       return refuse("bad_password", `Wrong password for ${quote(account.name)}`);
     }
     this.attempts.succeed(key, address);
     this.namePacing.succeed(key, address);
+    await this.cluster?.attempts.succeed(key, address);
     return { name: account.name, account: true };
   }
 

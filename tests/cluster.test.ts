@@ -85,6 +85,26 @@ t.test("several servers, one chat", { skip: hasRedis ? false : NO_REDIS }, async
     t.equal(new Set(guests).size, 4, `four nameless joins on two servers get four names (${guests.join(", ")})`);
   });
 
+  t.test("accounts: a login on either server; wrong passwords on both count together; a login on the other takes over", async (t) => {
+    const [one, two] = await cluster(t);
+    const guest = await joinAs(t, one, "eva");
+    guest.send({ type: "register", password: "senha da eva" });
+    t.match(await nextOf(guest, "registered"), { client_name: "eva" });
+    const guesses = [one, two, one, two, one].map((server) => server.address.port);
+    for (const port of guesses) {
+      const peer = await Peer.connect(t, port);
+      peer.send({ type: "join", client_name: "eva", password: "errada" });
+      t.match(await peer.next(), { type: "error", code: "bad_password" });
+    }
+    const sixth = await Peer.connect(t, two.address.port);
+    sixth.send({ type: "join", client_name: "eva", password: "senha da eva" });
+    t.match(await sixth.next(), { type: "error", code: "too_many_attempts" }, "five wrong on two servers block the sixth, right or not");
+    const elsewhere = await Peer.connect(t, two.address.port, { localAddress: "127.0.0.2" });
+    elsewhere.send({ type: "join", client_name: "eva", password: "senha da eva" });
+    t.match(await elsewhere.next(), { type: "welcome", account: true }, "from another address the account logs in on the other server");
+    t.match(await nextOf(guest, "error"), { code: "logged_in_elsewhere" }, "taking over the session on the first");
+  });
+
   t.test("rooms and moderation: an operator on one server mutes and kicks a member on the other", async (t) => {
     const [one, two] = await cluster(t);
     const ana = await joinAs(t, one, "ana");

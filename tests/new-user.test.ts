@@ -11,11 +11,14 @@ import { findRoom } from "../client/chat-state.js";
 import { describe } from "../common/format.js";
 import { TEXTS } from "../common/catalogue.js";
 import type { Message } from "../protocol.js";
-import { Script, testServer, within } from "./helpers/helpers.js";
+import { Script, testServer, WAIT_MS, within } from "./helpers/helpers.js";
 import { startServer } from "../server/chat-server.js";
 import { Peer } from "./helpers/test-clients.js";
 
 type Tester = import("tap").Test;
+/** A client script loading TypeScript, on a busy machine: far more than a frame's wait. */
+const SCRIPT_MS = WAIT_MS * 4;
+
 const en = TEXTS.en;
 
 async function joined(t: Tester, port: number, name: string, password?: string): Promise<ChatClient> {
@@ -106,7 +109,7 @@ t.test("/register says a password is too short after the first entry, not after 
   const { port } = (await testServer(t)).address;
   const bia = new Script(t, "client.ts", ["--port", String(port), "--name", "bia"]);
   bia.child.stdin.end("/register\nshort\nhello after\n");
-  t.match(await within(bia.exited, "the client to end"), { code: 0 });
+  t.match(await within(bia.exited, "the client to end", SCRIPT_MS), { code: 0 });
   t.match(bia.stdout, /Password too weak: use at least 8 characters\.\n/);
   t.notMatch(bia.stdout, /same password again|passwords differ/);
   t.match(bia.stdout, /you \[No subject\]: hello after/, "the next line is a line again");
@@ -119,7 +122,7 @@ t.test("a wrong password in line mode is said once, not again as a refused name 
   await first.quit();
   const ana = new Script(t, "client.ts", ["--port", String(port), "--name", "ana", "--password", "wrong one"]);
   ana.child.stdin.end();
-  t.match(await within(ana.exited, "the client to end"), { code: 1 });
+  t.match(await within(ana.exited, "the client to end", SCRIPT_MS), { code: 1 });
   t.equal(ana.stdout.match(/Wrong password/g)?.length, 1, ana.stdout);
   t.notMatch(ana.stdout, /Name refused/);
 });
@@ -182,5 +185,5 @@ t.test("a guest is back in its rooms after the server restarts, and its lines st
   }
   t.match(inY, { type: "list", room: "#y", users: ["ana"] }, "#y entered again too");
   ana.child.stdin.end();
-  t.match(await within(ana.exited, "the client to end"), { code: 0 });
+  t.match(await within(ana.exited, "the client to end", SCRIPT_MS), { code: 0 });
 });

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { ClusterPort, LoggedEvent } from "./events.js";
 import { CLEANUP_CLAIM_MS, HEARTBEAT_MS, Heartbeats } from "./heartbeats.js";
 import { redisClient, type RedisConnection } from "./redis.js";
+import { RedisAttempts } from "./shared-attempts.js";
 import { DEFAULT_PREFIX, EpochChanged, SharedLog, type LogEntry, type LogReader } from "./shared-log.js";
 
 /** Environment variable that shortens the heartbeat (tests of a dead server): milliseconds. */
@@ -25,6 +26,7 @@ export interface ClusterLinkOptions {
 
 export class ClusterLink implements ClusterPort {
   readonly server = randomBytes(6).toString("hex");
+  readonly attempts: RedisAttempts;
   private readonly shared: SharedLog<LoggedEvent>;
   private readonly heartbeats: Heartbeats;
   private readonly heartbeatMs: number;
@@ -44,6 +46,7 @@ export class ClusterLink implements ClusterPort {
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     this.shared = new SharedLog<LoggedEvent>(redis, { server: this.server, prefix });
     this.heartbeats = new Heartbeats(redis, prefix);
+    this.attempts = new RedisAttempts(redis, prefix);
     this.heartbeatMs = options.heartbeatMs ?? (Number(process.env[HEARTBEAT_ENV]) || HEARTBEAT_MS);
   }
 

@@ -65,4 +65,13 @@ export interface ClusterPort {
   readonly server: string;
   /** Appends an event; resolves with its number. Rejects when Redis is away (nothing is then appended later). */
   append(event: LoggedEvent): Promise<number>;
+  /** Wrong passwords counted across every server. */
+  readonly attempts: SharedAttempts;
+}
+
+/** The attempt limit's count shared by the servers (a wrong password on any counts on all). */
+export interface SharedAttempts {
+  blocked(nameKey: string, address: string): Promise<boolean>;
+  fail(nameKey: string, address: string): Promise<void>;
+  succeed(nameKey: string, address: string): Promise<void>;
 }
