@@ -509,16 +509,23 @@ export class Hub implements SessionHandler {
 
   /**
    * A server stopped (`shutdown`) or was found dead (`lost`): its clients
-   * leave everywhere. Found dead ourselves (paused past our heartbeat), our
-   * clients are told and closed: they reconnect, here or elsewhere.
+   * leave everywhere. Found dead ourselves (paused past our heartbeat, cut
+   * off), our clients leave as everywhere else, but keep their connections:
+   * their roster goes back into the log and they are back (a guest whose
+   * name was taken meanwhile is told `name_taken` and closed).
    */
   private serverGone(server: string, reason: LeaveReason): void {
-    for (const [sid, session] of this.sessionsById) {
+    const ours = server === this.cluster!.server;
+    if (ours && this.closing) return;
+    const roster = ours ? this.rosterEvent() : undefined;
+    for (const [sid, session] of [...this.sessionsById]) {
       if (serverOf(sid) !== server) continue;
-      if (session.transport instanceof RemoteTransport) this.removeJoined(session, reason);
-      else if (!this.closing) {
-        session.disconnect("lost", Outgoing.of({ type: "error", code: "unavailable", message: "This server lost touch with the chat; connect again" }));
-      }
+      this.removeJoined(session, reason);
+      if (ours && session.open) this.sessionsById.set(sid, session); // still this server's client: its roster brings it back
+    }
+    if (roster) {
+      this.log?.("this server was taken for dead: its clients go back into the chat");
+      this.cluster!.append(roster).catch((error: unknown) => this.log?.(`shared log: roster not sent: ${(error as Error).message}`));
     }
   }
 
@@ -570,12 +577,10 @@ export class Hub implements SessionHandler {
       }
       if (!session) {
         session = remoteSession(entry.sid, entry.address, this);
-        const frame: MessageFields = { type: "join", client_name: entry.name, features: entry.features };
-        const ready: JoinReady = { grant: { name: entry.name, account: entry.account }, friends: new Set(entry.friends), replays: new Map(), notices: [] };
-        this.admit(session, new Message(frame), false, ready);
         this.idOf.set(session, entry.sid);
         this.sessionsById.set(entry.sid, session);
       }
+      if (!holder) this.rejoin(session, entry);
       for (const name of entry.rooms) {
         let room = this.findRoom(name);
         if (!room) {
@@ -585,6 +590,21 @@ export class Hub implements SessionHandler {
         if (!room.online.has(key)) this.enterRoom(session, room);
       }
     }
+  }
+
+  /** A client back in the chat from a roster: the others see it join (its own connection never closed, or is another server's). */
+  private rejoin(session: Session, entry: RosterEntry): void {
+    const key = nameKey(entry.name);
+    session.state = "joined";
+    session.name = entry.name;
+    session.key = key;
+    session.account = entry.account;
+    session.features = new Set(entry.features.filter((f): f is Feature => (FEATURES as readonly string[]).includes(f)));
+    this.clients.set(key, session);
+    if (entry.account) this.friendsOf.set(key, new Set(entry.friends));
+    this.log?.(`${entry.name} is back (${session.transport.peer})`);
+    this.broadcast(Outgoing.of({ type: "join", client_name: entry.name, message: `${entry.name} joined` }), session);
+    if (entry.account) this.tellPresence(session, true);
   }
 
   /** A connection of this server ended: every server removes its client when the log says so, retried while Redis is away. */

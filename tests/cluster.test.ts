@@ -14,6 +14,7 @@ import { eventually, Script, testServer, within, type Teardown } from "./helpers
 import { startPostgres } from "./helpers/postgres.js";
 import { hasRedis, NO_REDIS, TestRedis } from "./helpers/redis.js";
 import { Peer } from "./helpers/test-clients.js";
+import { NEEDS_PYTHON, python } from "./helpers/python.js";
 
 type Tester = import("tap").Test;
 
@@ -173,6 +174,19 @@ t.test("several servers, one chat", { skip: hasRedis ? false : NO_REDIS }, async
     t.match(await nextOf(ana, "join"), { client_name: "dora" }, "and come back");
   });
 
+  t.test("the seed 000 client, unchanged, on one server talks with a client on the other", NEEDS_PYTHON, async (t) => {
+    const [one, two] = await cluster(t);
+    const ana = await joinAs(t, two, "ana");
+    // It reads 3 frames: its welcome, its own message back, then ana's reply.
+    const seed = python("seed_client.py", [one.address.port, "joao", "olá do outro servidor", 3]);
+    t.match(await nextOf(ana, "join"), { client_name: "joao" });
+    t.match(await nextOf(ana, "chat"), { client_name: "joao", message: "olá do outro servidor" });
+    ana.send({ type: "chat", message: "oi joão" });
+    const { code, stdout, stderr } = await within(seed.done, "the seed client to finish");
+    t.equal(code, 0, stderr);
+    t.match(stdout, /^joao: Welcome, joao! Online \(2\): ana, joao\njoao: olá do outro servidor\nana: oi joão\n$/);
+  });
+
   t.test("Redis lost and restarted empty: unavailable meanwhile, then one chat again", async (t) => {
     const [one, two] = await cluster(t);
     const ana = await joinAs(t, one, "ana", { features: ["echo"] });
@@ -215,5 +229,35 @@ t.test("several servers, one chat", { skip: hasRedis ? false : NO_REDIS }, async
     t.match(await nextOf(ana, "leave"), { client_name: "carla", reason: "lost" });
     t.ok(Date.now() - killedAt < 15_000, `seen within 15 s (${Date.now() - killedAt} ms)`);
     t.ok(await joinAs(t, one, "carla"), "carla's name is free again");
+  });
+
+  t.test("a server paused past its heartbeat: its clients leave; resumed, they are back, but a name taken meanwhile is not", async (t: Tester) => {
+    const [one] = await cluster(t);
+    const ana = await joinAs(t, one, "ana");
+    const paused = new Script(t, "server.ts", ["--port", "0", "--redis", redis.url, "--db", db, "--quiet"], { [HEARTBEAT_ENV]: "1500" });
+    const port = Number((await paused.waitFor(/listening on [^:]+:(\d+)/))[1]);
+    const joinThere = async (name: string) => {
+      const peer = await Peer.connect(t, port);
+      peer.send({ type: "join", client_name: name });
+      t.match(await peer.next(), { type: "welcome" });
+      t.match(await nextOf(ana, "join"), { client_name: name });
+      return peer;
+    };
+    const dora = await joinThere("dora");
+    const eli = await joinThere("eli");
+    paused.child.kill("SIGSTOP");
+    t.teardown(() => paused.child.kill("SIGCONT"));
+    const left = [await nextOf(ana, "leave"), await nextOf(ana, "leave")].map((m) => m.client_name).sort();
+    t.same(left, ["dora", "eli"], "the others see its clients leave (lost)");
+    const newEli = await joinAs(t, one, "eli");
+    t.match(await nextOf(ana, "join"), { client_name: "eli" }, "another eli joins meanwhile");
+    paused.child.kill("SIGCONT");
+    t.match(await nextOf(ana, "join"), { client_name: "dora" }, "resumed: dora is back");
+    t.match(await nextOf(eli, "error"), { code: "name_taken" }, "eli's name is someone else's now: the old eli is told");
+    await eli.expectClosed();
+    dora.send({ type: "chat", message: "voltei" });
+    t.match(await nextOf(ana, "chat"), { client_name: "dora", message: "voltei" }, "and dora talks again, on the same connection");
+    newEli.send({ type: "list" });
+    t.same((await nextOf(newEli, "list")).users, ["ana", "dora", "eli"], "one eli in the chat");
   });
 });
