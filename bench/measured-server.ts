@@ -2,7 +2,9 @@
  * The real server (startServer) in a process the benchmark can measure: each
  * line "gc" on standard input collects garbage, then prints the resident and
  * heap memory as JSON. Run with --expose-gc. An argument names a SQLite
- * database file (the store on); without one, the store is in memory.
+ * database file or a PostgreSQL URL (the store on); without one, the store
+ * is in memory. A second names a Redis (`redis://...`): the server is then
+ * one of several forming one chat.
  *
  * The default options, but for the rate limit (the load generator's senders
  * are meant to go as fast as their readers) and room for 10,000 idle
@@ -14,7 +16,9 @@ import v8 from "node:v8";
 import { startServer } from "../server/chat-server.js";
 
 const db = process.argv[2];
-const server = await startServer({ port: 0, rateLimit: 0, maxClients: 20_000, ...(db && { db }) });
+/** A second argument: Redis's URL, for one of several servers forming one chat. */
+const redis = process.argv[3];
+const server = await startServer({ port: 0, rateLimit: 0, maxClients: 20_000, ...(db && { db }), ...(redis && { redis }) });
 console.log(`listening on ${server.address.host}:${server.address.port}`);
 readline.createInterface({ input: process.stdin }).on("line", () => {
   (globalThis as { gc?: () => void }).gc?.();
