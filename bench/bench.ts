@@ -56,6 +56,8 @@ interface Target {
   port: number;
   /** The processes whose CPU and writes the target costs (several servers and their Redis, for a cluster). */
   pids: number[];
+  /** For a cluster: each process's share, measured apart (each server, Redis). */
+  parts?: Array<{ name: string; pid: number }>;
   stop(): Promise<void>;
   /** A receiver connection, ready to receive (joined, or subscribed). */
   receiver(onData: (chunk: Buffer) => void): Promise<net.Socket>;
@@ -161,6 +163,7 @@ function clusterTarget(name: string, servers: Target[], extraPids: number[]): Ta
     name,
     port: servers[0]!.port,
     pids: [...servers.flatMap((server) => server.pids), ...extraPids],
+    parts: [...servers.map((server, i) => ({ name: `server ${i + 1}`, pid: server.pids[0]! })), ...extraPids.map((pid) => ({ name: "Redis", pid }))],
     stop: async () => {
       for (const server of servers) await server.stop();
     },
@@ -310,6 +313,8 @@ interface FanoutResult {
   ackP99Ms: number;
   lost: number;
   reordered: number;
+  /** For a cluster: CPU per delivery of each process (its CPU / every delivery), and per chat (its CPU / chats sent). */
+  parts?: Array<{ name: string; cpuMicrosPerDelivery: number; cpuMicrosPerChat: number }>;
   /** Receivers whose whole sequence of chats (every sender's, interleaved) differs from the first receiver's: 0 when all agree on one order. */
   disagree: number;
   /** The target process's CPU use while measuring: near 100 means it, not the load generator, was the limit. */
@@ -388,11 +393,13 @@ async function fanout(target: Target, receivers: number, seconds: number): Promi
   measuring = true;
   const started = performance.now();
   const cpuBefore = cpuSeconds(target.pids);
+  const partsBefore = target.parts?.map((part) => cpuSeconds([part.pid]));
   const writesBefore = writes(target.pids);
   await sleep(seconds * 1000);
   measuring = false;
   const elapsed = (performance.now() - started) / 1000;
   const cpuUsed = cpuSeconds(target.pids) - cpuBefore;
+  const partsUsed = target.parts?.map((part, i) => cpuSeconds([part.pid]) - partsBefore![i]!);
   const writesAfter = writes(target.pids);
   const cpuPercent = Math.round((cpuUsed / elapsed) * 100);
   stopping = true;
@@ -415,6 +422,13 @@ async function fanout(target: Target, receivers: number, seconds: number): Promi
     lost,
     reordered,
     disagree: orders.filter((order) => order !== orders[0]).length,
+    ...(partsUsed && {
+      parts: target.parts!.map((part, i) => ({
+        name: part.name,
+        cpuMicrosPerDelivery: round((partsUsed[i]! * 1e6) / Math.max(1, deliveries), 3),
+        cpuMicrosPerChat: round((partsUsed[i]! * 1e6 * receivers) / Math.max(1, deliveries), 1),
+      })),
+    }),
     cpuPercent,
     cpuMicrosPerDelivery: round((cpuUsed * 1e6) / Math.max(1, deliveries), 3),
     deliveriesPerWrite: round(deliveries / Math.max(1, writesAfter.calls - writesBefore.calls), 1),
@@ -765,7 +779,12 @@ async function main(): Promise<void> {
   });
   if (fanouts.length > 0) {
     console.log(`\nFan-out: ${SENDERS} senders, ${WINDOW} messages in flight each, ${MESSAGE_BYTES}-byte messages\n`);
-    console.log(table(ratioRows as unknown as Array<Record<string, unknown>>));
+    console.log(table(ratioRows.map(({ parts: _, ...row }) => row) as unknown as Array<Record<string, unknown>>));
+    const parts = fanouts.flatMap((f) => (f.parts ?? []).map((part) => ({ target: f.target, receivers: f.receivers, process: part.name, cpuMicrosPerDelivery: part.cpuMicrosPerDelivery, cpuMicrosPerChat: part.cpuMicrosPerChat })));
+    if (parts.length > 0) {
+      console.log("\nThe cluster's CPU by process (per delivery: its CPU over every delivery; per chat: over the chats sent)\n");
+      console.log(table(parts));
+    }
   }
   if (failoverMs !== undefined) console.log(`\nFailover: kill -9 of one of the servers on Redis; its users' leave reached the other's clients after ${failoverMs} ms.`);
   if (fanouts.length > 0 && !redis) console.log("\n(Redis not measured: install it with `apt-get install redis-server` to compare.)");

@@ -367,9 +367,7 @@ export class Hub implements SessionHandler {
       case "op":
       case "deop":
       case "invite":
-        return async (s, m) => {
-          await this.publish(s, m, { kind: "frame", sid: this.idOf.get(s)!, frame: fieldsOf(m), date: new Date().toISOString() });
-        };
+        return (s, m) => void this.publish(s, m, { kind: "frame", sid: this.idOf.get(s)!, frame: fieldsOf(m), date: new Date().toISOString() });
       default:
         return undefined;
     }
@@ -405,15 +403,16 @@ export class Hub implements SessionHandler {
     this.error(session, msg, "busy", "No free name could be found just now; try again in a moment");
   }
 
-  private async askChat(session: Session, msg: Message): Promise<void> {
+  private askChat(session: Session, msg: Message): void | Promise<void> {
     const to = msg.to ?? "";
     const event: ChangeEvent = { kind: "frame", sid: this.idOf.get(session)!, frame: fieldsOf(msg), date: new Date().toISOString() };
-    if (to !== "" && msg.room === undefined && !this.clients.has(nameKey(to))) {
-      const box = await this.mailboxFor(session, msg, to);
+    if (to === "" || msg.room !== undefined || this.clients.has(nameKey(to))) return void this.publish(session, msg, event);
+    // To someone not online: the store says whether it may be kept for them (the client's next frames wait).
+    return this.mailboxFor(session, msg, to).then((box) => {
       if (!box) return;
       if (box !== "online") event.offline = box;
-    }
-    await this.publish(session, msg, event);
+      void this.publish(session, msg, event);
+    });
   }
 
   private async askEnter(session: Session, msg: Message): Promise<void> {
@@ -423,23 +422,26 @@ export class Hub implements SessionHandler {
   }
 
   /**
-   * Appends an event for `session`'s frame `msg`; a join waits until it is
+   * Appends an event for `session`'s frame `msg`. The append is sent at once
+   * (before this returns), and one connection's commands reach Redis in
+   * order, so a client's next frame need not wait for this one's answer: it
+   * is appended after it all the same. A join's promise resolves once it is
    * applied (the session's next frame needs it joined). While the log cannot
    * be reached the client is told `unavailable`: nothing is kept to be
    * appended later.
    */
-  private async publish(session: Session, msg: Message, event: ChangeEvent, known: Omit<OwnEvent, "applied"> = {}): Promise<"done" | "taken" | undefined> {
+  private publish(session: Session, msg: Message, event: ChangeEvent, known: Omit<OwnEvent, "applied"> = {}): Promise<"done" | "taken" | undefined> {
     const token = (this.nextToken++).toString(36);
     const applied = new Promise<"done" | "taken">((resolve) => this.ownEvents.set(token, { ...known, applied: resolve }));
-    try {
-      await this.cluster!.append({ ...event, token });
-    } catch (error) {
-      this.ownEvents.delete(token);
-      this.error(session, msg, "unavailable", UNAVAILABLE_TEXT);
-      this.log?.(`shared log: ${(error as Error).message}`);
-      return undefined;
-    }
-    return event.kind === "join" ? applied : undefined;
+    return this.cluster!.append({ ...event, token }).then(
+      () => (event.kind === "join" ? applied : undefined),
+      (error: unknown) => {
+        this.ownEvents.delete(token);
+        this.error(session, msg, "unavailable", UNAVAILABLE_TEXT);
+        this.log?.(`shared log: ${(error as Error).message}`);
+        return undefined;
+      },
+    );
   }
 
   /** Applies entries of the shared log, in its order: the same state, and the same frames to each server's clients, everywhere. */

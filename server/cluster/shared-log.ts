@@ -13,7 +13,7 @@
  * has restored the shared state (`restore()`), so that no change lands in
  * a log whose readers have not yet been told it started again.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { duplicateClient, whileUp, type RedisConnection } from "./redis.js";
 
 /** The keys of one chat's log in Redis. One hash tag, so a Redis Cluster keeps them on one node. */
@@ -59,6 +59,9 @@ if KEYS[4] and redis.call('GET', KEYS[4]) ~= ARGV[5] then return redis.error_rep
 local seq = redis.call('INCR', KEYS[1])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'seq', seq, 'server', ARGV[2], 'epoch', ARGV[1], 'e', ARGV[3])
 return seq`;
+
+/** The append script's SHA-1: sent instead of the script (EVALSHA), which Redis would otherwise hash again on every chat. */
+const APPEND_SHA = createHash("sha1").update(APPEND).digest("hex");
 
 /** KEYS: epoch. ARGV: a fresh epoch. Sets it if there is none; returns the epoch in force. */
 const ADOPT_EPOCH = `
@@ -119,7 +122,13 @@ export class SharedLog<Event> {
     const keys = [this.keys.sequence, this.keys.stream, this.keys.epoch, ...(fence ? [fence.key] : [])];
     const args = [this.epoch, this.options.server, JSON.stringify(event), String(this.maxEntries), ...(fence ? [fence.holder] : [])];
     try {
-      return Number(await whileUp(() => this.redis.eval(APPEND, { keys, arguments: args })));
+      // Redis restarted has forgotten the script: NOSCRIPT, and the script itself is sent (which loads it again).
+      const appendOnce = () =>
+        this.redis.evalSha(APPEND_SHA, { keys, arguments: args }).catch((error: unknown) => {
+          if (error instanceof Error && /NOSCRIPT/.test(error.message)) return this.redis.eval(APPEND, { keys, arguments: args });
+          throw error;
+        });
+      return Number(await whileUp(appendOnce));
     } catch (error) {
       if (error instanceof Error && /\bEPOCH\b/.test(error.message)) throw new EpochChanged("the shared log was lost: restoring");
       if (error instanceof Error && /\bFENCED\b/.test(error.message)) throw new Fenced("no longer held by this server");
