@@ -2,14 +2,12 @@
  * The cluster's Redis parts against a real redis-server: the shared log
  * (one order for every reader, numbers never given twice, nothing queued
  * while Redis is away, an epoch that says Redis lost everything), name
- * leases (one winner, fenced renew and release) and heartbeats.
+ * and heartbeats. (Names raced across servers: tests/cluster.test.ts.)
  */
-import fc from "fast-check";
 import t from "tap";
 import { Heartbeats } from "../server/cluster/heartbeats.js";
-import { Leases } from "../server/cluster/leases.js";
 import { redisClient, RedisUnavailable, type RedisConnection } from "../server/cluster/redis.js";
-import { EpochChanged, Fenced, SharedLog, type LogEntry } from "../server/cluster/shared-log.js";
+import { EpochChanged, SharedLog, type LogEntry } from "../server/cluster/shared-log.js";
 import { eventually, type Teardown } from "./helpers/helpers.js";
 import { hasRedis, NO_REDIS, TestRedis } from "./helpers/redis.js";
 
@@ -54,38 +52,6 @@ t.test("the cluster's Redis parts", { skip: hasRedis ? false : NO_REDIS }, async
       const own = readers[0]!.filter((e) => e.event.from === from).map((e) => e.event.n);
       t.same(own, [...Array(perSender).keys()], `${from}'s own in the order sent`);
     }
-  });
-
-  t.test("a name raced by two servers is granted to one; only its holder renews or frees it", async (t) => {
-    const [a, b] = [new Leases(await connected(t, redis), "{names}:"), new Leases(await connected(t, redis), "{names}:")];
-    await fc.assert(
-      fc.asyncProperty(fc.string({ minLength: 1, maxLength: 8 }), fc.boolean(), async (name, aFirst) => {
-        const claims = aFirst ? [a.claim(name, "a/1"), b.claim(name, "b/1")] : [b.claim(name, "b/1"), a.claim(name, "a/1")];
-        const won = await Promise.all(claims);
-        const winner = won[0] === won[1] ? undefined : (aFirst ? won[0] : won[1]) ? "a/1" : "b/1";
-        const loser = winner === "a/1" ? "b/1" : "a/1";
-        const held = (await a.holder(name)) ?? "";
-        const ok = winner !== undefined && held === winner;
-        const renewedByLoser = await a.renew([name], loser);
-        const freedByLoser = await a.release(name, loser);
-        const freedByWinner = await a.release(name, winner ?? "");
-        return ok && renewedByLoser.length === 1 && !freedByLoser && freedByWinner && (await a.holder(name)) === null;
-      }),
-      { numRuns: 200 },
-    );
-    t.pass("one winner every time, fenced renew and release");
-  });
-
-  t.test("an append fenced by a name is refused once the name is someone else's", async (t) => {
-    const client = await connected(t, redis);
-    const log = new SharedLog<Event>(client, { server: "a", prefix: "{fence}:" });
-    await log.restore();
-    const leases = new Leases(client, "{fence}:name:");
-    t.ok(await leases.claim("ana", "a/1", 50));
-    t.ok(await log.append({ from: "ana", n: 1 }, { key: leases.keyOf("ana"), holder: "a/1" }), "held: appended");
-    await new Promise((resolve) => setTimeout(resolve, 80)); // the lease lapses (a server paused past it): time itself is the event
-    t.ok(await leases.claim("ana", "b/7"), "another server claims the name");
-    await t.rejects(log.append({ from: "ana", n: 2 }, { key: leases.keyOf("ana"), holder: "a/1" }), Fenced);
   });
 
   t.test("servers that stop beating are found dead, and one survivor claims each cleanup", async (t) => {

@@ -32,11 +32,6 @@ export class EpochChanged extends Error {
   override readonly name = "EpochChanged";
 }
 
-/** An append refused: the lease it depended on (a name) is no longer this holder's. */
-export class Fenced extends Error {
-  override readonly name = "Fenced";
-}
-
 /** One change as read back, in log order. */
 export interface LogEntry<Event> {
   /** Its stream id (`MS-N`). */
@@ -50,12 +45,11 @@ export interface LogEntry<Event> {
 }
 
 /**
- * KEYS: sequence, stream, epoch[, fence]. ARGV: epoch, server, event JSON,
- * max entries[, fence holder]. Returns the sequence number given.
+ * KEYS: sequence, stream, epoch. ARGV: epoch, server, event JSON, max
+ * entries. Returns the sequence number given.
  */
 const APPEND = `
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return redis.error_reply('EPOCH') end
-if KEYS[4] and redis.call('GET', KEYS[4]) ~= ARGV[5] then return redis.error_reply('FENCED') end
 local seq = redis.call('INCR', KEYS[1])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'seq', seq, 'server', ARGV[2], 'epoch', ARGV[1], 'e', ARGV[3])
 return seq`;
@@ -113,14 +107,14 @@ export class SharedLog<Event> {
   }
 
   /**
-   * Appends `event` and resolves with its sequence number. With `fence`, only
-   * while that key (a name's lease) still holds `fence.holder`. Rejects with
-   * RedisUnavailable, EpochChanged or Fenced; nothing is then appended, and
-   * nothing is kept to be appended later.
+   * Appends `event` and resolves with its sequence number. The command is
+   * sent before this returns: appends made one after another reach the log
+   * in that order. Rejects with RedisUnavailable or EpochChanged; nothing is
+   * then appended, and nothing is kept to be appended later.
    */
-  async append(event: Event, fence?: { key: string; holder: string }): Promise<number> {
-    const keys = [this.keys.sequence, this.keys.stream, this.keys.epoch, ...(fence ? [fence.key] : [])];
-    const args = [this.epoch, this.options.server, JSON.stringify(event), String(this.maxEntries), ...(fence ? [fence.holder] : [])];
+  async append(event: Event): Promise<number> {
+    const keys = [this.keys.sequence, this.keys.stream, this.keys.epoch];
+    const args = [this.epoch, this.options.server, JSON.stringify(event), String(this.maxEntries)];
     try {
       // Redis restarted has forgotten the script: NOSCRIPT, and the script itself is sent (which loads it again).
       const appendOnce = () =>
@@ -131,7 +125,6 @@ export class SharedLog<Event> {
       return Number(await whileUp(appendOnce));
     } catch (error) {
       if (error instanceof Error && /\bEPOCH\b/.test(error.message)) throw new EpochChanged("the shared log was lost: restoring");
-      if (error instanceof Error && /\bFENCED\b/.test(error.message)) throw new Fenced("no longer held by this server");
       throw error;
     }
   }
