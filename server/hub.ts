@@ -41,6 +41,7 @@ import { GuestShares, MAILBOX_PAGE, MAILBOX_PAGE_BYTES, mailboxRefusal } from ".
 import { HISTORY_REPLAY } from "./limits.js";
 import type { ChangeEvent, ClusterPort, LoggedEvent, RosterEntry } from "./cluster/events.js";
 import { RemoteTransport, remoteSession, serverOf } from "./cluster/remote-member.js";
+import { RecentChats } from "./cluster/recent-chats.js";
 import type { LogEntry } from "./cluster/shared-log.js";
 
 /** Usuario<N> names looked up in the store at once when a client joins without a name. */
@@ -89,6 +90,8 @@ export interface HubOptions {
 
 /** Times a join without a name asks again when the Usuario<N> it chose was taken on another server meanwhile. */
 export const MAX_DEFAULT_NAME_TRIES = 20;
+/** Chat ids asked of the store at once when storing a dead server's chats. */
+export const LOST_CHATS_CHUNK = 1_000;
 /** The wait before appending a leave again while Redis is away: every server must hear of it. */
 export const LEAVE_RETRY_MS = 500;
 
@@ -182,6 +185,8 @@ interface JoinReady {
 /** The log entry being applied: its number, and whether another server appended it (then its writes are that server's to make). */
 interface Applying {
   seq: number;
+  /** The server that appended it. */
+  server: string;
   remote: boolean;
   /** The clock of the server that appended a chat, so that every server stamps it alike. */
   date?: string;
@@ -235,6 +240,8 @@ export class Hub implements SessionHandler {
   private nextToken = 0;
   /** Events appended here and not yet read back, by token. */
   private readonly ownEvents = new Map<string, OwnEvent>();
+  /** Other servers' chats of the last seconds, for storing a dead one's (see storeLostChats). */
+  private readonly recentChats = new RecentChats();
   /** The entry being applied; undefined outside the log's turn. */
   private applying: Applying | undefined;
   /** The highest change number applied: a restored log continues above it. */
@@ -450,7 +457,7 @@ export class Hub implements SessionHandler {
       const ownServer = entry.server === this.cluster?.server;
       const own = ownServer ? this.ownEvents.get(entry.event.token) : undefined;
       if (own) this.ownEvents.delete(entry.event.token);
-      this.applying = { seq: entry.seq, remote: !ownServer, ...(entry.event.kind === "frame" && { date: entry.event.date }) };
+      this.applying = { seq: entry.seq, server: entry.server, remote: !ownServer, ...(entry.event.kind === "frame" && { date: entry.event.date }) };
       let outcome: "done" | "taken" = "done";
       try {
         outcome = this.apply(entry.event, own) ?? "done";
@@ -465,7 +472,12 @@ export class Hub implements SessionHandler {
   }
 
   private apply(event: LoggedEvent, own: OwnEvent | undefined): "done" | "taken" | void {
-    if (event.kind === "gone") return this.serverGone(event.server, event.reason);
+    if (event.kind === "gone") {
+      // The survivor that found it dead also stores what it may not have: its chats delivered but perhaps never stored.
+      if (event.reason === "lost" && this.applying?.server === this.cluster?.server) void this.storeLostChats(event.server);
+      else this.recentChats.forget(event.server);
+      return this.serverGone(event.server, event.reason);
+    }
     if (event.kind === "hello") return this.answerHello(event.server);
     if (event.kind === "roster") return this.applyRoster(event.server, event.sessions);
     if (event.kind === "join") return this.applyJoin(event, own);
@@ -529,6 +541,26 @@ export class Hub implements SessionHandler {
       this.log?.("this server was taken for dead: its clients go back into the chat");
       this.cluster!.append(roster).catch((error: unknown) => this.log?.(`shared log: roster not sent: ${(error as Error).message}`));
     }
+  }
+
+  /** Stores the chats a dead server appended that the store lacks (it died before its commit). */
+  private async storeLostChats(server: string): Promise<void> {
+    const kept = this.recentChats.take(server);
+    let stored = 0;
+    try {
+      for (let i = 0; i < kept.length; i += LOST_CHATS_CHUNK) {
+        const chunk = kept.slice(i, i + LOST_CHATS_CHUNK);
+        const present = await this.store.chatIdsAmong(chunk.map(({ chat }) => chat.id));
+        for (const { chat, offlineFor } of chunk) {
+          if (present.has(chat.id)) continue;
+          this.store.appendChat(chat, offlineFor);
+          stored++;
+        }
+      }
+    } catch (error) {
+      this.log?.(`chats of server ${server} not checked: ${(error as Error).message}`);
+    }
+    if (stored > 0) this.log?.(`stored ${stored} chats of server ${server} that it had not stored before it died`);
   }
 
   /** Another server joined the chat: it learns who is here from this server's roster. */
@@ -1046,7 +1078,9 @@ export class Hub implements SessionHandler {
       return undefined;
     }
     if (!this.cluster) this.takeChatNumber(); // in a cluster the log's number is the id
-    this.writer?.appendChat(storedChat(chat, conversation), offlineFor);
+    const stored = storedChat(chat, conversation);
+    if (this.writer) this.writer.appendChat(stored, offlineFor);
+    else this.recentChats.add(this.applying!.server, stored, offlineFor); // its own server stores it, unless it dies first
     return { chat, out };
   }
 

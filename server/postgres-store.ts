@@ -564,6 +564,11 @@ export class PostgresStore implements Store {
     return new Set(rows.map((row) => row.key));
   }
 
+  async chatIdsAmong(ids: readonly string[]): Promise<Set<string>> {
+    const rows = await this.read<{ id: string }>("SELECT id FROM chats WHERE id = ANY($1::text[])", [[...ids]]);
+    return new Set(rows.map((row) => row.id));
+  }
+
   async createAccount(account: Account): Promise<boolean> {
     // Not queued: the answer depends on what is stored. The key's constraint decides between two servers.
     const result = await this.run(

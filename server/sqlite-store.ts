@@ -228,6 +228,7 @@ function prepareStatements(db: Db) {
     removeOffline: sql(`DELETE FROM offline WHERE account_key = ? AND chat_id <= ?`),
     getAccount: sql(`SELECT key, name, password_hash, created FROM accounts WHERE key = ?`),
     accountKeysAmong: sql(`SELECT key FROM accounts WHERE key IN (SELECT value FROM json_each(?))`),
+    chatIdsAmong: sql(`SELECT id FROM chats WHERE id IN (SELECT value FROM json_each(?))`),
     createAccount: sql(`INSERT OR IGNORE INTO accounts (key, name, password_hash, created) VALUES (?, ?, ?, ?)`),
     loadRooms: sql(`SELECT name, owner, topic, private, operators, members, banned, muted, invited FROM rooms`),
     saveRoom: sql(`INSERT OR REPLACE INTO rooms
@@ -432,6 +433,11 @@ export class SqliteStore implements Store {
   async accountKeysAmong(keys: readonly string[]): Promise<Set<string>> {
     this.beforeRead();
     return new Set(all<{ key: string }>(this.statements.accountKeysAmong, [JSON.stringify(keys)]).map((row) => row.key));
+  }
+
+  async chatIdsAmong(ids: readonly string[]): Promise<Set<string>> {
+    this.beforeRead();
+    return new Set(all<{ id: string }>(this.statements.chatIdsAmong, [JSON.stringify(ids)]).map((row) => row.id));
   }
 
   async createAccount(account: Account): Promise<boolean> {

@@ -179,6 +179,8 @@ export interface Store {
   getAccount(key: string): Promise<Account | undefined>;
   /** Which of `keys` are accounts: one read for many names (finding a free `Usuario<N>`). */
   accountKeysAmong(keys: readonly string[]): Promise<Set<string>>;
+  /** Which of these chat ids are stored (a survivor storing what a dead server may not have). */
+  chatIdsAmong(ids: readonly string[]): Promise<Set<string>>;
   /** Creates an account; false when the key is taken. Committed before it resolves (not queued). */
   createAccount(account: Account): Promise<boolean>;
 
@@ -517,6 +519,11 @@ export class MemoryStore implements Store {
   async accountKeysAmong(keys: readonly string[]): Promise<Set<string>> {
     this.checkOpen();
     return new Set(keys.filter((key) => this.accounts.has(key)));
+  }
+
+  async chatIdsAmong(ids: readonly string[]): Promise<Set<string>> {
+    this.checkOpen();
+    return new Set(ids.filter((id) => this.chats.has(id)));
   }
 
   async createAccount(account: Account): Promise<boolean> {

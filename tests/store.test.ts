@@ -152,6 +152,13 @@ for (const kind of KINDS) {
       t.equal(await store.lastChatNumber(), 5);
     });
 
+    t.test("says which of some chat ids are stored", async (t) => {
+      const { store } = await use(t, kind);
+      for (const n of [1, 3]) store.appendChat(chat(n));
+      t.same([...(await store.chatIdsAmong([chatId(1), chatId(2), chatId(3), chatId(4)]))].sort(), [chatId(1), chatId(3)]);
+      t.same([...(await store.chatIdsAmong([]))], []);
+    });
+
     t.test("keeps every field, to and room only when set, and any text", async (t) => {
       const { store } = await use(t, kind);
       const odd = chat(1, GENERAL, { message: "nul\u0000after, line\nbreak, 🎉 olá \u001b[2J", subject: "a\u0000" });

@@ -1,0 +1,134 @@
+/**
+ * The hub's side of several servers, without Redis: hubs joined by a log in
+ * memory that delivers every entry to every hub in one order, as the Redis
+ * stream does. Pure enough to stage what a real crash makes rare: a server
+ * that dies between appending a chat and storing it.
+ */
+import t from "tap";
+import { LOBBY, Message, type MessageFields } from "../protocol.js";
+import type { ClusterPort, LoggedEvent, SharedAttempts } from "../server/cluster/events.js";
+import type { LogEntry } from "../server/cluster/shared-log.js";
+import { Hub } from "../server/hub.js";
+import { AddressPacing } from "../server/reader-pacing.js";
+import { Session, type Outgoing, type SessionLimits, type Transport } from "../server/session.js";
+import { MemoryStore, type Store, type StoredChat } from "../server/store.js";
+import { RECENT_CHATS_MAX, RECENT_CHATS_MS, RecentChats } from "../server/cluster/recent-chats.js";
+
+const NO_LIMITS: SessionLimits = { rateLimit: 0, backpressureBytes: 1 << 20, maxOutboundBytes: 1 << 24, slowReaderTimeoutMs: 60_000, addressPacing: new AddressPacing() };
+const NO_ATTEMPTS: SharedAttempts = { blocked: async () => false, fail: async () => {}, succeed: async () => {} };
+
+/** The shared log in memory: entries numbered in append order, handed to every hub in that order (a turn later, as a read would). */
+class MemoryLog {
+  readonly entries: Array<LogEntry<LoggedEvent>> = [];
+  readonly hubs: Hub[] = [];
+  private delivered = 0;
+
+  port(server: string): ClusterPort {
+    return {
+      server,
+      attempts: NO_ATTEMPTS,
+      append: async (event) => {
+        const seq = this.entries.length + 1;
+        this.entries.push({ id: `${seq}-0`, seq, server, epoch: "e", event });
+        setImmediate(() => this.deliver());
+        return seq;
+      },
+    };
+  }
+
+  private deliver(): void {
+    const batch = this.entries.slice(this.delivered);
+    this.delivered = this.entries.length;
+    for (const hub of this.hubs) hub.applyEntries(batch);
+  }
+}
+
+class RecordingTransport implements Transport {
+  readonly address = "127.0.0.1";
+  readonly peer = "127.0.0.1:40000";
+  readonly bufferedBytes = 0;
+  readonly frameStartedAt = 0;
+  readonly sent: Message[] = [];
+  send(out: Outgoing): void {
+    this.sent.push(out.message);
+  }
+  pause(): void {}
+  resume(): void {}
+  end(last?: Outgoing): void {
+    if (last) this.sent.push(last.message);
+  }
+  destroy(): void {}
+  onceDrained(callback: () => void): void {
+    callback();
+  }
+}
+
+/** A store whose chats never reach the disk: a server that dies before each commit. */
+function droppingChats(store: Store): Store {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === "appendChat") return () => {};
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Waits until the log's entries so far have reached every hub. */
+const settled = () => new Promise((resolve) => setImmediate(resolve));
+
+async function client(hub: Hub, name: string): Promise<{ session: Session; sent: Message[]; send(fields: MessageFields): Promise<void> }> {
+  const transport = new RecordingTransport();
+  const session = new Session(transport, hub, NO_LIMITS);
+  const send = async (fields: MessageFields) => {
+    await hub.handle(session, new Message(fields));
+    await settled();
+  };
+  await send({ type: "join", client_name: name });
+  if (transport.sent[0]?.type !== "welcome") throw new Error(`${name}: ${JSON.stringify(transport.sent[0])}`);
+  return { session, sent: transport.sent, send };
+}
+
+t.test("two hubs on one log hold the same chat; a chat its dying server never stored is stored by the survivor", async (t) => {
+  const log = new MemoryLog();
+  const shared = new MemoryStore();
+  const a = await Hub.create({ store: droppingChats(shared), cluster: log.port("a") });
+  const b = await Hub.create({ store: shared, cluster: log.port("b") });
+  log.hubs.push(a, b);
+  const ana = await client(a, "ana");
+  const bruno = await client(b, "bruno");
+  t.same(a.users, ["ana", "bruno"]);
+  t.same(b.users, ["ana", "bruno"], "both hubs see both clients");
+
+  await ana.send({ type: "chat", message: "guardado?" });
+  t.match(bruno.sent.at(-1), { type: "chat", client_name: "ana", message: "guardado?" }, "delivered on the other server");
+  t.same((await shared.chatsBefore(LOBBY, 10)).chats, [], "its own server died before storing it");
+
+  await log.port("b").append({ kind: "gone", server: "a", reason: "lost", token: "gone a" });
+  await settled();
+  t.match(bruno.sent.at(-1), { type: "leave", client_name: "ana", reason: "lost" });
+  t.same(b.users, ["bruno"]);
+  // The survivor checks the store, then writes: a few turns later, with no event of its own to wait on.
+  for (let turn = 0; turn < 100 && (await shared.chatsBefore(LOBBY, 10)).chats.length === 0; turn++) await settled();
+  t.match((await shared.chatsBefore(LOBBY, 10)).chats, [{ client_name: "ana", message: "guardado?" }], "the survivor that cleaned up stored it");
+});
+
+t.test("a server's recent chats are kept for RECENT_CHATS_MS, at most RECENT_CHATS_MAX, and taken once", async (t) => {
+  let now = 0;
+  const recent = new RecentChats(() => now);
+  const chat = (n: number): StoredChat => ({ id: String(n), conversation: LOBBY, client_name: "ana", subject: "", message: `${n}`, date: "" });
+  recent.add("a", chat(1));
+  now = RECENT_CHATS_MS / 2;
+  recent.add("a", chat(2), "bob");
+  recent.add("b", chat(3));
+  now = RECENT_CHATS_MS + 1;
+  recent.add("a", chat(4));
+  t.same(recent.take("a").map(({ chat, offlineFor }) => [chat.id, offlineFor]), [["2", "bob"], ["4", undefined]], "older than RECENT_CHATS_MS: gone");
+  t.same(recent.take("a"), [], "taken once");
+  recent.forget("b");
+  t.same(recent.take("b"), []);
+  for (let n = 0; n < RECENT_CHATS_MAX + 10; n++) recent.add("c", chat(n));
+  const kept = recent.take("c");
+  t.equal(kept.length, RECENT_CHATS_MAX);
+  t.equal(kept[0]!.chat.id, "10", "the oldest go first");
+});
