@@ -75,6 +75,8 @@ async function startPostgres(dir: string): Promise<{ stop(): Promise<void>; url:
     password: POSTGRES_PASSWORD,
     persistent: true,
     createPostgresUser: true,
+    // The C locale whatever LANG says: initdb refuses a locale the system lacks (pt_BR.UTF-8 set but not installed).
+    initdbFlags: ["--no-locale", "--encoding=UTF8"],
     onLog: () => {},
     onError: () => {},
   });
@@ -140,7 +142,8 @@ export async function startClusterServices(dir: string): Promise<ClusterServices
       const line = (prefix: string) => output.split("\n").find((l) => l.startsWith(prefix))?.slice(prefix.length).trim() ?? "";
       resolve({ redisUrl: line(REDIS_LINE), postgresUrl: line(POSTGRES_LINE) });
     });
-    child.once("exit", () => reject(new Error(errors.trim().split("\n")[0] || "the cluster's services did not start")));
+    // Its last line says why (tools it runs may warn before it).
+    child.once("exit", () => reject(new Error(errors.trim().split("\n").at(-1) || "the cluster's services did not start")));
   });
   const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", () => resolve())));
   return {

@@ -49,15 +49,16 @@ t.test("--cluster: servers share one database, and each client is given every se
 t.test("without a terminal: 2 servers as one chat, 3 clients talking across them, nothing left behind", { skip: hasRedis ? false : NO_REDIS }, async (t) => {
   const port = await freePorts(2);
   const dir = t.testdir();
-  const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "3", "--port", String(port), "--db-dir", dir, "--cluster"]);
-  await launcher.waitFor(/\[launcher\] Chat launcher: 2 servers, one chat, 3 clients\./, { ms: START_MS });
+  // In Portuguese, whose locale this machine may lack: PostgreSQL starts all the same (in the C locale).
+  const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "3", "--port", String(port), "--db-dir", dir, "--cluster"], { LANG: "pt_BR.UTF-8" });
+  await launcher.waitFor(/\[launcher\] Lançador do chat: 2 servidores, um só chat, 3 clientes\./, { ms: START_MS });
   const children = descendants(launcher.child.pid!);
   t.ok(existsSync(path.join(dir, "chat-postgres")), "PostgreSQL keeps its files in --db-dir");
 
-  launcher.type("Usuario0 hello from the first server");
-  await launcher.waitFor(/\[Usuario1\] .*Usuario0 \[No subject\]: hello from the first server/);
-  launcher.type("Usuario1 @Usuario2 psst");
-  await launcher.waitFor(/\[Usuario2\] .*Usuario1 → you \(private\) \[No subject\]: psst/);
+  launcher.type("Usuario0 oi do primeiro servidor");
+  await launcher.waitFor(/\[Usuario1\] .*Usuario0 \[Sem Assunto\]: oi do primeiro servidor/);
+  launcher.type("Usuario1 @Usuario2 psiu");
+  await launcher.waitFor(/\[Usuario2\] .*Usuario1 → você \(privada\) \[Sem Assunto\]: psiu/);
   launcher.type("Usuario2 /clientes");
   await launcher.waitFor(/\[Usuario2\] Online \(3\): Usuario0, Usuario1, Usuario2\n/);
 

@@ -69,6 +69,8 @@ export async function startPostgres(t: Teardown, { durable = false }: { durable?
     // Kept across stop() for a restart; the whole folder is removed at the end anyway.
     persistent: true,
     createPostgresUser: true,
+    // The C locale whatever LANG says: initdb refuses a locale the system lacks.
+    initdbFlags: ["--no-locale", "--encoding=UTF8"],
     // durable: fsync as in production (the benchmark); otherwise none (tests).
     postgresFlags: durable ? FLAGS : [...FLAGS, ...NO_FSYNC],
     onLog: () => {},
