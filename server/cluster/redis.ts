@@ -28,6 +28,7 @@ export interface RedisOptions {
 export function redisClient(url: string, options: RedisOptions = {}): RedisConnection {
   const client: RedisConnection = createClient({
     url,
+    RESP: 3,
     disableOfflineQueue: true,
     socket: {
       connectTimeout: CONNECT_TIMEOUT_MS,

@@ -185,7 +185,7 @@ export class LogReader<Event> {
   }
 }
 
-/** The messages of an XREAD reply for one stream (node-redis's RESP2 shape: `[{ name, messages: [{ id, message }] }]`). */
+/** The messages of an XREAD reply for one stream (node-redis gives `[{ name, messages: [{ id, message }] }]`, over RESP2 or RESP3). */
 function streamMessages(reply: unknown): Array<{ id: string; message: Record<string, string> }> {
   const streams = reply as Array<{ messages: Array<{ id: string; message: Record<string, string> }> }> | null;
   return streams?.[0]?.messages ?? [];
