@@ -482,9 +482,10 @@ export class Hub implements SessionHandler {
     if (event.kind === "roster") return this.applyRoster(event.server, event.sessions);
     if (event.kind === "join") return this.applyJoin(event, own);
     const session = this.sessionsById.get(event.sid);
+    // A connection that ended (closed by now, joined or not): out of the chat, and forgotten.
+    if (event.kind === "leave") return session && this.removeJoined(session, event.reason);
     // Its client left (or its server was found dead) before this came: nothing to do.
     if (!session || !session.joined) return;
-    if (event.kind === "leave") return this.removeJoined(session, event.reason);
     const msg = new Message(event.frame);
     switch (event.kind) {
       case "frame":
