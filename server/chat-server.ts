@@ -183,7 +183,7 @@ export class ChatServer implements GatewayHost {
     const server = new ChatServer(options, hub, store, link);
     try {
       // Caught up with the shared log (who is online, rooms) before the first client comes.
-      await link?.start(hub.chatFloor, (entries) => hub.applyEntries(entries), () => hub.rosterEvent());
+      await link?.start(hub);
       hub.live = true;
       await server.listenAll(options);
     } catch (error) {

@@ -90,6 +90,8 @@ export interface HubOptions {
 
 /** Times a join without a name asks again when the Usuario<N> it chose was taken on another server meanwhile. */
 export const MAX_DEFAULT_NAME_TRIES = 20;
+/** Departures remembered against stale rosters: more than can happen between a roster's making and its reading. */
+export const MAX_DEPARTED = 10_000;
 /** Chat ids asked of the store at once when storing a dead server's chats. */
 export const LOST_CHATS_CHUNK = 1_000;
 /** The wait before appending a leave again while Redis is away: every server must hear of it. */
@@ -194,10 +196,16 @@ interface Applying {
 
 /** An event this server appended and has not yet read back: what only it knows, and who waits for it. */
 interface OwnEvent {
+  /** The client whose frame it is, and the frame. */
+  session: Session;
+  msg: Message;
   ready?: JoinReady;
   replay?: Page;
-  applied: (outcome: "done" | "taken") => void;
+  applied: (outcome: Outcome) => void;
 }
+
+/** What became of an event this server appended: applied, a join whose name was taken meanwhile, or lost with the log. */
+type Outcome = "done" | "taken" | "lost";
 
 /** The error a change gets while the shared log cannot be reached. */
 const UNAVAILABLE_TEXT = "The chat is reconnecting; try again in a moment";
@@ -242,6 +250,9 @@ export class Hub implements SessionHandler {
   private readonly ownEvents = new Map<string, OwnEvent>();
   /** Other servers' chats of the last seconds, for storing a dead one's (see storeLostChats). */
   private readonly recentChats = new RecentChats();
+  /** The log position of each client's last change of presence or rooms, and of recent departures (see applyRoster). */
+  private readonly changedAt = new WeakMap<Session, number>();
+  private readonly departed = new Map<string, number>();
   /** The entry being applied; undefined outside the log's turn. */
   private applying: Applying | undefined;
   /** The highest change number applied: a restored log continues above it. */
@@ -309,9 +320,19 @@ export class Hub implements SessionHandler {
     return hub;
   }
 
-  /** The first chat number the store has never given: a shared log numbers above it. */
-  get chatFloor(): number {
-    return this.nextChatNumber;
+  /** The highest number this server knows was given (a change applied, a chat stored): a shared log numbers above it. */
+  async numberFloor(): Promise<number> {
+    return Math.max(this.lastApplied, this.nextChatNumber - 1, await this.store.lastChatNumber());
+  }
+
+  /** The shared log started again (Redis lost it): what this server appended and has not read back never will be. */
+  logLost(): void {
+    for (const own of this.ownEvents.values()) {
+      // Its client is told, as when Redis refuses an append: it may send it again.
+      if (own.session.open) this.error(own.session, own.msg, "unavailable", UNAVAILABLE_TEXT);
+      own.applied("lost");
+    }
+    this.ownEvents.clear();
   }
 
   /** Names of the joined clients, sorted. */
@@ -403,6 +424,7 @@ export class Hub implements SessionHandler {
         address: session.transport.address,
         friends: [...ready.friends],
         frame: fieldsOf(msg),
+        date: new Date().toISOString(),
       };
       // A Usuario<N> chosen here can have been taken on another server meanwhile: choose again.
       if ((await this.publish(session, msg, event, { ready })) !== "taken" || !grant.byDefault) return;
@@ -437,9 +459,9 @@ export class Hub implements SessionHandler {
    * be reached the client is told `unavailable`: nothing is kept to be
    * appended later.
    */
-  private publish(session: Session, msg: Message, event: ChangeEvent, known: Omit<OwnEvent, "applied"> = {}): Promise<"done" | "taken" | undefined> {
+  private publish(session: Session, msg: Message, event: ChangeEvent, known: Pick<OwnEvent, "ready" | "replay"> = {}): Promise<Outcome | undefined> {
     const token = (this.nextToken++).toString(36);
-    const applied = new Promise<"done" | "taken">((resolve) => this.ownEvents.set(token, { ...known, applied: resolve }));
+    const applied = new Promise<Outcome>((resolve) => this.ownEvents.set(token, { ...known, session, msg, applied: resolve }));
     return this.cluster!.append({ ...event, token }).then(
       () => (event.kind === "join" ? applied : undefined),
       (error: unknown) => {
@@ -457,8 +479,10 @@ export class Hub implements SessionHandler {
       const ownServer = entry.server === this.cluster?.server;
       const own = ownServer ? this.ownEvents.get(entry.event.token) : undefined;
       if (own) this.ownEvents.delete(entry.event.token);
-      this.applying = { seq: entry.seq, server: entry.server, remote: !ownServer, ...(entry.event.kind === "frame" && { date: entry.event.date }) };
-      let outcome: "done" | "taken" = "done";
+      const { event } = entry;
+      const date = event.kind === "frame" || event.kind === "join" ? event.date : undefined;
+      this.applying = { seq: entry.seq, server: entry.server, remote: !ownServer, ...(date !== undefined && { date }) };
+      let outcome: Outcome = "done";
       try {
         outcome = this.apply(entry.event, own) ?? "done";
       } catch (error) {
@@ -471,7 +495,7 @@ export class Hub implements SessionHandler {
     }
   }
 
-  private apply(event: LoggedEvent, own: OwnEvent | undefined): "done" | "taken" | void {
+  private apply(event: LoggedEvent, own: OwnEvent | undefined): Outcome | void {
     if (event.kind === "gone") {
       // The survivor that found it dead also stores what it may not have: its chats delivered but perhaps never stored.
       if (event.reason === "lost" && this.applying?.server === this.cluster?.server) void this.storeLostChats(event.server);
@@ -479,13 +503,14 @@ export class Hub implements SessionHandler {
       return this.serverGone(event.server, event.reason);
     }
     if (event.kind === "hello") return this.answerHello(event.server);
-    if (event.kind === "roster") return this.applyRoster(event.server, event.sessions);
+    if (event.kind === "roster") return this.applyRoster(event.server, event.sessions, event.asOf);
     if (event.kind === "join") return this.applyJoin(event, own);
     const session = this.sessionsById.get(event.sid);
     // A connection that ended (closed by now, joined or not): out of the chat, and forgotten.
     if (event.kind === "leave") return session && this.removeJoined(session, event.reason);
-    // Its client left (or its server was found dead) before this came: nothing to do.
-    if (!session || !session.joined) return;
+    // Whether its client is in the chat is what the log built, the same everywhere; not whether its connection is
+    // still open (a client that sent and quit at once: its frames come back after its connection closed).
+    if (!session || session.key === undefined || this.clients.get(session.key) !== session) return;
     const msg = new Message(event.frame);
     switch (event.kind) {
       case "frame":
@@ -502,16 +527,20 @@ export class Hub implements SessionHandler {
   private applyJoin(event: Extract<ChangeEvent, { kind: "join" }>, own: OwnEvent | undefined): "taken" | void {
     const local = this.sessionsById.get(event.sid);
     if (local && !own) return; // appended here, but its answer was lost: the client was told unavailable
-    const session = local ?? remoteSession(event.sid, event.address, this);
+    // A client of ours that left before its join came back joins all the same, as on every other server, through a
+    // stand-in that sends nothing; the leave that follows removes it.
+    const session = local?.open ? local : remoteSession(event.sid, event.address, this);
     const msg = new Message(event.frame);
     msg.bare = event.implicit;
     const grant: Grant = { name: event.name, account: event.account, byDefault: event.byDefault, ...(event.refusal !== undefined && { refusal: event.refusal }) };
-    const ready = own?.ready ?? { grant, friends: new Set(event.friends), replays: new Map(), notices: [] };
-    if (!session.open) return; // its client left before its join came back: the leave follows
+    const ready = session === local ? own!.ready! : { grant, friends: new Set(event.friends), replays: new Map<string, Page>(), notices: [] };
     if (this.admit(session, msg, event.implicit, ready) === "taken") return "taken";
-    if (local) return;
-    this.idOf.set(session, event.sid);
-    this.sessionsById.set(event.sid, session);
+    if (session !== local) {
+      this.idOf.set(session, event.sid);
+      this.sessionsById.set(event.sid, session);
+    }
+    // The seed's bare Message: its text goes out as a chat (stamped with its server's clock, as every chat is).
+    if (event.implicit) this.chatNow(session, msg);
   }
 
   private applyFrame(session: Session, msg: Message, offline: { key: string; name: string } | undefined): void {
@@ -570,7 +599,10 @@ export class Hub implements SessionHandler {
     this.cluster!.append(this.rosterEvent()).catch((error: unknown) => this.log?.(`shared log: roster not sent: ${(error as Error).message}`));
   }
 
-  /** This server's clients and their rooms, as a roster for the others. */
+  /**
+   * This server's clients and their rooms, as a roster for the others: as of
+   * the entry being applied, or the last one applied.
+   */
   rosterEvent(): LoggedEvent {
     const server = this.cluster!.server;
     const sessions: RosterEntry[] = [];
@@ -586,7 +618,7 @@ export class Hub implements SessionHandler {
         rooms: this.roomsOf(session.key!).map((room) => room.name),
       });
     }
-    return { kind: "roster", server, sessions, token: (this.nextToken++).toString(36) };
+    return { kind: "roster", server, sessions, asOf: this.applying?.seq ?? this.lastApplied, token: (this.nextToken++).toString(36) };
   }
 
   /**
@@ -595,22 +627,27 @@ export class Hub implements SessionHandler {
    * someone else: that client is told `name_taken` by its server and
    * closed), and each is in the rooms it says.
    */
-  private applyRoster(server: string, entries: RosterEntry[]): void {
+  private applyRoster(server: string, entries: RosterEntry[], asOf: number): void {
+    // What changed after the roster was made is newer than it: those clients are left as the log has them.
+    const newer = (session: Session | undefined) => session !== undefined && (this.changedAt.get(session) ?? 0) > asOf;
     const listed = new Set(entries.map((entry) => entry.sid));
-    for (const [sid, session] of this.sessionsById) {
-      if (serverOf(sid) === server && !listed.has(sid) && session.joined) this.removeJoined(session, "lost");
+    for (const [sid, session] of [...this.sessionsById]) {
+      if (serverOf(sid) === server && !listed.has(sid) && this.isMember(session) && !newer(session)) this.removeJoined(session, "lost");
     }
     for (const entry of entries) {
       let session = this.sessionsById.get(entry.sid);
+      if (newer(session) || (this.departed.get(entry.sid) ?? 0) > asOf) continue;
       const key = nameKey(entry.name);
       const holder = this.clients.get(key);
       if (holder && holder !== session) {
+        // A name two clients came back with: the one already in the chat keeps it.
         if (session && this.isLocal(session)) {
           session.disconnect("quit", Outgoing.of({ type: "error", code: "name_taken", message: `The name ${quote(entry.name)} was taken while the chat was reconnecting` }));
-        }
+        } else if (session) this.sessionsById.delete(entry.sid);
         continue;
       }
-      if (!session) {
+      if (!session || !session.open) {
+        // Another server's client, or ours that has closed since (its leave follows): a stand-in that sends nothing.
         session = remoteSession(entry.sid, entry.address, this);
         this.idOf.set(session, entry.sid);
         this.sessionsById.set(entry.sid, session);
@@ -627,6 +664,25 @@ export class Hub implements SessionHandler {
     }
   }
 
+  /** Whether `session` is in the chat as the log built it (whatever its connection's state). */
+  private isMember(session: Session): boolean {
+    return session.key !== undefined && this.clients.get(session.key) === session;
+  }
+
+  /** Notes the log position of a change to a client's presence or rooms: a roster made before it is older. */
+  private noteChange(session: Session): void {
+    if (this.applying) this.changedAt.set(session, this.applying.seq);
+  }
+
+  /** Notes when a client left, so that a roster made before cannot bring it back (the latest MAX_DEPARTED kept). */
+  private noteDeparture(sid: string, session: Session): void {
+    this.noteChange(session);
+    if (!this.applying) return;
+    this.departed.delete(sid);
+    this.departed.set(sid, this.applying.seq);
+    if (this.departed.size > MAX_DEPARTED) this.departed.delete(this.departed.keys().next().value!);
+  }
+
   /** A client back in the chat from a roster: the others see it join (its own connection never closed, or is another server's). */
   private rejoin(session: Session, entry: RosterEntry): void {
     const key = nameKey(entry.name);
@@ -636,6 +692,7 @@ export class Hub implements SessionHandler {
     session.account = entry.account;
     session.features = new Set(entry.features.filter((f): f is Feature => (FEATURES as readonly string[]).includes(f)));
     this.clients.set(key, session);
+    this.noteChange(session);
     if (entry.account) this.friendsOf.set(key, new Set(entry.friends));
     this.log?.(`${entry.name} is back (${session.transport.peer})`);
     this.broadcast(Outgoing.of({ type: "join", client_name: entry.name, message: `${entry.name} joined` }), session);
@@ -687,10 +744,22 @@ export class Hub implements SessionHandler {
   }
 
   left(session: Session, reason: LeaveReason): void {
-    // With several servers a connection that ended here leaves when the log says so (unless a change being applied ended it).
     const sid = this.idOf.get(session);
-    if (this.cluster && !this.applying && sid !== undefined && !this.closing) return this.appendLeave(sid, reason);
+    if (this.cluster && sid !== undefined && !this.closing && this.isLocal(session) && !this.endedByChange(reason)) {
+      // With several servers a connection of ours that ended leaves when the log says so, on every server alike.
+      return this.appendLeave(sid, reason);
+    }
     this.removeJoined(session, reason);
+  }
+
+  /**
+   * Whether a session ended because of the change being applied (a kick, a
+   * ban, a take-over, a name taken): every server ends it at that same change.
+   * A reader cut off as slow while a change is delivered is this server's
+   * doing alone: it leaves through the log like any other connection.
+   */
+  private endedByChange(reason: LeaveReason): boolean {
+    return this.applying !== undefined && reason !== "slow";
   }
 
   /** Takes a joined session out of the chat and tells the others. */
@@ -700,6 +769,7 @@ export class Hub implements SessionHandler {
     if (sid !== undefined && this.sessionsById.get(sid) === session) this.sessionsById.delete(sid);
     if (key === undefined || this.clients.get(key) !== session) return;
     this.clients.delete(key);
+    if (sid !== undefined && this.cluster) this.noteDeparture(sid, session);
     for (const room of this.roomsOf(key)) {
       room.remove(key, false);
       if (room.abandoned) this.rooms.delete(room.key);
@@ -723,7 +793,9 @@ export class Hub implements SessionHandler {
    */
   private async join(session: Session, msg: Message, implicit: boolean): Promise<void> {
     const ready = await this.prepareJoin(session, msg, implicit);
-    if (ready && session.open) this.admit(session, msg, implicit, ready);
+    if (!ready || !session.open || this.admit(session, msg, implicit, ready) === "taken") return;
+    // The seed's bare Message: its text goes out as a chat once it has joined.
+    if (implicit) return this.chat(session, msg);
   }
 
   /** The name a join may have and what its client is to be told, read before the session is registered (so nothing live slips in between). */
@@ -770,6 +842,7 @@ export class Hub implements SessionHandler {
     session.echoOwn = implicit;
     session.features = new Set((msg.features ?? []).filter((f): f is Feature => (FEATURES as readonly string[]).includes(f)));
     this.clients.set(key, session);
+    this.noteChange(session);
     if (grant.account) this.friendsOf.set(key, ready.friends);
     const local = this.isLocal(session);
     const from = local ? `from ${session.transport.peer}` : `on server ${serverOf(session.transport.peer)}`;
@@ -786,7 +859,6 @@ export class Hub implements SessionHandler {
     }
     if (local) this.welcomeBack(session, rooms, ready);
     if (grant.account && !holder) this.tellPresence(session, true);
-    if (implicit) this.chatNow(session, msg);
   }
 
   /** What a client just joined is told after `welcome`: its rooms as entered, their replays, and an account's mailbox and notices. */
@@ -1219,6 +1291,7 @@ export class Hub implements SessionHandler {
   /** Adds a member and tells the others. */
   private enterRoom(session: Session, room: Room): void {
     room.add(session);
+    this.noteChange(session);
     const out = Outgoing.of({ type: "join", client_name: session.name, room: room.name, message: `${session.name} joined ${room.name}` });
     this.tellRoom(room, out, session);
   }
@@ -1236,6 +1309,7 @@ export class Hub implements SessionHandler {
   /** Takes a member out of a room; the others get `leave` with the reason (none for a kick or a ban: its frame says it). */
   private removeMember(room: Room, key: string, reason?: LeaveReason): void {
     const member = room.online.get(key);
+    if (member) this.noteChange(member);
     room.remove(key, true);
     if (room.abandoned) this.rooms.delete(room.key);
     else this.saveRoom(room);
@@ -1671,9 +1745,10 @@ function withinBudget(frames: Outgoing[], budget: { bytes: number }): Outgoing[]
   return frames.slice(first);
 }
 
-/** A frame as an event carries it: its fields, without what the wire form drops. */
+/** A frame as an event carries it: its fields, less a password (the log is read by every server and kept a while). */
 function fieldsOf(msg: Message): MessageFields {
-  return msg.toJSON() as unknown as MessageFields;
+  const { password: _, ...fields } = msg.toJSON() as unknown as MessageFields;
+  return fields;
 }
 
 function storedChat(chat: Message, conversation: string): StoredChat {

@@ -132,3 +132,98 @@ t.test("a server's recent chats are kept for RECENT_CHATS_MS, at most RECENT_CHA
   t.equal(kept.length, RECENT_CHATS_MAX);
   t.equal(kept[0]!.chat.id, "10", "the oldest go first");
 });
+
+/** Two hubs, "a" and "b", on one log and one store, both caught up. */
+async function twoServers(): Promise<{ log: MemoryLog; store: MemoryStore; a: Hub; b: Hub }> {
+  const log = new MemoryLog();
+  const store = new MemoryStore();
+  const a = await Hub.create({ store, cluster: log.port("a") });
+  const b = await Hub.create({ store, cluster: log.port("b") });
+  log.hubs.push(a, b);
+  a.live = b.live = true;
+  return { log, store, a, b };
+}
+
+t.test("what a client sent just before it quit is applied on its own server too, and stored", async (t) => {
+  const { store, a, b } = await twoServers();
+  const ana = await client(a, "ana");
+  const ann = await client(a, "ann");
+  const bruno = await client(b, "bruno");
+  void a.handle(ana.session, new Message({ type: "chat", message: "tchau" }));
+  ana.session.disconnect("quit"); // its connection closes before its chat comes back from the log
+  await settled();
+  await settled();
+  t.ok(ann.sent.some((m) => m.message === "tchau"), "delivered on its own server");
+  t.ok(bruno.sent.some((m) => m.message === "tchau"), "and on the other");
+  t.match((await store.chatsBefore(LOBBY, 10)).chats, [{ message: "tchau" }], "and stored by its own server");
+  t.same(a.users, ["ann", "bruno"]);
+  t.same(b.users, ["ann", "bruno"]);
+});
+
+t.test("a reader cut off as slow while a chat is delivered leaves every server", async (t) => {
+  const { a, b } = await twoServers();
+  const transport = new RecordingTransport();
+  const ana = new Session(transport, a, { ...NO_LIMITS, maxOutboundBytes: 10 });
+  await a.handle(ana, new Message({ type: "join", client_name: "ana" }));
+  await settled();
+  const bruno = await client(b, "bruno");
+  Object.defineProperty(transport, "bufferedBytes", { value: 1_000 }); // ana stops reading
+  await bruno.send({ type: "chat", message: "olá" });
+  await settled();
+  t.same(a.users, ["bruno"]);
+  t.same(b.users, ["bruno"], "the other server hears it from the log");
+});
+
+t.test("no password goes into the log", async (t) => {
+  const { log, a } = await twoServers();
+  const ana = await client(a, "ana");
+  await ana.send({ type: "register", password: "senha-secreta-1" });
+  t.match(ana.sent.at(-1), { type: "registered" });
+  t.equal(log.entries.filter((entry) => JSON.stringify(entry.event).includes("senha-secreta-1")).length, 0);
+});
+
+t.test("a join whose client closed before it came back is applied alike everywhere", async (t) => {
+  const { a, b } = await twoServers();
+  const first = new Session(new RecordingTransport(), a, NO_LIMITS);
+  const second = new Session(new RecordingTransport(), a, NO_LIMITS);
+  const joins = [a.handle(first, new Message({ type: "join", client_name: "bob" })), a.handle(second, new Message({ type: "join", client_name: "bob" }))];
+  for (let i = 0; i < 50; i++) await Promise.resolve(); // both appended, neither read back
+  first.transportClosed("quit");
+  await Promise.all(joins);
+  await settled();
+  await settled();
+  t.same(a.users, b.users, "both servers agree");
+});
+
+t.test("a roster is older than what changed after it: a part, a join", async (t) => {
+  const { log, a, b } = await twoServers();
+  const ana = await client(a, "ana");
+  await ana.send({ type: "enter", room: "#r" });
+  const bruno = await client(b, "bruno");
+  await bruno.send({ type: "enter", room: "#r" });
+  void log.port("c").append({ kind: "hello", server: "c", token: "hello c" }); // b's roster, with bruno in #r, follows
+  void b.handle(bruno.session, new Message({ type: "part", room: "#r" })); // appended before that roster is applied
+  await settled();
+  await settled();
+  await ana.send({ type: "list", room: "#r" });
+  t.same(ana.sent.filter((m) => m.type === "list").at(-1)?.users, ["ana"], "bruno's part stands");
+
+  void log.port("b").append({ kind: "gone", server: "a", reason: "lost", token: "gone a" }); // a is taken for dead: its roster follows
+  const carl = await client(a, "carl"); // joins between a's gone and a's roster
+  await settled();
+  t.ok(carl.session.joined);
+  t.same(a.users, ["ana", "bruno", "carl"]);
+  t.same(b.users, ["ana", "bruno", "carl"], "the roster, made before carl joined, does not remove carl");
+});
+
+t.test("one server alone: a seed's bare message to an account that is away is kept for it, as before", async (t) => {
+  const store = new MemoryStore();
+  const hub = await Hub.create({ store });
+  await store.createAccount({ key: "zed", name: "zed", passwordHash: "x", created: new Date().toISOString() });
+  const transport = new RecordingTransport();
+  const seed = new Message({ type: "chat", client_name: "joao", message: "oi zed", to: "zed" });
+  seed.bare = true;
+  await hub.handle(new Session(transport, hub, NO_LIMITS), seed);
+  t.same(transport.sent.filter((m) => m.type === "error"), []);
+  t.equal((await store.offlineChats("zed", 10)).chats.length, 1);
+});

@@ -36,8 +36,8 @@ export class ClusterLink implements ClusterPort {
   private floor = 0;
   private restoring: Promise<void> | undefined;
   private stopped = false;
-  /** This server's clients as a roster (the hub's), appended when the log starts again. */
-  private roster: () => LoggedEvent = () => ({ kind: "roster", server: this.server, sessions: [], token: "" });
+  /** The hub, once started. */
+  private member: LogMember | undefined;
 
   private constructor(
     private readonly redis: RedisConnection,
@@ -70,10 +70,10 @@ export class ClusterLink implements ClusterPort {
    * it stands: who is online, rooms), then follows it and starts beating.
    * Resolves once caught up, before the server takes its first client.
    */
-  async start(floor: number, apply: (entries: Array<LogEntry<LoggedEvent>>) => void, roster: () => LoggedEvent): Promise<void> {
-    this.floor = floor;
-    this.roster = roster;
-    await this.shared.restore(floor);
+  async start(member: LogMember): Promise<void> {
+    this.member = member;
+    this.floor = await member.numberFloor();
+    await this.shared.restore(this.floor);
     const end = await this.shared.position();
     let caughtUp: () => void = () => {};
     const ready = new Promise<void>((resolve) => (caughtUp = resolve));
@@ -82,7 +82,7 @@ export class ClusterLink implements ClusterPort {
       "0",
       (entries) => {
         for (const entry of entries) this.floor = Math.max(this.floor, entry.seq);
-        apply(entries);
+        member.applyEntries(entries);
         const last = entries.at(-1);
         if (last && !streamIdBefore(last.id, end)) caughtUp();
       },
@@ -90,7 +90,7 @@ export class ClusterLink implements ClusterPort {
     );
     await ready;
     // The others answer with their rosters: who is online even if the log no longer holds their joins.
-    await this.shared.append({ kind: "hello", server: this.server, token: "hello" });
+    await this.shared.append({ kind: "hello", server: this.server, token: "link hello" });
     await this.beat();
     this.timer = setInterval(() => void this.beat(), this.heartbeatMs / 3).unref();
   }
@@ -108,7 +108,7 @@ export class ClusterLink implements ClusterPort {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     try {
-      await this.shared.append({ kind: "gone", server: this.server, reason: "shutdown", token: "stop" });
+      await this.shared.append({ kind: "gone", server: this.server, reason: "shutdown", token: "link stop" });
       await this.heartbeats.forget(this.server);
     } catch (error) {
       // Redis is away: the survivors find this server dead within a heartbeat.
@@ -127,9 +127,11 @@ export class ClusterLink implements ClusterPort {
   private restore(): Promise<void> {
     this.restoring ??= (async () => {
       const before = this.shared.epoch;
-      const epoch = await this.shared.restore(this.floor);
+      // Above every number this server applied and every chat stored: another server may have been further on.
+      const epoch = await this.shared.restore(Math.max(this.floor, await this.member!.numberFloor()));
       if (epoch === before) return;
-      await this.shared.append(this.roster());
+      this.member!.logLost();
+      await this.shared.append(this.member!.rosterEvent());
       this.options.log?.(`shared log: started again (epoch ${epoch}); this server's clients told to the others`);
     })()
       .catch((error: unknown) => this.options.log?.(`shared log: cannot restore yet: ${(error as Error).message}`))
@@ -145,7 +147,7 @@ export class ClusterLink implements ClusterPort {
       for (const dead of await this.heartbeats.dead()) {
         if (dead === this.server || !(await this.heartbeats.claimCleanup(dead, this.server, Math.max(CLEANUP_CLAIM_MS, this.heartbeatMs * 3)))) continue;
         this.options.log?.(`server ${dead} stopped beating: its clients are gone`);
-        await this.append({ kind: "gone", server: dead, reason: "lost", token: `gone ${dead}` });
+        await this.append({ kind: "gone", server: dead, reason: "lost", token: `link gone ${dead}` });
         await this.heartbeats.forget(dead);
       }
     } catch (error) {
@@ -158,6 +160,18 @@ export class ClusterLink implements ClusterPort {
     this.options.log?.(up ? "Redis is back" : `Redis is away: ${why ?? ""}; changes are refused (unavailable) until it is back`);
     if (up && this.reader) void this.restore();
   }
+}
+
+/** What a link needs of the hub it carries changes for. */
+export interface LogMember {
+  /** The highest number given so far that this server knows of (applied, or a chat stored): the log numbers above it. */
+  numberFloor(): Promise<number>;
+  /** Applies entries of the log, in order. */
+  applyEntries(entries: Array<LogEntry<LoggedEvent>>): void;
+  /** This server's clients and their rooms, to put back into a log that started again. */
+  rosterEvent(): LoggedEvent;
+  /** The log started again: what this server appended and has not read back never will be. */
+  logLost(): void;
 }
 
 /** Whether stream id `a` (`MS-N`) comes before `b`. */

@@ -27,6 +27,8 @@ export type ChangeEvent =
       /** Keys of the account's accepted friends, read from the store by its server. */
       friends: string[];
       frame: MessageFields;
+      /** Its server's clock: the seed's implicit chat is stamped with it everywhere. */
+      date: string;
     }
   /** A frame whose effect needs nothing from the store: a chat, part, topic, moderation; `offline`: a chat kept for an absent account. */
   | { kind: "frame"; sid: string; frame: MessageFields; date: string; offline?: { key: string; name: string } }
@@ -42,8 +44,12 @@ export type ChangeEvent =
   | { kind: "gone"; server: string; reason: LeaveReason }
   /** A server joins the chat (or the log started again): every other server answers with its roster. */
   | { kind: "hello"; server: string }
-  /** The clients a server holds now, with their rooms: the others make their picture of it match (after Redis lost the log, or for a newcomer). */
-  | { kind: "roster"; server: string; sessions: RosterEntry[] };
+  /**
+   * The clients a server holds, with their rooms, as of log entry `asOf`: the
+   * others make their picture of it match (after Redis lost the log, or for a
+   * newcomer), leaving alone what changed after `asOf`.
+   */
+  | { kind: "roster"; server: string; sessions: RosterEntry[]; asOf: number };
 
 /** One client in a roster: what its join said, and the rooms it is in. */
 export interface RosterEntry {

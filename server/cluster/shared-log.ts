@@ -103,6 +103,9 @@ export class SharedLog<Event> {
     const fresh = randomBytes(8).toString("hex");
     this.epoch = String(await whileUp(() => this.redis.eval(ADOPT_EPOCH, { keys: [this.keys.epoch], arguments: [fresh] })));
     await whileUp(() => this.redis.eval(RAISE_SEQUENCE, { keys: [this.keys.sequence], arguments: [String(floor)] }));
+    // Loaded before any append: otherwise the first appends after a restart could each find it missing (NOSCRIPT) and be
+    // sent again as the script itself, behind later appends of this connection that found it loaded by another server.
+    await whileUp(() => this.redis.scriptLoad(APPEND));
     return this.epoch;
   }
 
