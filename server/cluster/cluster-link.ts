@@ -36,6 +36,7 @@ export class ClusterLink implements ClusterPort {
   private floor = 0;
   private restoring: Promise<void> | undefined;
   private stopped = false;
+  private readFailureSaid = false;
   /** The hub, once started. */
   private member: LogMember | undefined;
 
@@ -86,7 +87,11 @@ export class ClusterLink implements ClusterPort {
         const last = entries.at(-1);
         if (last && !streamIdBefore(last.id, end)) caughtUp();
       },
-      (error) => this.options.log?.(`shared log: cannot read: ${error.message}`),
+      (error) => {
+        // Said once while Redis is away (the reader tries again every READ_RETRY_MS).
+        if (!this.readFailureSaid) this.options.log?.(`shared log: cannot read: ${error.message}`);
+        this.readFailureSaid = true;
+      },
     );
     await ready;
     // The others answer with their rosters: who is online even if the log no longer holds their joins.
@@ -158,6 +163,7 @@ export class ClusterLink implements ClusterPort {
   private redisState(up: boolean, why?: string): void {
     if (this.stopped) return;
     this.options.log?.(up ? "Redis is back" : `Redis is away: ${why ?? ""}; changes are refused (unavailable) until it is back`);
+    if (up) this.readFailureSaid = false;
     if (up && this.reader) void this.restore();
   }
 }
