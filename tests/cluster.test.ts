@@ -14,7 +14,7 @@ import { ChatClient } from "../client/connection.js";
 import { eventually, Script, testServer, within, type Teardown } from "./helpers/helpers.js";
 import { startPostgres } from "./helpers/postgres.js";
 import { hasRedis, NO_REDIS, TestRedis } from "./helpers/redis.js";
-import { Peer } from "./helpers/test-clients.js";
+import { LinePeer, Peer, WsPeer } from "./helpers/test-clients.js";
 import { NEEDS_PYTHON, python } from "./helpers/python.js";
 
 type Tester = import("tap").Test;
@@ -31,7 +31,7 @@ async function joinAs(t: Teardown, server: ChatServer, name: string, extra: Part
 }
 
 /** The next frame of `type` (others before it skipped). */
-async function nextOf(peer: Peer, type: string, also: (msg: Message) => boolean = () => true): Promise<Message> {
+async function nextOf(peer: Peer | WsPeer, type: string, also: (msg: Message) => boolean = () => true): Promise<Message> {
   for (;;) {
     const msg = await peer.next();
     if (msg.type === type && also(msg)) return msg;
@@ -70,6 +70,18 @@ t.test("several servers, one chat", { skip: hasRedis ? false : NO_REDIS }, async
     t.ok(await joinAs(t, two, "bruno"), "its name is free again on its own server");
     ana.send({ type: "list" });
     t.same((await nextOf(ana, "list")).users, ["ana", "bruno"], "and the list has it once");
+  });
+
+  t.test("every way in is the same chat: a text client (nc) on one server, a WebSocket client on the other", async (t) => {
+    const one = await testServer(t, { redis: redis.url, db, textPort: 0 });
+    const two = await testServer(t, { redis: redis.url, db });
+    const nc = await LinePeer.joined(t, one.textAddress!.port, "tex");
+    const web = await WsPeer.joined(t, `ws://127.0.0.1:${two.address.port}/ws`, "web");
+    await nc.waitFor(/web joined/);
+    web.send({ type: "chat", message: "oi do navegador" });
+    await nc.waitFor(/web.*oi do navegador/);
+    nc.line("oi do nc");
+    t.match(await nextOf(web, "chat"), { client_name: "tex", message: "oi do nc" }, "a line typed in nc reaches the page's socket on the other server");
   });
 
   t.test("a name raced on two servers is granted once", async (t) => {
