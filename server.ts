@@ -144,6 +144,10 @@ export function parseServerArgs(args: string[]): Launch | undefined {
     redis: values.redis,
   };
   if (values.redis !== undefined && !/^rediss?:\/\//.test(values.redis)) throw new UsageError("--redis takes a URL: redis://HOST:PORT");
+  // Servers of one chat share its accounts and history: a SQLite file (or memory) is one server's alone.
+  if (values.redis !== undefined && !isPostgresUrl(options.db ?? "")) {
+    throw new UsageError("--redis needs a database every server shares: --db postgres://USER:PASSWORD@HOST:PORT/DB");
+  }
   if (values.import !== undefined && !isPostgresUrl(options.db ?? "")) throw new UsageError("--import needs --db postgres://USER:PASSWORD@HOST:PORT/DB");
   return { options, quiet: values.quiet === true, exitOnStdinEnd: values["exit-on-stdin-end"] === true, ...(values.import !== undefined && { importFrom: values.import }) };
 }

@@ -9,6 +9,7 @@ import t from "tap";
 import type { Message, MessageFields } from "../protocol.js";
 import type { ChatServer } from "../server/chat-server.js";
 import { HEARTBEAT_ENV } from "../server/cluster/cluster-link.js";
+import { parseServerArgs } from "../server.js";
 import { once } from "node:events";
 import { ChatClient } from "../client/connection.js";
 import { eventually, Script, testServer, within, type Teardown } from "./helpers/helpers.js";
@@ -37,6 +38,13 @@ async function nextOf(peer: Peer | WsPeer, type: string, also: (msg: Message) =>
     if (msg.type === type && also(msg)) return msg;
   }
 }
+
+t.test("server.ts --redis: a Redis URL, and a PostgreSQL every server shares", async (t) => {
+  const pg = "postgres://chat:secret@db:5432/chat";
+  t.match(parseServerArgs(["--redis", "redis://127.0.0.1:6379", "--db", pg])?.options, { redis: "redis://127.0.0.1:6379", db: pg });
+  t.throws(() => parseServerArgs(["--redis", "redis://127.0.0.1:6379"]), { name: "UsageError", message: /--redis needs a database every server shares/ }, "not the default SQLite file");
+  t.throws(() => parseServerArgs(["--redis", "127.0.0.1:6379", "--db", pg]), { name: "UsageError", message: /redis:\/\/HOST:PORT/ });
+});
 
 t.test("several servers, one chat", { skip: hasRedis ? false : NO_REDIS }, async (t) => {
   const redis = await TestRedis.start(t);
