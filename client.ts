@@ -83,7 +83,7 @@ async function main(): Promise<number> {
   });
   if (values.supervised) {
     // The name is the one joined under (kept while rejoining), null before any join.
-    client.on("state", (state) => process.stdout.write(`${statusLine(state, state === "connecting" ? undefined : client.name)}\n`));
+    client.on("state", (state) => process.stdout.write(`${statusLine(state, state === "connecting" ? undefined : client.name, client.port)}\n`));
   }
   try {
     await client.connect();

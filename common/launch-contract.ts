@@ -15,10 +15,11 @@ export const STATUS_PREFIX = "#status ";
 export const CLIENT_STATUSES = ["connecting", "joined", "reconnecting", "disconnected", "closed"] as const;
 export type ClientStatus = (typeof CLIENT_STATUSES)[number];
 
-/** A supervised client's `#status` line: its connection state and the name it joined under (null before). */
+/** A supervised client's `#status` line: its connection state, the name it joined under (null before), and the port of the server it is on (several servers of one chat: it may move). */
 export interface StatusLine {
   state: ClientStatus;
   name: string | null;
+  port?: number;
 }
 
 
@@ -32,10 +33,10 @@ export function parseStatusLine(line: string): StatusLine | undefined {
     return undefined;
   }
   if (typeof value !== "object" || value === null) return undefined;
-  const { state, name } = value as { state?: unknown; name?: unknown };
+  const { state, name, port } = value as { state?: unknown; name?: unknown; port?: unknown };
   if (!CLIENT_STATUSES.includes(state as ClientStatus)) return undefined;
   if (name !== null && typeof name !== "string") return undefined;
-  return { state: state as ClientStatus, name };
+  return { state: state as ClientStatus, name, ...(Number.isInteger(port) && { port: port as number }) };
 }
 
 /**
@@ -47,6 +48,6 @@ export function parseStatusLine(line: string): StatusLine | undefined {
 export type ConnectionState = ClientStatus;
 
 /** The machine-readable line `--supervised` prints when the connection's state changes. */
-export function statusLine(state: ClientStatus, name: string | undefined): string {
-  return `${STATUS_PREFIX}${JSON.stringify({ state, name: name ?? null })}`;
+export function statusLine(state: ClientStatus, name: string | undefined, port?: number): string {
+  return `${STATUS_PREFIX}${JSON.stringify({ state, name: name ?? null, ...(port !== undefined && { port }) })}`;
 }

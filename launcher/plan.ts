@@ -207,6 +207,8 @@ export interface Instance extends InstanceSpec {
   ended: string | undefined;
   /** The name a client joined under, from its `#status` lines; undefined before it joins. */
   joinedAs?: string | undefined;
+  /** The port of the server a client is on now, from its `#status` lines (with --cluster it moves when its server stops). */
+  connectedPort?: number | undefined;
   /** What it printed, newest last, without the `#status` lines. */
   lines: string[];
 }

@@ -192,6 +192,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       // For the launcher only: never shown, even when malformed.
       const status = parseStatusLine(line);
       if (status?.name) instance.joinedAs = status.name;
+      if (status?.port !== undefined) instance.connectedPort = status.port;
     } else {
       instance.lines.push(line);
       if (instance.lines.length > KEPT_LINES) instance.lines.splice(0, instance.lines.length - KEPT_LINES);

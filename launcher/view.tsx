@@ -57,9 +57,9 @@ export function stateText(instance: Instance, t: LauncherTexts = LAUNCHER_TEXTS.
   const as = instance.joinedAs && instance.joinedAs !== instance.name ? instance.joinedAs : "";
   switch (instance.state) {
     case "connected":
-      return words.connected(instance.port, as);
+      return words.connected(instance.connectedPort ?? instance.port, as);
     case "reconnecting":
-      return words.reconnecting(instance.port);
+      return words.reconnecting(instance.connectedPort ?? instance.port);
     case "closed":
       return words.quit;
     case "stopped":

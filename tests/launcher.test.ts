@@ -18,7 +18,8 @@ import {
 import { LIST_LINE_PREFIXES } from "../launcher/demo.js";
 import { parseLauncherArgs } from "../launcher.js";
 import { LAUNCHER_TEXTS } from "../common/catalogue.js";
-import { parseStatusLine } from "../common/launch-contract.js";
+import { parseStatusLine, statusLine } from "../common/launch-contract.js";
+import { stateText } from "../launcher/view.js";
 import { Supervisor } from "../launcher/supervisor.js";
 import { freePorts, PARALLEL_SUBTESTS, ROOT, Script, type Teardown } from "./helpers/helpers.js";
 
@@ -184,6 +185,10 @@ t.test("a client's state comes from its #status lines, and nothing else it print
   const status = (state: string, name: string | null) => `#status ${JSON.stringify({ state, name })}`;
   t.same(parseStatusLine('#status {"state":"joined","name":"ana"}'), { state: "joined", name: "ana" });
   t.same(parseStatusLine('#status {"state":"connecting","name":null}'), { state: "connecting", name: null });
+  t.same(parseStatusLine(statusLine("joined", "ana", 10000)), { state: "joined", name: "ana", port: 10000 }, "the server it is on (it may move)");
+  t.same(parseStatusLine('#status {"state":"joined","name":"ana","port":"x"}'), { state: "joined", name: "ana" }, "a port that is not one is left out");
+  const moved = { ...planInstances({ port: 9999, servers: 2, names: ["ana", "bia"] })[3]!, state: "connected" as const, ended: undefined, lines: [], connectedPort: 9999 };
+  t.equal(stateText(moved), "connected to :9999", "a client that moved to another server shows that server");
   const expected = [
     ["connecting", "connecting"],
     ["joined", "connected"],
