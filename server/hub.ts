@@ -172,8 +172,27 @@ interface Grant {
   byDefault?: boolean;
 }
 
+/**
+ * Chats to some rooms applied while a client of this server waits to join
+ * or enter them (its replay read, its change on its way through the log):
+ * delivered after its replay, so that none falls between the replay and the
+ * live frames.
+ */
+interface Catchup {
+  rooms: Set<string>;
+  chats: Outgoing[];
+}
+
+/** What an enter read before the client is in the room: its replay, and the chats applied since. */
+interface EnterReady {
+  replay: Page;
+  catchup?: Catchup;
+}
+
 /** What a join read before the session is registered: its name, and what its client is told once it is. */
 interface JoinReady {
+  /** Chats applied to those rooms since the replays were read. */
+  catchup?: Catchup;
   grant: Grant;
   /** The account's accepted friends (keys). */
   friends: Set<string>;
@@ -200,7 +219,7 @@ interface OwnEvent {
   session: Session;
   msg: Message;
   ready?: JoinReady;
-  replay?: Page;
+  enter?: EnterReady;
   applied: (outcome: Outcome) => void;
 }
 
@@ -250,6 +269,8 @@ export class Hub implements SessionHandler {
   private readonly ownEvents = new Map<string, OwnEvent>();
   /** Other servers' chats of the last seconds, for storing a dead one's (see storeLostChats). */
   private readonly recentChats = new RecentChats();
+  /** Replays under way: the chats applied meanwhile, per client waiting (see Catchup). */
+  private readonly catchups = new Set<Catchup>();
   /** The log position of each client's last change of presence or rooms, and of recent departures (see applyRoster). */
   private readonly changedAt = new WeakMap<Session, number>();
   private readonly departed = new Map<string, number>();
@@ -328,6 +349,7 @@ export class Hub implements SessionHandler {
   /** The shared log started again (Redis lost it): what this server appended and has not read back never will be. */
   logLost(): void {
     for (const own of this.ownEvents.values()) {
+      if (own.enter?.catchup) this.catchups.delete(own.enter.catchup);
       // Its client is told, as when Redis refuses an append: it may send it again.
       if (own.session.open) this.error(own.session, own.msg, "unavailable", UNAVAILABLE_TEXT);
       own.applied("lost");
@@ -427,7 +449,9 @@ export class Hub implements SessionHandler {
         date: new Date().toISOString(),
       };
       // A Usuario<N> chosen here can have been taken on another server meanwhile: choose again.
-      if ((await this.publish(session, msg, event, { ready })) !== "taken" || !grant.byDefault) return;
+      const outcome = await this.publish(session, msg, event, { ready });
+      if (ready.catchup) this.catchups.delete(ready.catchup); // applied (delivered), refused, or lost: it stops either way
+      if (outcome !== "taken" || !grant.byDefault) return;
     }
     this.error(session, msg, "busy", "No free name could be found just now; try again in a moment");
   }
@@ -445,9 +469,9 @@ export class Hub implements SessionHandler {
   }
 
   private async askEnter(session: Session, msg: Message): Promise<void> {
-    const replay = await this.prepareEnter(session, msg);
-    if (replay === undefined) return;
-    await this.publish(session, msg, { kind: "enter", sid: this.idOf.get(session)!, frame: fieldsOf(msg) }, { replay });
+    const enter = await this.prepareEnter(session, msg);
+    if (enter === undefined) return;
+    await this.publish(session, msg, { kind: "enter", sid: this.idOf.get(session)!, frame: fieldsOf(msg) }, { enter });
   }
 
   /**
@@ -459,12 +483,13 @@ export class Hub implements SessionHandler {
    * be reached the client is told `unavailable`: nothing is kept to be
    * appended later.
    */
-  private publish(session: Session, msg: Message, event: ChangeEvent, known: Pick<OwnEvent, "ready" | "replay"> = {}): Promise<Outcome | undefined> {
+  private publish(session: Session, msg: Message, event: ChangeEvent, known: Pick<OwnEvent, "ready" | "enter"> = {}): Promise<Outcome | undefined> {
     const token = (this.nextToken++).toString(36);
     const applied = new Promise<Outcome>((resolve) => this.ownEvents.set(token, { ...known, session, msg, applied: resolve }));
     return this.cluster!.append({ ...event, token }).then(
       () => (event.kind === "join" ? applied : undefined),
       (error: unknown) => {
+        if (known.enter?.catchup) this.catchups.delete(known.enter.catchup); // never to be applied
         this.ownEvents.delete(token);
         this.error(session, msg, "unavailable", UNAVAILABLE_TEXT);
         this.log?.(`shared log: ${(error as Error).message}`);
@@ -516,7 +541,7 @@ export class Hub implements SessionHandler {
       case "frame":
         return this.applyFrame(session, msg, event.offline);
       case "enter":
-        return this.enterNow(session, msg, own?.replay);
+        return this.enterNow(session, msg, own?.enter);
       case "registered":
         return this.registered(session, msg);
       case "friendship":
@@ -793,6 +818,7 @@ export class Hub implements SessionHandler {
    */
   private async join(session: Session, msg: Message, implicit: boolean): Promise<void> {
     const ready = await this.prepareJoin(session, msg, implicit);
+    if (ready?.catchup) this.catchups.delete(ready.catchup); // admit is in this same turn: nothing more can be applied before it
     if (!ready || !session.open || this.admit(session, msg, implicit, ready) === "taken") return;
     // The seed's bare Message: its text goes out as a chat once it has joined.
     if (implicit) return this.chat(session, msg);
@@ -805,14 +831,21 @@ export class Hub implements SessionHandler {
     const key = nameKey(grant.name);
     const wantsHistory = !implicit && msg.features?.includes("history") === true;
     const rooms = grant.account ? this.accountRooms(key) : [];
-    const pages = wantsHistory ? await this.latestOf([this.lobby, ...rooms]) : [];
-    const friendships = grant.account ? await this.store.friendships(key) : [];
-    const notices = grant.account ? (await this.store.takeNotices(key)).map((fields) => Outgoing.of(fields as unknown as MessageFields)) : [];
-    // Last: a private chat kept for the account while the reads above waited is then on this page (or the next).
-    const mailbox = grant.account ? await this.store.offlineChats(key, MAILBOX_PAGE, MAILBOX_PAGE_BYTES) : undefined;
-    if (grant.account) this.guestShares.clear(key);
-    const replays = new Map(pages.map((page, i) => [i === 0 ? LOBBY : rooms[i - 1]!.key, page]));
-    return { grant, friends: acceptedFriends(key, friendships), replays, notices, ...(mailbox && { mailbox }) };
+    // What is applied to these rooms from now on is caught up after the replays (the session joins only later).
+    const catchup = wantsHistory ? this.watch([LOBBY, ...rooms.map((room) => room.key)]) : undefined;
+    try {
+      const pages = wantsHistory ? await this.latestOf([this.lobby, ...rooms]) : [];
+      const friendships = grant.account ? await this.store.friendships(key) : [];
+      const notices = grant.account ? (await this.store.takeNotices(key)).map((fields) => Outgoing.of(fields as unknown as MessageFields)) : [];
+      // Last: a private chat kept for the account while the reads above waited is then on this page (or the next).
+      const mailbox = grant.account ? await this.store.offlineChats(key, MAILBOX_PAGE, MAILBOX_PAGE_BYTES) : undefined;
+      if (grant.account) this.guestShares.clear(key);
+      const replays = new Map(pages.map((page, i) => [i === 0 ? LOBBY : rooms[i - 1]!.key, page]));
+      return { grant, friends: acceptedFriends(key, friendships), replays, notices, ...(mailbox && { mailbox }), ...(catchup && { catchup }) };
+    } catch (error) {
+      if (catchup) this.catchups.delete(catchup);
+      throw error;
+    }
   }
 
   /** The rooms an account is a member of (it is back in them at login). */
@@ -871,6 +904,7 @@ export class Hub implements SessionHandler {
       const replay = ready.replays.get(room.key);
       if (replay) this.replay(session, replay.chats, replay.more, { room: room.name }, undefined, budget);
     }
+    this.deliverCatchup(session, ready.catchup, [...ready.replays.values()]);
     if (ready.mailbox) this.deliverMailbox(session, ready.mailbox);
     for (const out of ready.notices) session.deliver(out);
   }
@@ -1066,6 +1100,7 @@ export class Hub implements SessionHandler {
   private chatToRoom(session: Session, msg: Message, room: Room): void {
     const sent = this.accept(session, msg, { room: room.name }, room.conversation);
     if (!sent) return;
+    for (const catchup of this.catchups) if (catchup.rooms.has(room.key)) catchup.chats.push(sent.out);
     const where = room.isLobby ? "" : ` ${room.name}`;
     this.log?.(`${session.name}${where}${sent.chat.subject ? ` [${printable(sent.chat.subject)}]` : ""}: ${printable(sent.chat.message)}`);
     this.tellRoom(room, sent.out, session.echoOwn ? undefined : session, session);
@@ -1242,12 +1277,12 @@ export class Hub implements SessionHandler {
   }
 
   private async enter(session: Session, msg: Message): Promise<void> {
-    const replay = await this.prepareEnter(session, msg);
-    if (replay !== undefined) this.enterNow(session, msg, replay);
+    const enter = await this.prepareEnter(session, msg);
+    if (enter !== undefined) this.enterNow(session, msg, enter);
   }
 
   /** Checks an `enter` and reads the room's replay; undefined once refused (or the client left). */
-  private async prepareEnter(session: Session, msg: Message): Promise<Page | undefined> {
+  private async prepareEnter(session: Session, msg: Message): Promise<EnterReady | undefined> {
     const name = msg.room ?? "";
     const problem = roomProblem(name);
     if (problem !== undefined) return void this.error(session, msg, "room_invalid", `${problem}: ${quote(name)}`);
@@ -1255,15 +1290,40 @@ export class Hub implements SessionHandler {
     if (!this.findRoom(name)?.online.has(session.key!) && this.roomsOf(session.key!).length >= MAX_ROOMS_PER_CLIENT) {
       return void this.error(session, msg, "too_many_rooms", `You are in ${MAX_ROOMS_PER_CLIENT} rooms already: leave one first`);
     }
-    // Read before entering, so that no live chat falls between the replay and the live frames. A new guest room has none.
+    // Read before entering; what is applied to the room from now on is caught up after it. A new guest room has none.
     const conversation = this.findRoom(name)?.conversation ?? (session.account ? key : undefined);
-    const wantsReplay = session.features.has("history");
-    const replay = wantsReplay && conversation ? await this.store.chatsBefore(conversation, this.historyReplay) : { chats: [], more: false };
-    return session.joined ? replay : undefined;
+    if (!session.features.has("history")) return { replay: { chats: [], more: false } };
+    const catchup = this.watch([key]);
+    try {
+      const replay = conversation ? await this.store.chatsBefore(conversation, this.historyReplay) : { chats: [], more: false };
+      if (session.joined) return { replay, catchup };
+    } catch (error) {
+      this.catchups.delete(catchup);
+      throw error;
+    }
+    this.catchups.delete(catchup);
+    return undefined;
+  }
+
+  /** Starts catching up the chats applied to these rooms (by key) from now on. */
+  private watch(rooms: string[]): Catchup {
+    const catchup: Catchup = { rooms: new Set(rooms), chats: [] };
+    this.catchups.add(catchup);
+    return catchup;
+  }
+
+  /** Delivers what a catch-up gathered that the replays did not hold, and stops it. */
+  private deliverCatchup(session: Session, catchup: Catchup | undefined, replays: Page[]): void {
+    if (!catchup) return;
+    this.catchups.delete(catchup);
+    const replayed = new Set(replays.flatMap((page) => page.chats.map((chat) => chat.id)));
+    for (const out of catchup.chats) if (!replayed.has(out.message.id!)) session.deliver(out);
   }
 
   /** Enters a checked room (creating it), tells the members, answers `entered` and the replay read before (its client's server only has one). */
-  private enterNow(session: Session, msg: Message, replay: Page | undefined): void {
+  private enterNow(session: Session, msg: Message, ready: EnterReady | undefined): void {
+    // From here on its chats reach this client live (or it is refused): the catch-up stops now.
+    if (ready?.catchup) this.catchups.delete(ready.catchup);
     const name = msg.room ?? "";
     const key = roomKey(name);
     let room = this.findRoom(name);
@@ -1285,7 +1345,10 @@ export class Hub implements SessionHandler {
     if (!room.online.has(session.key!)) this.enterRoom(session, room);
     this.saveRoom(room);
     this.reply(session, msg, enteredFields(room, this.operatorsOf(room)));
-    if (replay && session.features.has("history")) this.replay(session, replay.chats, replay.more, { room: room.name });
+    if (ready && session.features.has("history")) {
+      this.replay(session, ready.replay.chats, ready.replay.more, { room: room.name });
+      this.deliverCatchup(session, ready.catchup, [ready.replay]);
+    }
   }
 
   /** Adds a member and tells the others. */

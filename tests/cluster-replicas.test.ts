@@ -227,3 +227,18 @@ t.test("one server alone: a seed's bare message to an account that is away is ke
   t.same(transport.sent.filter((m) => m.type === "error"), []);
   t.equal((await store.offlineChats("zed", 10)).chats.length, 1);
 });
+
+t.test("a chat applied between a join's replay and the join itself reaches the joining client, once", async (t) => {
+  const { a, b } = await twoServers();
+  const bruno = await client(b, "bruno");
+  await bruno.send({ type: "chat", message: "antes" });
+  const transport = new RecordingTransport();
+  const ana = new Session(transport, a, NO_LIMITS);
+  const joined = a.handle(ana, new Message({ type: "join", client_name: "ana", features: ["history"] }));
+  void b.handle(bruno.session, new Message({ type: "chat", message: "durante" })); // appended before ana's join; applied after her replay was read
+  await joined;
+  await settled();
+  await bruno.send({ type: "chat", message: "depois" });
+  const chats = transport.sent.filter((m) => m.type === "chat").map((m) => `${m.message}${m.history ? " (history)" : ""}`);
+  t.same(chats, ["antes (history)", "durante", "depois"], "replayed, caught up, then live: each once, in order");
+});
