@@ -203,6 +203,11 @@ export class ChatServer implements GatewayHost {
     if (this.webPort !== undefined) await listen(this.web.server, this.webPort, host);
   }
 
+  /** With --redis: the Redis the servers of this chat share, and this server's id among them. */
+  get cluster(): { url: string; server: string } | undefined {
+    return this.link && { url: this.link.url, server: this.link.server };
+  }
+
   get address(): { host: string; port: number } {
     const address = this.listener.address() as net.AddressInfo;
     return { host: address.address, port: address.port };

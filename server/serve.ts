@@ -17,6 +17,7 @@ import { ChatServer, startServer, type ServerOptions } from "./chat-server.js";
 import { DatabaseInUseError } from "./database-lock.js";
 import { MEMORY_PATH } from "./limits.js";
 import { isPostgresUrl, maskedUrl, StoreOpenError } from "./database-url.js";
+import { RedisUnreachableError } from "./cluster/cluster-link.js";
 
 /** What the command asks for: the server's options, less what cannot cross to a thread (functions, open stores). */
 export interface Launch {
@@ -62,6 +63,8 @@ export async function serve(launch: Launch, report: (r: ServeReport) => void, on
   console.log(`open ${server.pageUrl} in a browser`);
   const db = launch.options.db ?? MEMORY_PATH;
   log?.(db === MEMORY_PATH ? "database: none (--db :memory:): nothing is kept across restarts" : `database: ${isPostgresUrl(db) ? maskedUrl(db) : path.resolve(db)}`);
+  const cluster = server.cluster;
+  if (cluster) log?.(`one chat with the other servers on ${maskedUrl(cluster.url)}; this server is ${cluster.server}`);
   onOrder((order) => {
     log?.(`${order.why}: shutting down`);
     void server.close().then(() => report({ type: "stopped" }));
@@ -70,7 +73,7 @@ export async function serve(launch: Launch, report: (r: ServeReport) => void, on
 
 /** One line saying why the server could not start, or the error itself when it is not one of those. */
 export function startFailureText(error: unknown, options: Pick<ServerOptions, "host" | "port">): string {
-  if (error instanceof DatabaseInUseError || error instanceof StoreOpenError) return error.message;
+  if (error instanceof DatabaseInUseError || error instanceof StoreOpenError || error instanceof RedisUnreachableError) return error.message;
   const { host, port } = options;
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "EADDRINUSE") return `Port ${(error as { port?: number }).port ?? port} on ${host} is already in use (is another server running?)`;

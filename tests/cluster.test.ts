@@ -12,7 +12,7 @@ import { HEARTBEAT_ENV } from "../server/cluster/cluster-link.js";
 import { parseServerArgs } from "../server.js";
 import { once } from "node:events";
 import { ChatClient } from "../client/connection.js";
-import { eventually, Script, testServer, within, type Teardown } from "./helpers/helpers.js";
+import { eventually, freePorts, Script, testServer, within, type Teardown } from "./helpers/helpers.js";
 import { startPostgres } from "./helpers/postgres.js";
 import { hasRedis, NO_REDIS, TestRedis } from "./helpers/redis.js";
 import { LinePeer, Peer, WsPeer } from "./helpers/test-clients.js";
@@ -78,6 +78,14 @@ t.test("several servers, one chat", { skip: hasRedis ? false : NO_REDIS }, async
     t.ok(await joinAs(t, two, "bruno"), "its name is free again on its own server");
     ana.send({ type: "list" });
     t.same((await nextOf(ana, "list")).users, ["ana", "bruno"], "and the list has it once");
+  });
+
+  t.test("a server whose Redis is not there at start says so at once and does not start", async (t) => {
+    const nowhere = `redis://127.0.0.1:${await freePorts(1)}`;
+    await t.rejects(testServer(t, { redis: nowhere, db }), { name: "RedisUnreachableError", message: new RegExp(`^Cannot reach Redis at ${nowhere}: `) });
+    const script = new Script(t, "server.ts", ["--port", "0", "--redis", nowhere, "--db", db, "--quiet"]);
+    t.match(await within(script.exited, "the server to give up", SCRIPT_START_MS), { code: 1 });
+    t.match(script.stderr.trim(), new RegExp(`^Cannot reach Redis at ${nowhere}: `), "one line");
   });
 
   t.test("every way in is the same chat: a text client (nc) on one server, a WebSocket client on the other", async (t) => {

@@ -11,6 +11,11 @@ import { redisClient, type RedisConnection } from "./redis.js";
 import { RedisAttempts } from "./shared-attempts.js";
 import { DEFAULT_PREFIX, EpochChanged, SharedLog, type LogEntry, type LogReader } from "./shared-log.js";
 
+/** Redis could not be reached when the server started: it does not start (exit 1, one line). */
+export class RedisUnreachableError extends Error {
+  override readonly name = "RedisUnreachableError";
+}
+
 /** Environment variable that shortens the heartbeat (tests of a dead server): milliseconds. */
 export const HEARTBEAT_ENV = "CHAT_CLUSTER_HEARTBEAT_MS";
 
@@ -26,6 +31,8 @@ export interface ClusterLinkOptions {
 
 export class ClusterLink implements ClusterPort {
   readonly server = randomBytes(6).toString("hex");
+  /** The Redis it is linked through. */
+  readonly url: string;
   readonly attempts: RedisAttempts;
   private readonly shared: SharedLog<LoggedEvent>;
   private readonly heartbeats: Heartbeats;
@@ -44,6 +51,7 @@ export class ClusterLink implements ClusterPort {
     private readonly redis: RedisConnection,
     private readonly options: ClusterLinkOptions,
   ) {
+    this.url = options.url;
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     this.shared = new SharedLog<LoggedEvent>(redis, { server: this.server, prefix });
     this.heartbeats = new Heartbeats(redis, prefix);
@@ -51,15 +59,27 @@ export class ClusterLink implements ClusterPort {
     this.heartbeatMs = options.heartbeatMs ?? (Number(process.env[HEARTBEAT_ENV]) || HEARTBEAT_MS);
   }
 
-  /** Connects to Redis; rejects when it cannot be reached at start (the server then does not start). */
+  /**
+   * Connects to Redis; rejects with RedisUnreachableError when the first
+   * attempt fails (the server then does not start, as with a database it
+   * cannot reach). Later, node-redis reconnects by itself.
+   */
   static async connect(options: ClusterLinkOptions): Promise<ClusterLink> {
     let link: ClusterLink | undefined;
-    const redis = redisClient(options.url, { onState: (up, why) => link?.redisState(up, why) });
+    let firstError: (error: Error) => void = () => {};
+    const failed = new Promise<never>((_, reject) => (firstError = reject));
+    const redis = redisClient(options.url, {
+      onState: (up, why) => {
+        if (link) link.redisState(up, why);
+        else if (!up) firstError(new Error(why ?? "unreachable"));
+      },
+    });
     try {
-      await redis.connect();
+      // connect() itself would go on trying for ever: the first failure decides.
+      await Promise.race([redis.connect(), failed]);
     } catch (error) {
       redis.destroy();
-      throw new Error(`Cannot reach Redis at ${options.url}: ${(error as Error).message}`);
+      throw new RedisUnreachableError(`Cannot reach Redis at ${options.url}: ${(error as Error).message}`);
     }
     link = new ClusterLink(redis, options);
     return link;
