@@ -30,6 +30,7 @@ Options:
   --duration S      stop after S seconds
   --lang en|pt      the clients' language
   --db-dir DIR      where each server keeps its database, ${DATABASE_FILE_PATTERN}
+                    (with --cluster: the shared PostgreSQL, chat-postgres/)
                     (default: the working directory, so a second run finds
                     the history again)
   --text            each server also serves plain text (nc) on port PORT+N+i

@@ -114,6 +114,8 @@ export interface ClientEvents {
   reconnecting: [delayMs: number, attempt: number];
   /** An attempt failed; another follows. */
   reconnectFailed: [error: Error];
+  /** On another server of the chat the name is still held by the lost connection (until its server is found dead): asked again. */
+  nameHeld: [name: string, address: string];
   /** Joined again after a loss; carries the server's welcome. */
   rejoined: [Message];
   /** Rejoining was refused for the name (taken meanwhile, password, banned): reconnecting stops, the connection stays open for another join. */
@@ -740,14 +742,15 @@ export class ChatClient extends EventEmitter<ClientEvents> {
           return;
         }
         this.socket?.destroy();
-        // Said once: the name stays taken for a few seconds, and the attempts that follow say they go on.
-        if (!(heldByLostSession && toldNameHeld)) this.emit("reconnectFailed", error as Error);
         if (heldByLostSession) {
+          // Said once: the name stays taken for a few seconds, and the attempts that follow say they go on.
+          if (!toldNameHeld) this.emit("nameHeld", this.name ?? "", this.address);
           toldNameHeld = true;
           moveOn = false; // this server answers: stay, and ask again soon
           delay = this.options.reconnectDelayMs;
           continue;
         }
+        this.emit("reconnectFailed", error as Error);
       }
       delay = Math.min(Math.max(delay * 2, this.options.reconnectDelayMs), this.options.maxReconnectDelayMs);
     }

@@ -124,6 +124,7 @@ export async function runLineMode(client: ChatClient, options: LineModeOptions):
   // With several servers of one chat, which one it tries now.
   client.on("reconnecting", (delay, attempt) => show({ kind: "info", text: t.reconnecting(delay / 1000, attempt, client.failsOver ? client.address : undefined) }));
   client.on("reconnectFailed", (error) => show({ kind: "error", text: t.reconnectFailed(socketErrorText(error, t)) }));
+  client.on("nameHeld", (name, address) => show({ kind: "info", text: t.nameHeld(name, address) }));
   client.on("rejoined", (welcome) => show({ kind: "info", text: rejoinedText(welcome, t) }));
   client.on("putOut", (msg) => {
     // Said once, with what can be done: the client does not come back by itself.

@@ -596,6 +596,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
       refresh();
     };
     const onFailed = (error: Error) => show({ kind: "error", text: t.reconnectFailed(socketErrorText(error, t)) });
+    const onNameHeld = (name: string, address: string) => show({ kind: "info", text: t.nameHeld(name, address) });
     const onRejoined = (welcome: Message) => {
       clearInterval(countdown);
       setStatus({ kind: "connected" });
@@ -634,6 +635,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
       .on("lost", onLost)
       .on("reconnecting", onReconnecting)
       .on("reconnectFailed", onFailed)
+      .on("nameHeld", onNameHeld)
       .on("rejoined", onRejoined)
       .on("rejoinRefused", onRejoinRefused);
     if (name !== undefined) join(name);
@@ -650,6 +652,7 @@ export function ChatApp({ client, t, name, ascii }: ChatAppProps) {
         .off("lost", onLost)
         .off("reconnecting", onReconnecting)
         .off("reconnectFailed", onFailed)
+        .off("nameHeld", onNameHeld)
         .off("rejoined", onRejoined)
         .off("rejoinRefused", onRejoinRefused);
     };

@@ -270,6 +270,8 @@ export const TEXTS = {
     connectionLost: (address: string) => `Connection to the server at ${address} lost.`,
     reconnecting: (seconds: number, attempt: number, to?: string) => `Reconnecting${to ? ` to ${to}` : ""} in ${seconds} s (attempt ${attempt})...`,
     reconnectFailed: (why: string) => `Reconnection failed: ${why}.`,
+    nameHeld: (name: string, address: string) =>
+      `The server at ${address} still counts ${name} as on the server that went away; asking again until it lets go (within 15 s).`,
     reconnected: (name: string, online: string) => `Reconnected as ${name}. ${online}`,
     notConnected: "Not connected to the server: message not sent. Reconnecting...",
     privateWithoutText: (word: string) => `Private message without text: write ${word} followed by your message.`,
@@ -399,6 +401,8 @@ export const TEXTS = {
     connectionLost: (address: string) => `Conexão com o servidor em ${address} perdida.`,
     reconnecting: (seconds: number, attempt: number, to?: string) => `Reconectando${to ? ` a ${to}` : ""} em ${seconds} s (tentativa ${attempt})...`,
     reconnectFailed: (why: string) => `Falha ao reconectar: ${why}.`,
+    nameHeld: (name: string, address: string) =>
+      `O servidor em ${address} ainda conta ${name} no servidor que caiu; pedindo de novo até liberar (em até 15 s).`,
     reconnected: (name: string, online: string) => `Reconectado como ${name}. ${online}`,
     notConnected: "Sem conexão com o servidor: mensagem não enviada. Reconectando...",
     privateWithoutText: (word: string) => `Mensagem privada sem texto: escreva ${word} seguido da mensagem.`,

@@ -265,11 +265,21 @@ t.test("several servers, one chat", { skip: hasRedis ? false : NO_REDIS }, async
     carla.send({ type: "join", client_name: "carla" });
     t.match(await carla.next(), { type: "welcome" });
     t.match(await nextOf(ana, "join"), { client_name: "carla" });
+    // dora's client was given both servers: it moves to the other, and gets its name back once the dead server's clients are gone.
+    const dora = new ChatClient({ host: "127.0.0.1", port, alternates: [{ host: "127.0.0.1", port: one.address.port }], reconnectDelayMs: 200 });
+    t.teardown(() => dora.close());
+    await dora.connect();
+    await dora.join("dora");
+    t.match(await nextOf(ana, "join"), { client_name: "dora" });
+    const rejoined = once(dora, "rejoined");
     const killedAt = Date.now();
     doomed.child.kill("SIGKILL");
-    t.match(await nextOf(ana, "leave"), { client_name: "carla", reason: "lost" });
+    const left = [await nextOf(ana, "leave"), await nextOf(ana, "leave")].map((m) => `${m.client_name} ${m.reason}`).sort();
+    t.same(left, ["carla lost", "dora lost"]);
     t.ok(Date.now() - killedAt < 15_000, `seen within 15 s (${Date.now() - killedAt} ms)`);
     t.ok(await joinAs(t, one, "carla"), "carla's name is free again");
+    await within(rejoined, "dora to rejoin on the other server", 20_000);
+    t.equal(dora.address, `127.0.0.1:${one.address.port}`, "dora is back, on the other server");
   });
 
   t.test("a server paused past its heartbeat: its clients leave; resumed, they are back, but a name taken meanwhile is not", async (t: Tester) => {
