@@ -117,15 +117,16 @@ t.test("pipe mode: accounts, rejoining, supervision", async (t) => {
     ana.child.stdin.end();
     t.match(await ana.exited, { code: 0 });
     const states = ana.stdout.split("\n").filter((line) => line.startsWith("#status "));
+    const port = fake.port;
     t.same(states, [
-      statusLine("connecting", undefined),
-      statusLine("joined", "ana"),
-      statusLine("disconnected", "ana"),
-      statusLine("reconnecting", "ana"),
-      statusLine("joined", "ana"),
-      statusLine("closed", "ana"),
+      statusLine("connecting", undefined, port),
+      statusLine("joined", "ana", port),
+      statusLine("disconnected", "ana", port),
+      statusLine("reconnecting", "ana", port),
+      statusLine("joined", "ana", port),
+      statusLine("closed", "ana", port),
     ]);
-    t.equal(states[0], '#status {"state":"connecting","name":null}');
-    t.equal(states[1], '#status {"state":"joined","name":"ana"}');
+    t.equal(states[0], `#status {"state":"connecting","name":null,"port":${port}}`, "with the port of the server it is on");
+    t.equal(states[1], `#status {"state":"joined","name":"ana","port":${port}}`);
   });
 });
