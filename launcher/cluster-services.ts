@@ -45,12 +45,13 @@ async function startRedis(dir: string): Promise<{ child: ChildProcess; url: stri
   });
   for (;;) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-    if (await accepts(port)) return { child, url: `redis://127.0.0.1:${port}` };
+    if (await acceptsConnections(port)) return { child, url: `redis://127.0.0.1:${port}` };
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
-async function accepts(port: number): Promise<boolean> {
+/** Whether something accepts a TCP connection on 127.0.0.1:`port` now (a service ready: no client of its own needed). */
+export async function acceptsConnections(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: "127.0.0.1" });
     socket.once("connect", () => {

@@ -10,7 +10,8 @@ import type { ClusterPort, LoggedEvent, SharedAttempts } from "../server/cluster
 import type { LogEntry } from "../server/cluster/shared-log.js";
 import { Hub } from "../server/hub.js";
 import { AddressPacing } from "../server/reader-pacing.js";
-import { Session, type Outgoing, type SessionLimits, type Transport } from "../server/session.js";
+import { Session, type SessionLimits } from "../server/session.js";
+import { RecordingTransport } from "./helpers/recording-transport.js";
 import { MemoryStore, type Store, type StoredChat } from "../server/store.js";
 import { RECENT_CHATS_MAX, RECENT_CHATS_MS, RecentChats } from "../server/cluster/recent-chats.js";
 
@@ -40,26 +41,6 @@ class MemoryLog {
     const batch = this.entries.slice(this.delivered);
     this.delivered = this.entries.length;
     for (const hub of this.hubs) hub.applyEntries(batch);
-  }
-}
-
-class RecordingTransport implements Transport {
-  readonly address = "127.0.0.1";
-  readonly peer = "127.0.0.1:40000";
-  readonly bufferedBytes = 0;
-  readonly frameStartedAt = 0;
-  readonly sent: Message[] = [];
-  send(out: Outgoing): void {
-    this.sent.push(out.message);
-  }
-  pause(): void {}
-  resume(): void {}
-  end(last?: Outgoing): void {
-    if (last) this.sent.push(last.message);
-  }
-  destroy(): void {}
-  onceDrained(callback: () => void): void {
-    callback();
   }
 }
 

@@ -8,7 +8,8 @@ import t from "tap";
 import { CLIENT_TYPES, Message, SERVER_TYPES, type MessageFields } from "../protocol.js";
 import { Hub } from "../server/hub.js";
 import { AddressPacing } from "../server/reader-pacing.js";
-import { Session, type Outgoing, type SessionLimits, type Transport } from "../server/session.js";
+import { Session, type SessionLimits } from "../server/session.js";
+import { RecordingTransport } from "./helpers/recording-transport.js";
 import { MemoryStore } from "../server/store.js";
 
 /** The cheapest scrypt cost the hub accepts: registering in a test should not take a second. */
@@ -16,32 +17,6 @@ const TEST_PASSWORD_COST_LOG2 = 4;
 const PASSWORD = "a long enough password";
 const NO_LIMITS: SessionLimits = { rateLimit: 0, backpressureBytes: 1 << 20, maxOutboundBytes: 1 << 24, slowReaderTimeoutMs: 60_000, addressPacing: new AddressPacing() };
 const SERVER_ONLY_TYPES = SERVER_TYPES.filter((type) => !(CLIENT_TYPES as readonly string[]).includes(type));
-
-/** A transport that keeps what the hub sends, and whether it was asked to close. */
-class RecordingTransport implements Transport {
-  readonly address = "127.0.0.1";
-  readonly peer = "127.0.0.1:40000";
-  readonly bufferedBytes = 0;
-  readonly frameStartedAt = 0;
-  readonly sent: Message[] = [];
-  ended = false;
-
-  send(out: Outgoing): void {
-    this.sent.push(out.message);
-  }
-  pause(): void {}
-  resume(): void {}
-  end(last?: Outgoing): void {
-    if (last) this.sent.push(last.message);
-    this.ended = true;
-  }
-  destroy(): void {
-    this.ended = true;
-  }
-  onceDrained(callback: () => void): void {
-    callback();
-  }
-}
 
 interface Client {
   session: Session;

@@ -4,7 +4,6 @@
  * servers talk, and when it stops nothing is left: no server, no client, no
  * Redis, no PostgreSQL, no port.
  */
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import t from "tap";
@@ -12,29 +11,10 @@ import { planInstances, childArgs } from "../launcher/plan.js";
 import { parseLauncherArgs } from "../launcher.js";
 import { eventually, freePorts, Script } from "./helpers/helpers.js";
 import { hasRedis, NO_REDIS } from "./helpers/redis.js";
+import { descendants, isAlive } from "./helpers/processes.js";
 
 /** Seven processes, PostgreSQL's first start among them, on a small machine. */
 const START_MS = 120_000;
-
-/** Every process below `pid`, children's children included. */
-function descendants(pid: number): number[] {
-  let direct: number[];
-  try {
-    direct = execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).split("\n").filter((s) => s.trim()).map(Number);
-  } catch {
-    return []; // ps exits 1 when there are none
-  }
-  return direct.flatMap((child) => [child, ...descendants(child)]);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 t.test("--cluster: servers share one database, and each client is given every server, its own first", async (t) => {
   t.match(parseLauncherArgs(["--servers", "2", "--cluster"]), { cluster: true, servers: 2 });

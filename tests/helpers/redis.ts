@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import net from "node:net";
+import { acceptsConnections } from "../../launcher/cluster-services.js";
 import { freePorts, within, type Teardown } from "./helpers.js";
 
 export const hasRedis = spawnSync("redis-server", ["--version"]).status === 0;
@@ -54,22 +54,11 @@ export class TestRedis {
       (async () => {
         for (;;) {
           if (child.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
-          if (await accepts(this.port)) return;
+          if (await acceptsConnections(this.port)) return;
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
       })(),
       "redis-server to accept connections",
     );
   }
-}
-
-async function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: "127.0.0.1" });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
