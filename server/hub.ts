@@ -226,6 +226,9 @@ interface OwnEvent {
 /** What became of an event this server appended: applied, a join whose name was taken meanwhile, or lost with the log. */
 type Outcome = "done" | "taken" | "lost";
 
+/** Frames whose change needs nothing from the store: in a cluster they go through the log as sent (applyFrame). */
+const APPLIED_AS_SENT: ReadonlySet<string> = new Set(["part", "topic", ...MODERATION_TYPES]);
+
 /** The error a change gets while the shared log cannot be reached. */
 const UNAVAILABLE_TEXT = "The chat is reconnecting; try again in a moment";
 
@@ -407,19 +410,9 @@ export class Hub implements SessionHandler {
           const change = m.type === "friend" ? await this.storeFriendship(s, m) : await this.storeUnfriend(s, m);
           if (change) await this.publish(s, m, { kind: "friendship", sid: this.idOf.get(s)!, frame: fieldsOf(m), ...change });
         };
-      case "part":
-      case "topic":
-      case "kick":
-      case "ban":
-      case "unban":
-      case "mute":
-      case "unmute":
-      case "op":
-      case "deop":
-      case "invite":
-        return (s, m) => void this.publish(s, m, { kind: "frame", sid: this.idOf.get(s)!, frame: fieldsOf(m), date: new Date().toISOString() });
       default:
-        return undefined;
+        if (!APPLIED_AS_SENT.has(msg.type)) return undefined;
+        return (s, m) => void this.publish(s, m, { kind: "frame", sid: this.idOf.get(s)!, frame: fieldsOf(m), date: new Date().toISOString() });
     }
   }
 
@@ -1763,17 +1756,17 @@ export class Hub implements SessionHandler {
     return answerFields(msg, { type: "error", code, message: text });
   }
 
-  /** One encoded frame to every member of a room but `except`. */
+  /** One encoded frame to every member of a room but `except` (this server's: another server's clients are its to reach). */
   private tellRoom(room: Room, out: Outgoing, except?: Session, talker?: Session): void {
     for (const member of room.online.values()) {
-      if (member !== except) member.deliver(out, talker);
+      if (member !== except && this.isLocal(member)) member.deliver(out, talker);
     }
   }
 
-  /** One encoded frame to every joined client but `except`. */
+  /** One encoded frame to every joined client but `except` (this server's). */
   private broadcast(out: Outgoing, except?: Session, talker?: Session): void {
     for (const session of this.clients.values()) {
-      if (session !== except) session.deliver(out, talker);
+      if (session !== except && this.isLocal(session)) session.deliver(out, talker);
     }
   }
 }
