@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
 import net from "node:net";
@@ -22,6 +21,7 @@ import { parseStatusLine, statusLine } from "../common/launch-contract.js";
 import { stateText } from "../launcher/view.js";
 import { Supervisor } from "../launcher/supervisor.js";
 import { freePorts, PARALLEL_SUBTESTS, ROOT, Script, type Teardown } from "./helpers/helpers.js";
+import { childPids, isAlive } from "./helpers/processes.js";
 
 t.jobs = PARALLEL_SUBTESTS;
 
@@ -72,26 +72,6 @@ async function portIsFree(port: number): Promise<boolean> {
     return false;
   } finally {
     await new Promise((resolve) => probe.close(resolve));
-  }
-}
-
-function childPids(pid: number): number[] {
-  try {
-    return execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
-      .split("\n")
-      .filter((s) => s.trim())
-      .map(Number);
-  } catch {
-    return []; // ps exits 1 when there are none
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -273,36 +253,46 @@ t.test("Supervisor, with a stand-in for client.ts --supervised", async (t) => {
 
 t.test("without a terminal: 2 servers, 5 clients, routed input, and nothing left behind", async (t) => {
   t.jobs = PARALLEL_SUBTESTS;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    t.test(`stopped by ${signal}`, async (t) => {
-      const port = await freePorts(2);
-      const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "5", "--port", String(port), "--db-dir", t.testdir()]);
-      // Seven processes starting at once on a small machine, each loading TypeScript: give them time.
-      await launcher.waitFor(/\[launcher\] 2 servers and 5 clients running\. Servers are independent/, { ms: START_MS });
-      const children = childPids(launcher.child.pid!);
-      t.equal(children.length, 7, "seven children");
+  t.test("stopped by SIGTERM", async (t) => {
+    const port = await freePorts(2);
+    const launcher = new Script(t, "launcher.ts", ["--servers", "2", "--clients", "5", "--port", String(port), "--db-dir", t.testdir()]);
+    // Seven processes starting at once on a small machine, each loading TypeScript: give them time.
+    await launcher.waitFor(/\[launcher\] 2 servers and 5 clients running\. Servers are independent/, { ms: START_MS });
+    const children = childPids(launcher.child.pid!);
+    t.equal(children.length, 7, "seven children");
 
-      launcher.type("Usuario0 hello from zero");
-      await launcher.waitFor(/\[Usuario2\] .*Usuario0 \[No subject\]: hello from zero/);
-      await launcher.waitFor(/\[Usuario4\] .*Usuario0 \[No subject\]: hello from zero/);
-      launcher.type("usuario1 @Usuario3 psst");
-      await launcher.waitFor(/\[Usuario3\] .*Usuario1 → you \(private\) \[No subject\]: psst/);
-      launcher.type("Usuario3 /clientes");
-      await launcher.waitFor(/\[Usuario3\] Online \(2\): (Usuario1, Usuario3|Usuario3, Usuario1)\n/); // the server's order
-      launcher.type("Usuario0 marker");
-      await launcher.waitFor(/\[Usuario2\] .*Usuario0 \[No subject\]: marker/);
-      t.notMatch(launcher.stdout, /\[Usuario[13]\] .*hello from zero/, "the other server's clients see nothing");
-      launcher.type("nobody hi");
-      await launcher.waitFor(/\[launcher\] No client named "nobody"/);
-      t.notMatch(launcher.stdout, /#status/, "the clients' status lines are the launcher's alone");
+    launcher.type("Usuario0 hello from zero");
+    await launcher.waitFor(/\[Usuario2\] .*Usuario0 \[No subject\]: hello from zero/);
+    await launcher.waitFor(/\[Usuario4\] .*Usuario0 \[No subject\]: hello from zero/);
+    launcher.type("usuario1 @Usuario3 psst");
+    await launcher.waitFor(/\[Usuario3\] .*Usuario1 → you \(private\) \[No subject\]: psst/);
+    launcher.type("Usuario3 /clientes");
+    await launcher.waitFor(/\[Usuario3\] Online \(2\): (Usuario1, Usuario3|Usuario3, Usuario1)\n/); // the server's order
+    launcher.type("Usuario0 marker");
+    await launcher.waitFor(/\[Usuario2\] .*Usuario0 \[No subject\]: marker/);
+    t.notMatch(launcher.stdout, /\[Usuario[13]\] .*hello from zero/, "the other server's clients see nothing");
+    launcher.type("nobody hi");
+    await launcher.waitFor(/\[launcher\] No client named "nobody"/);
+    t.notMatch(launcher.stdout, /#status/, "the clients' status lines are the launcher's alone");
 
-      launcher.child.kill(signal);
-      t.match(await launcher.exited, { code: 0 });
-      t.same(children.filter(isAlive), [], "no child process remains");
-      t.ok(await portIsFree(port), `port ${port} is free`);
-      t.ok(await portIsFree(port + 1), `port ${port + 1} is free`);
-    });
-  }
+    launcher.child.kill("SIGTERM");
+    t.match(await launcher.exited, { code: 0 });
+    t.same(children.filter(isAlive), [], "no child process remains");
+    t.ok(await portIsFree(port), `port ${port} is free`);
+    t.ok(await portIsFree(port + 1), `port ${port + 1} is free`);
+  });
+  // The same stop as SIGTERM's (one handler for both): a server and a client are enough to show it.
+  t.test("stopped by SIGINT", async (t) => {
+    const port = await freePorts(1);
+    const launcher = new Script(t, "launcher.ts", ["--servers", "1", "--clients", "1", "--port", String(port), "--db-dir", t.testdir()]);
+    await launcher.waitFor(/\[launcher\] 1 server and 1 client running\./, { ms: START_MS });
+    const children = childPids(launcher.child.pid!);
+    t.equal(children.length, 2, "two children");
+    launcher.child.kill("SIGINT");
+    t.match(await launcher.exited, { code: 0 });
+    t.same(children.filter(isAlive), [], "no child process remains");
+    t.ok(await portIsFree(port), `port ${port} is free`);
+  });
 });
 
 t.test("--demo shows the exchange, and the launcher exits at end of input", async (t) => {
