@@ -184,7 +184,6 @@ export class ChatServer implements GatewayHost {
     try {
       // Caught up with the shared log (who is online, rooms) before the first client comes.
       await link?.start(hub);
-      hub.live = true;
       await server.listenAll(options);
     } catch (error) {
       clearInterval(server.sweeper);

@@ -281,8 +281,13 @@ export class Hub implements SessionHandler {
   private applying: Applying | undefined;
   /** The highest change number applied: a restored log continues above it. */
   lastApplied = 0;
-  /** Caught up with the shared log: a newcomer's `hello` is then answered with this server's roster. */
-  live = false;
+  /**
+   * Caught up with what the shared log held when this server joined: until
+   * then its old chats are skipped (they change nothing and reach no one
+   * here), and a newcomer's `hello` is not answered (this server has no
+   * clients yet).
+   */
+  private live = false;
 
   /**
    * Every type a client may send: what the session must be first, and its
@@ -347,6 +352,10 @@ export class Hub implements SessionHandler {
   /** The highest number this server knows was given (a change applied, a chat stored): a shared log numbers above it. */
   async numberFloor(): Promise<number> {
     return Math.max(this.lastApplied, this.nextChatNumber - 1, await this.store.lastChatNumber());
+  }
+
+  caughtUp(): void {
+    this.live = true;
   }
 
   /** The shared log started again (Redis lost it): what this server appended and has not read back never will be. */
@@ -558,12 +567,12 @@ export class Hub implements SessionHandler {
       this.sessionsById.set(event.sid, session);
     }
     // The seed's bare Message: its text goes out as a chat (stamped with its server's clock, as every chat is).
-    if (event.implicit) this.chatNow(session, msg);
+    if (event.implicit && this.live) this.chatNow(session, msg);
   }
 
   private applyFrame(session: Session, msg: Message, offline: { key: string; name: string } | undefined): void {
     const type = msg.type as ClientType;
-    if (type === "chat") return this.chatNow(session, msg, offline);
+    if (type === "chat") return this.live ? this.chatNow(session, msg, offline) : undefined;
     if (type === "part") return this.part(session, msg);
     if (type === "topic") return this.setTopic(session, msg);
     if ((MODERATION_TYPES as readonly string[]).includes(type)) return this.moderate(session, msg, type as ModerationType);

@@ -76,6 +76,8 @@ t.test("two hubs on one log hold the same chat; a chat its dying server never st
   const a = await Hub.create({ store: droppingChats(shared), cluster: log.port("a") });
   const b = await Hub.create({ store: shared, cluster: log.port("b") });
   log.hubs.push(a, b);
+  a.caughtUp();
+  b.caughtUp();
   const ana = await client(a, "ana");
   const bruno = await client(b, "bruno");
   t.same(a.users, ["ana", "bruno"]);
@@ -121,7 +123,8 @@ async function twoServers(): Promise<{ log: MemoryLog; store: MemoryStore; a: Hu
   const a = await Hub.create({ store, cluster: log.port("a") });
   const b = await Hub.create({ store, cluster: log.port("b") });
   log.hubs.push(a, b);
-  a.live = b.live = true;
+  a.caughtUp();
+  b.caughtUp();
   return { log, store, a, b };
 }
 

@@ -75,9 +75,15 @@ t.test("several servers, one chat", { skip: hasRedis ? false : NO_REDIS }, async
 
     bruno.socket.destroy();
     t.match(await nextOf(ana, "leave"), { client_name: "bruno", reason: "lost" }, "a connection lost on one server leaves everywhere");
+    const lines: string[] = [];
+    const third = await testServer(t, { redis: redis.url, db, log: (line) => lines.push(line) });
+    const carla = await joinAs(t, third, "carla");
+    carla.send({ type: "list" });
+    t.same((await nextOf(carla, "list")).users, ["ana", "carla"], "a server that joins later knows who is online");
+    t.notOk(lines.some((line) => line.includes("oi do servidor um")), "without going through the old chats again");
     t.ok(await joinAs(t, two, "bruno"), "its name is free again on its own server");
     ana.send({ type: "list" });
-    t.same((await nextOf(ana, "list")).users, ["ana", "bruno"], "and the list has it once");
+    t.same((await nextOf(ana, "list")).users, ["ana", "bruno", "carla"], "and the list has it once");
   });
 
   t.test("a server whose Redis is not there at start says so at once and does not start", async (t) => {

@@ -39,8 +39,6 @@ export class ClusterLink implements ClusterPort {
   private readonly heartbeatMs: number;
   private reader: LogReader<LoggedEvent> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  /** The highest change number applied here: the floor of a log restored after Redis lost it. */
-  private floor = 0;
   private restoring: Promise<void> | undefined;
   private stopped = false;
   private readFailureSaid = false;
@@ -86,26 +84,30 @@ export class ClusterLink implements ClusterPort {
   }
 
   /**
-   * Joins the log: adopts its epoch (numbers continuing above `floor`, the
+   * Joins the log: adopts its epoch (numbers continuing above the member's floor, the
    * store's), reads it from its start and applies what is there (the chat as
    * it stands: who is online, rooms), then follows it and starts beating.
    * Resolves once caught up, before the server takes its first client.
    */
   async start(member: LogMember): Promise<void> {
     this.member = member;
-    this.floor = await member.numberFloor();
-    await this.shared.restore(this.floor);
+    await this.shared.restore(await member.numberFloor());
     const end = await this.shared.position();
     let caughtUp: () => void = () => {};
     const ready = new Promise<void>((resolve) => (caughtUp = resolve));
-    if (end === "0") caughtUp();
+    if (end === "0") {
+      member.caughtUp();
+      caughtUp();
+    }
     this.reader = this.shared.follow(
       "0",
       (entries) => {
-        for (const entry of entries) this.floor = Math.max(this.floor, entry.seq);
         member.applyEntries(entries);
         const last = entries.at(-1);
-        if (last && !streamIdBefore(last.id, end)) caughtUp();
+        if (last && !streamIdBefore(last.id, end)) {
+          member.caughtUp();
+          caughtUp();
+        }
       },
       (error) => {
         // Said once while Redis is away (the reader tries again every READ_RETRY_MS).
@@ -153,7 +155,7 @@ export class ClusterLink implements ClusterPort {
     this.restoring ??= (async () => {
       const before = this.shared.epoch;
       // Above every number this server applied and every chat stored: another server may have been further on.
-      const epoch = await this.shared.restore(Math.max(this.floor, await this.member!.numberFloor()));
+      const epoch = await this.shared.restore(await this.member!.numberFloor());
       if (epoch === before) return;
       this.member!.logLost();
       await this.shared.append(this.member!.rosterEvent());
@@ -198,6 +200,8 @@ export interface LogMember {
   rosterEvent(): LoggedEvent;
   /** The log started again: what this server appended and has not read back never will be. */
   logLost(): void;
+  /** What the log held when this server joined it is applied: from now on it is live. */
+  caughtUp(): void;
 }
 
 /** Whether stream id `a` (`MS-N`) comes before `b`. */
