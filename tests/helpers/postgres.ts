@@ -43,6 +43,8 @@ export interface TestPostgres {
   startedInMs: number;
   /** Stops and starts the embedded server again, data kept (as a restart does); undefined for POSTGRES_URL. */
   control?: { stop(): Promise<void>; start(): Promise<void> };
+  /** The embedded server's main process (its connections' processes are its children); undefined for POSTGRES_URL. */
+  serverPid?(): number;
 }
 
 let databases = 0;
@@ -88,7 +90,9 @@ export async function startPostgres(t: Teardown, { durable = false }: { durable?
   await initialise(server);
   await server.start();
   const control = { stop: () => server.stop(), start: () => server.start() };
-  return { ...onServer(t, new URL(`postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`), Date.now() - began), control };
+  // postmaster.pid's first line is the running server's process id.
+  const serverPid = () => Number(fs.readFileSync(path.join(dir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
+  return { ...onServer(t, new URL(`postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`), Date.now() - began), control, serverPid };
 }
 
 /** Tries to create the `postgres` user (as root) this many times: see initialise(). */
