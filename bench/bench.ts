@@ -44,6 +44,13 @@ const BENCH_ROOM = "#bench";
  * top of its heap), which is a burst's cost, not a connection's.
  */
 const IDLE_JOIN_BATCH = 10;
+/**
+ * Sending before counting starts: the server's code gets compiled and, on
+ * PostgreSQL, the database's caches filled (with 0.5 s, the first target on
+ * the PostgreSQL server, the lobby, came out below the room after it in
+ * most runs).
+ */
+const WARM_UP_MS = 1_500;
 /** Functions listed from a CPU profile. */
 const PROFILE_TOP = 15;
 
@@ -428,7 +435,7 @@ async function fanout(target: Target, receivers: number, seconds: number): Promi
   for (let s = 0; s < SENDERS; s++) senders.push(await target.sender(s, onAck));
 
   for (let s = 0; s < SENDERS; s++) for (let i = 0; i < WINDOW; i++) senders[s]!.publish(payload(s, sent[s]!++));
-  await sleep(500); // warm up before counting
+  await sleep(WARM_UP_MS);
   measuring = true;
   const started = performance.now();
   const cpuBefore = cpuSeconds(target.pids);
