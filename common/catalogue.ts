@@ -50,6 +50,7 @@ export interface ErrorContext {
   name?: string | undefined;
   /** What a `banned` is about: `name`, `address` (a guest's), `room` (then `room` names it); undefined from an older server. */
   ban?: string | undefined;
+  /** The room the refused line or request was about (a room's `banned`, `muted`). */
   room?: string | undefined;
 }
 
@@ -86,7 +87,7 @@ const ERRORS_EN: ErrorTexts = {
         : c.ban === "room" && c.room
           ? `You are banned from ${c.room}.`
           : "You are banned from there.",
-  muted: () => "You are muted there: message not delivered.",
+  muted: (c) => (c.room ? `You are muted in ${c.room}: message not delivered.` : "You are muted there: message not delivered."),
   not_operator: () => "Only an operator may do that.",
   server_full: () => "The server is full: try again later.",
   busy: () => "The server is busy checking passwords: try again in a moment.",
@@ -126,7 +127,7 @@ const ERRORS_PT: ErrorTexts = {
         : c.ban === "room" && c.room
           ? `Você está banido(a) de ${c.room}.`
           : "Você está banido(a) de lá.",
-  muted: () => "Você está silenciado(a) lá: mensagem não entregue.",
+  muted: (c) => (c.room ? `Você está silenciado(a) em ${c.room}: mensagem não entregue.` : "Você está silenciado(a) lá: mensagem não entregue."),
   not_operator: () => "Só um operador pode fazer isso.",
   server_full: () => "O servidor está cheio: tente mais tarde.",
   busy: () => "O servidor está ocupado conferindo senhas: tente de novo em instantes.",

@@ -1088,7 +1088,7 @@ export class Hub implements SessionHandler {
     if (to === "") {
       const room = this.memberRoom(session, msg, msg.room ?? LOBBY);
       if (!room) return;
-      if (room.muted.has(session.key!)) return this.error(session, msg, "muted", `You are muted in ${room.name}`);
+      if (room.muted.has(session.key!)) return this.error(session, msg, "muted", `You are muted in ${room.name}`, { room: room.name });
       return this.chatToRoom(session, msg, room);
     }
     const recipient = this.clients.get(nameKey(to));
@@ -1753,8 +1753,8 @@ export class Hub implements SessionHandler {
     session.send(answerFields(msg, fields));
   }
 
-  /** `extra` says what a `banned` is about, so that a client can say it in its own words. */
-  private error(session: Session, msg: Message, code: ErrorCode, text: string, extra?: BanScope): void {
+  /** `extra` says what a `banned` is about, or which room a `muted` is in, so that a client can say it in its own words. */
+  private error(session: Session, msg: Message, code: ErrorCode, text: string, extra?: BanScope | { room: string }): void {
     session.send({ ...this.errorFields(session, msg, code, text), ...extra });
   }
 

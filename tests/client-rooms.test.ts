@@ -5,7 +5,7 @@
  */
 import t from "tap";
 import { ChatClient } from "../client/connection.js";
-import { runCommand } from "../client/run-command.js";
+import { refusedLine, runCommand } from "../client/run-command.js";
 import { findRoom, isOperator } from "../client/chat-state.js";
 import { parseCommand } from "../common/commands.js";
 import { TEXTS } from "../common/catalogue.js";
@@ -127,8 +127,10 @@ t.test("moderation of the current room: mute, kick, ban; the target's state foll
   t.match(await next(bruno, "mute"), { target: "bruno", room: "#provas", client_name: "ana" });
   const sent = type(bruno, "still here?");
   t.equal(sent.lines[0]?.pending !== undefined, true, "pending until the server answers");
-  const [, , error] = await within(new Promise<unknown[]>((resolve) => bruno.once("refused", (...args) => resolve(args))), "the refusal");
-  t.match(error, { code: "muted" });
+  const [, refused, error] = await within(new Promise<[string, Message, Message]>((resolve) => bruno.once("refused", (...args) => resolve(args as [string, Message, Message]))), "the refusal");
+  t.match(error, { code: "muted", room: "#provas" }, "the error names the room");
+  t.equal(refusedLine(refused, error, TEXTS.en).text, '✗ "still here?": You are muted in #provas: message not delivered.');
+  t.equal(refusedLine(refused, error, TEXTS.pt).text, '✗ "still here?": Você está silenciado(a) em #provas: mensagem não entregue.');
 
   type(bruno, "/kick ana");
   t.match(await next(bruno, "error"), { code: "not_operator" }, "a member cannot kick");
