@@ -3,7 +3,7 @@
  *
  *     npm run bench [-- --seconds S] [--receivers 100,1000] [--idle 5000,10000] [--profile DIR] [--only WORDS] [--json]
  *
- * Prints deliveries per second, latency and the server's CPU time per
+ * Prints deliveries per second, latency and the target's CPU time (its database's included) per
  * delivery for a fan-out to the lobby and to a room (the same scenario
  * against Redis pub/sub when redis-server is installed), the server's memory
  * per idle joined connection, and the decoder's throughput. Figures, not

@@ -104,7 +104,7 @@ function echoesAtOnce(client: ChatClient, sent: Message): boolean {
 
 /** The line that marks one's own chat as refused (or lost), in place of the pending one. */
 export function refusedLine(sent: Message, error: Message | undefined, t: Texts): DisplayLine {
-  const why = error ? errorText(error.code ?? "", { detail: sanitize(error.message), to: sent.to, room: sent.room }, t) : t.lostBeforeTaken;
+  const why = error ? errorText(error.code ?? "", { detail: sanitize(error.message), to: sent.to, room: error.room ?? sent.room }, t) : t.lostBeforeTaken;
   // The reason says what happened ("Not delivered: zed is not online."); the mark says which line.
   return { kind: "error", text: t.notDelivered(sanitize(sent.message), why) };
 }

@@ -60,7 +60,7 @@ import {
  * when the database has been idle that long is committed at the end of its
  * turn; under load, writes wait for the next slot and go together. A commit
  * costs the database about 300 µs of CPU besides some 10 µs per chat (at 100
- * receivers, 15 ms took PostgreSQL's CPU per chat from 25-31 µs to 20-23 µs,
+ * receivers, 15 ms took PostgreSQL's CPU per chat from 25-31 µs to 18-23 µs,
  * the server's too, for 6 ms more on the echo's median: docs/benchmark.md).
  */
 export const COMMIT_INTERVAL_MS = 15;
