@@ -168,7 +168,7 @@ t.test("several servers, one chat", { skip: hasRedis ? false : NO_REDIS }, async
     ana.send({ type: "mute", room: "#provas", target: "bruno" });
     t.match(await nextOf(bruno, "mute"), { target: "bruno" });
     bruno.send({ type: "chat", room: "#provas", message: "posso?" });
-    t.match(await nextOf(bruno, "error"), { code: "muted" }, "the mute made on the first server holds on the second");
+    t.match(await nextOf(bruno, "error"), { code: "muted", room: "#provas" }, "the mute made on the first server holds on the second");
     ana.send({ type: "kick", room: "#provas", target: "bruno" });
     t.match(await nextOf(bruno, "kick"), { target: "bruno", room: "#provas" });
     bruno.send({ type: "list", room: "#provas" });

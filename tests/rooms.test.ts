@@ -111,7 +111,7 @@ t.test("operators: a non-operator cannot kick; the owner mutes, kicks, bans; a b
 
   ana.send({ type: "mute", room: "#provas", target: "bruno", reason: "calma" });
   for (const p of [ana, bruno, carla]) t.match(await p.next(), { type: "mute", client_name: "ana", target: "bruno", room: "#provas", reason: "calma" });
-  t.match(await ask(bruno, { type: "chat", room: "#provas", message: "hey" }), { type: "error", code: "muted" });
+  t.match(await ask(bruno, { type: "chat", room: "#provas", message: "hey" }), { type: "error", code: "muted", room: "#provas" });
   carla.send({ type: "chat", room: "#provas", message: "others still talk" });
   t.match(await ana.next(), { type: "chat", message: "others still talk" });
   t.match(await bruno.next(), { type: "chat", message: "others still talk" });
@@ -183,6 +183,11 @@ t.test("admins: operators everywhere; in the lobby a kick disconnects and a ban 
   await settle(dan);
   boss.send({ type: "mute", room: "#dans", target: "dan" });
   t.match(await dan.next(), { type: "mute", target: "dan" }, "an admin is an operator of every room, even against its owner");
+  await settle(eve);
+  boss.send({ type: "mute", target: "eve" });
+  t.match(await dan.next(), { type: "mute", target: "eve", room: "#general" }, "a mute in the lobby");
+  t.match(await eve.next(), { type: "mute", target: "eve" });
+  t.match(await ask(eve, { type: "chat", message: "hello?" }), { type: "error", code: "muted", room: "#general" }, "the error names the lobby");
 
   boss.send({ type: "kick", target: "eve", reason: "bye" });
   t.match(await dan.next(), { type: "kick", target: "eve", room: "#general" });
