@@ -23,6 +23,7 @@ import { parseOptions, runMain } from "../common/cli.js";
 import { Decoder, encode } from "../protocol.js";
 import { Histogram } from "./histogram.js";
 import { startPostgres } from "../tests/helpers/postgres.js";
+import { withDescendants } from "../tests/helpers/processes.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SENDERS = 4;
@@ -362,28 +363,12 @@ function writes(pids: number[]): { calls: number; bytes: number } {
 function cpuSeconds(pids: number[]): number {
   let ticks = 0;
   for (const pid of withDescendants(pids)) {
-    const fields = readProc(pid, "stat")?.split(") ")[1]!.split(" ");
+    const stat = readProc(pid, "stat");
+    const fields = stat?.slice(stat.lastIndexOf(")") + 2).split(" ");
     // utime, stime, cutime, cstime, in clock ticks of 1/100 s
     if (fields) ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
   }
   return ticks / 100;
-}
-
-/** `pids` and every process below them. */
-function withDescendants(pids: number[]): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const ppid = Number(readProc(Number(entry), "stat")?.split(") ")[1]!.split(" ")[1]);
-    if (ppid) children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-  }
-  const all: number[] = [];
-  const visit = (pid: number) => {
-    all.push(pid);
-    for (const child of children.get(pid) ?? []) visit(child);
-  };
-  for (const pid of pids) visit(pid);
-  return all;
 }
 
 /** A /proc file of a process, or undefined once it has ended. */
@@ -811,7 +796,7 @@ async function main(): Promise<void> {
   if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
   const say = (line: string) => !values.json && process.stderr.write(`${line}\n`);
 
-  const { fanouts, redis, failoverMs } = receiverCounts.length > 0 ? await allFanouts(receiverCounts, seconds, profileDir, say, values.only?.split(",")) : { fanouts: [], redis: false, failoverMs: undefined };
+  const { fanouts, redis, failoverMs } = receiverCounts.length > 0 ? await allFanouts(receiverCounts, seconds, profileDir, say, values.only?.split(",").map((word) => word.trim()).filter(Boolean)) : { fanouts: [], redis: false, failoverMs: undefined };
   const idles = idleCounts.length > 0 ? await idle(idleCounts, say) : [];
   say("framing: decoder throughput...");
   const frame = framing();
